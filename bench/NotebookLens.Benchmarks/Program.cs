@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using NotebookLens.Loading;
+using NotebookLens.Models;
+using NotebookLens.Runtime;
+using static TorchSharp.torch;
+
+// Release benchmarks; they print figures and ratios, they assert nothing.
+//   load [DIR]                 load time and peak RSS of a bf16 checkpoint with Llama-3.2-1B shapes
+//   measure-load DIR DTYPE     (internal) one measurement in a fresh process
+return args.FirstOrDefault() switch
+{
+    "load" => LoadBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "measure-load" => LoadBenchmark.Measure(args[1], args[2]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR]");
+    return 2;
+}
+
+static class LoadBenchmark
+{
+    public static int Run(string dir)
+    {
+        if (!File.Exists(Path.Combine(dir, "model.safetensors"))) Generate(dir);
+        long fileBytes = new FileInfo(Path.Combine(dir, "model.safetensors")).Length;
+        Console.WriteLine($"checkpoint: {dir}, model.safetensors {fileBytes / 1e9:F2} GB (bf16, Llama-3.2-1B shapes, random weights)");
+        Console.WriteLine("each row is a fresh process; the file is in the page cache (warm) after the first");
+        Console.WriteLine($"{"dtype",-10} {"load s",8} {"RSS after load GB",18} {"peak RSS after forward GB",26} {"peak/file",10}");
+        foreach (var dtype in new[] { "stored", "stored", "float32" })
+        {
+            var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+            if (Path.GetFileName(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(LoadBenchmark).Assembly.Location);
+            psi.ArgumentList.Add("measure-load");
+            psi.ArgumentList.Add(dir);
+            psi.ArgumentList.Add(dtype);
+            using var p = Process.Start(psi)!;
+            var line = p.StandardOutput.ReadToEnd().Trim().Split('\n').Last();
+            p.WaitForExit();
+            var f = line.Split(' ').Select(double.Parse).ToArray();
+            Console.WriteLine($"{dtype,-10} {f[0],8:F2} {f[1] / 1e9,18:F2} {f[2] / 1e9,26:F2} {f[2] / fileBytes,10:F2}");
+        }
+        return 0;
+    }
+
+    /// <summary>Prints "load-seconds rss-after-load peak-rss" for one load plus a short forward pass.</summary>
+    public static int Measure(string dir, string dtype)
+    {
+        TorchRuntime.EnsureLoaded();
+        var sw = Stopwatch.StartNew();
+        using var model = LanguageModel.Load(dir, new LoadOptions { DType = dtype == "stored" ? null : DTypes.ParseCompute(dtype) });
+        double seconds = sw.Elapsed.TotalSeconds;
+        long afterLoad = Status("VmRSS");
+        using (var ids = tensor(new long[] { 128000, 791, 24149, 374, 6307, 13 }))
+        using (model.Forward(ids)) { }
+        Console.WriteLine($"{seconds} {afterLoad} {Status("VmHWM")}");
+        return 0;
+    }
+
+    static long Status(string key) => long.Parse(File.ReadLines("/proc/self/status")
+        .First(l => l.StartsWith(key + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+
+    static void Generate(string dir)
+    {
+        Console.WriteLine($"generating a random bf16 checkpoint with Llama-3.2-1B shapes in {dir} ...");
+        TorchRuntime.EnsureLoaded();
+        Directory.CreateDirectory(dir);
+        const int hidden = 2048, inter = 8192, layers = 16, heads = 32, kv = 8, headDim = 64, vocab = 128256;
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("LlamaForCausalLM"), ["model_type"] = "llama", ["hidden_size"] = hidden,
+            ["intermediate_size"] = inter, ["num_hidden_layers"] = layers, ["num_attention_heads"] = heads,
+            ["num_key_value_heads"] = kv, ["head_dim"] = headDim, ["vocab_size"] = vocab, ["rms_norm_eps"] = 1e-5,
+            ["rope_theta"] = 500000.0, ["tie_word_embeddings"] = true, ["torch_dtype"] = "bfloat16",
+            ["max_position_embeddings"] = 131072, ["hidden_act"] = "silu", ["bos_token_id"] = 128000,
+            ["eos_token_id"] = new JsonArray(128001, 128008, 128009),
+            ["rope_scaling"] = new JsonObject
+            {
+                ["rope_type"] = "llama3", ["factor"] = 32.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0,
+                ["original_max_position_embeddings"] = 8192,
+            },
+        };
+        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        using var scope = NewDisposeScope();
+        manual_seed(1234);
+        Tensor W(params long[] shape) => (randn(shape) * 0.02).to(ScalarType.BFloat16);
+        Tensor Ones(long n) => ones(n, dtype: ScalarType.BFloat16);
+        var tensors = new Dictionary<string, Tensor> { ["model.embed_tokens.weight"] = W(vocab, hidden), ["model.norm.weight"] = Ones(hidden) };
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            tensors[p + "self_attn.q_proj.weight"] = W(heads * headDim, hidden);
+            tensors[p + "self_attn.k_proj.weight"] = W(kv * headDim, hidden);
+            tensors[p + "self_attn.v_proj.weight"] = W(kv * headDim, hidden);
+            tensors[p + "self_attn.o_proj.weight"] = W(hidden, heads * headDim);
+            tensors[p + "mlp.gate_proj.weight"] = W(inter, hidden);
+            tensors[p + "mlp.up_proj.weight"] = W(inter, hidden);
+            tensors[p + "mlp.down_proj.weight"] = W(hidden, inter);
+            tensors[p + "input_layernorm.weight"] = Ones(hidden);
+            tensors[p + "post_attention_layernorm.weight"] = Ones(hidden);
+        }
+        SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors);
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: restores, builds (warnings are errors) and runs every test.
+# Prints a closing "N passed, N failed" line and exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build NotebookLens.sln -c Release --nologo -v quiet
+log=$(mktemp)
+status=0
+dotnet test NotebookLens.sln -c Release --no-build --nologo 2>&1 | tee "$log" || status=$?
+passed=$(sed -n 's/.*Passed: *\([0-9]*\),.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$(sed -n 's/.*Failed: *\([0-9]*\),.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+rm -f "$log"
+echo "$passed passed, $failed failed"
+if [ "$passed" -eq 0 ]; then echo "error: no test ran" >&2; exit 1; fi
+exit "$status"

@@ -1,0 +1,52 @@
+using NotebookLens.Cli.Commands;
+
+namespace NotebookLens.Cli;
+
+/// <summary>The command-line front end: one verb per lecture step, human output by default, JSON for scripts.</summary>
+public static class CliApp
+{
+    static readonly Dictionary<string, ICommand> Commands = new ICommand[]
+    {
+        new InfoCommand(),
+        new DumpCommand(),
+    }.ToDictionary(c => c.Name, StringComparer.Ordinal);
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Usage(args.Length == 0 ? error : output);
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (!Commands.TryGetValue(args[0], out var command))
+        {
+            error.WriteLine($"error: unknown command '{args[0]}'");
+            Usage(error);
+            return 2;
+        }
+        try
+        {
+            var parsed = new CliArgs(args.Skip(1), command.Flags);
+            return command.Run(parsed, output);
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"usage: NotebookLens.Cli {command.Usage}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException
+                                   or KeyNotFoundException or UnauthorizedAccessException or PlatformNotSupportedException or OutOfMemoryException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    static void Usage(TextWriter w)
+    {
+        w.WriteLine("NotebookLens.Cli — look inside language models");
+        w.WriteLine();
+        foreach (var c in Commands.Values) w.WriteLine($"  {c.Usage}");
+    }
+}

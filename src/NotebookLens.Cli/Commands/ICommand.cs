@@ -1,0 +1,15 @@
+namespace NotebookLens.Cli.Commands;
+
+public interface ICommand
+{
+    string Name { get; }
+
+    /// <summary>One line: the verb and its options.</summary>
+    string Usage { get; }
+
+    /// <summary>Options that take no value.</summary>
+    IReadOnlySet<string> Flags { get; }
+
+    /// <summary>Runs the verb; returns the process exit code.</summary>
+    int Run(CliArgs args, TextWriter output);
+}

@@ -1,0 +1,17 @@
+using NotebookLens.Models;
+
+namespace NotebookLens.Cli.Commands;
+
+/// <summary>The <c>--model</c> and <c>--dtype</c> options every model verb shares.</summary>
+static class ModelArgs
+{
+    public const string Usage = "--model DIR [--dtype float32|bfloat16]";
+
+    public static LanguageModel Load(CliArgs args)
+    {
+        var folder = args.Require("model");
+        var dtype = args.Get("dtype");
+        args.RejectUnknown();
+        return LanguageModel.Load(folder, new LoadOptions { DType = dtype is null ? null : DTypes.ParseCompute(dtype) });
+    }
+}

@@ -1,0 +1,3 @@
+using NotebookLens.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);

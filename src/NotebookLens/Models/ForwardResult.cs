@@ -1,0 +1,48 @@
+using static TorchSharp.torch;
+
+namespace NotebookLens.Models;
+
+/// <summary>What one forward pass should keep besides the logits.</summary>
+public sealed record ForwardOptions
+{
+    /// <summary>Keep every hidden state in Hugging Face's <c>output_hidden_states</c> convention.</summary>
+    public bool HiddenStates { get; init; }
+    /// <summary>Keep every layer's post-softmax attention probabilities.</summary>
+    public bool Attentions { get; init; }
+    /// <summary>Compute logits at the last position only (saves <c>T x vocab</c> work on long prompts).</summary>
+    public bool LastPositionLogitsOnly { get; init; }
+
+    public static ForwardOptions Default { get; } = new();
+
+    public static ForwardOptions Everything { get; } = new() { HiddenStates = true, Attentions = true };
+}
+
+/// <summary>
+/// The outputs of a forward pass, owned by this object and freed when it is disposed.
+/// </summary>
+public sealed class ForwardResult : IDisposable
+{
+    /// <summary><c>[B, T, V]</c> (or <c>[B, 1, V]</c> with <see cref="ForwardOptions.LastPositionLogitsOnly"/>), in the compute dtype.</summary>
+    public required Tensor Logits { get; init; }
+
+    /// <summary>
+    /// <c>L + 1</c> tensors <c>[B, T, D]</c>, as transformers' <c>output_hidden_states</c>: entry 0 is the
+    /// (scaled) embedding output, entry <c>i</c> the output of layer <c>i - 1</c>, and the last entry is the
+    /// <b>normalised</b> output of the last layer. Null unless asked for.
+    /// </summary>
+    public IReadOnlyList<Tensor>? HiddenStates { get; init; }
+
+    /// <summary>The raw output of the last layer, before the final norm (transformers does not expose it). Null unless hidden states were asked for.</summary>
+    public Tensor? PrenormLast { get; init; }
+
+    /// <summary>Per layer, <c>[B, H, T, T]</c> fp32 post-softmax probabilities; masked entries are 0. Null unless asked for.</summary>
+    public IReadOnlyList<Tensor>? Attentions { get; init; }
+
+    public void Dispose()
+    {
+        Logits.Dispose();
+        PrenormLast?.Dispose();
+        foreach (var t in HiddenStates ?? []) t.Dispose();
+        foreach (var t in Attentions ?? []) t.Dispose();
+    }
+}

@@ -1,0 +1,301 @@
+using NotebookLens.Loading;
+using NotebookLens.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Models;
+
+/// <summary>How to load a model: compute dtype (null keeps the stored dtype) and device.</summary>
+public sealed record LoadOptions
+{
+    /// <summary>Weights and compute in this dtype; null keeps the checkpoint's dtype (memory-mapped, no copy).</summary>
+    public ScalarType? DType { get; init; }
+
+    /// <summary><c>cpu</c> (default) or <c>cuda</c>, <c>cuda:1</c>, ...</summary>
+    public string Device { get; init; } = "cpu";
+
+    public static LoadOptions Default { get; } = new();
+}
+
+/// <summary>A parameter as the lecture lists it: Hugging Face name, shape, dtype, and whether it is in memory.</summary>
+public sealed record ModelParameter(string Name, long[] Shape, ScalarType DType, bool Loaded)
+{
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>
+/// A decoder-only language model loaded from a Hugging Face folder. The forward pass is our own code,
+/// layer by layer, so every intermediate activation is reachable.
+/// </summary>
+public abstract class LanguageModel : IDisposable
+{
+    readonly Dictionary<string, Tensor> _weights = new(StringComparer.Ordinal);
+    readonly List<DecoderBlock> _blocks = [];
+    RotaryEmbedding _rope = null!;
+    RotaryEmbedding? _localRope;
+    bool _disposed;
+
+    protected LanguageModel(Checkpoint checkpoint, LoadOptions options)
+    {
+        Checkpoint = checkpoint;
+        Config = checkpoint.Config;
+        Device = new Device(options.Device);
+        var stored = checkpoint.Info(checkpoint.TextPrefix + "embed_tokens.weight").DType;
+        DType = options.DType ?? (SafeTensorsDType.TryGetScalarType(stored, out var t) && is_floating_point(t) ? t
+            : throw new NotSupportedException($"The embedding table is stored as {stored}; pass a dtype (float32 or bfloat16) to load this model."));
+    }
+
+    public ModelConfig Config { get; }
+
+    public Checkpoint Checkpoint { get; }
+
+    /// <summary>The dtype of the weights and of the computation.</summary>
+    public ScalarType DType { get; }
+
+    public Device Device { get; }
+
+    public IReadOnlyList<DecoderBlock> Blocks => _blocks;
+
+    public RmsNorm FinalNorm { get; private set; } = null!;
+
+    /// <summary>The input embedding table <c>[V, D]</c>. Owned by the model: do not dispose.</summary>
+    public Tensor Embeddings { get; private set; } = null!;
+
+    /// <summary>The unembedding <c>[V, D]</c>; the same tensor as <see cref="Embeddings"/> when tied. Owned by the model.</summary>
+    public Tensor LmHead { get; private set; } = null!;
+
+    public bool TiedEmbeddings => ReferenceEquals(Embeddings, LmHead);
+
+    /// <summary>Opens a Hugging Face model folder and loads its text decoder.</summary>
+    public static LanguageModel Load(string folder, LoadOptions? options = null)
+    {
+        TorchRuntime.EnsureLoaded();
+        options ??= LoadOptions.Default;
+        var checkpoint = Checkpoint.Open(folder);
+        try
+        {
+            LanguageModel model = checkpoint.Config.Family switch
+            {
+                ModelFamily.Llama => new LlamaModel(checkpoint, options),
+                ModelFamily.Gemma3 => new Gemma3Model(checkpoint, options),
+                _ => throw new NotSupportedException($"Model family {checkpoint.Config.Family} is not implemented."),
+            };
+            model.Build();
+            return model;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    void Build()
+    {
+        try
+        {
+            var c = Config;
+            Embeddings = Weight("embed_tokens.weight", c.VocabSize, c.HiddenSize);
+            for (int i = 0; i < c.NumLayers; i++) _blocks.Add(BuildBlock(i));
+            FinalNorm = Norm("norm.weight", c.HiddenSize);
+            if (c.TieWordEmbeddings) LmHead = Embeddings;
+            else if (Checkpoint.LmHeadName is { } head) LmHead = Load(head, c.VocabSize, c.HiddenSize);
+            else throw new InvalidDataException(
+                $"{Checkpoint.Folder}: config.json says tie_word_embeddings is false but the checkpoint has no lm_head.weight.");
+            _rope = new RotaryEmbedding(c.Rope, c.HeadDim);
+            if (c.LocalRope is { } local) _localRope = new RotaryEmbedding(local, c.HeadDim);
+        }
+        catch
+        {
+            DisposeTensors();
+            throw;
+        }
+    }
+
+    protected abstract DecoderBlock BuildBlock(int layer);
+
+    /// <summary>The scalar the embedding output is multiplied by (Gemma: <c>sqrt(hidden_size)</c>), or null.</summary>
+    protected virtual double? EmbeddingScale => null;
+
+    /// <summary>Whether norms multiply by <c>1 + w</c> (Gemma) instead of <c>w</c>.</summary>
+    protected abstract bool OffsetNorms { get; }
+
+    /// <summary>Loads a text-decoder weight by its name under the text prefix, checking its shape.</summary>
+    protected Tensor Weight(string name, params long[] shape) => Load(Checkpoint.TextPrefix + name, shape);
+
+    /// <summary>An RMSNorm over <paramref name="size"/> features (hidden size, or head_dim for q/k norms).</summary>
+    protected RmsNorm Norm(string name, long size) => new(Weight(name, size), Config.RmsNormEps, OffsetNorms);
+
+    protected Linear Linear(string name, long outFeatures, long inFeatures, bool bias) =>
+        new(Weight(name + ".weight", outFeatures, inFeatures), bias ? Weight(name + ".bias", outFeatures) : null);
+
+    protected Attention Attention(int layer, bool qkNorm, double? softcap)
+    {
+        var c = Config;
+        string p = $"layers.{layer}.self_attn.";
+        return new Attention
+        {
+            Q = Linear(p + "q_proj", c.NumHeads * c.HeadDim, c.HiddenSize, c.AttentionBias),
+            K = Linear(p + "k_proj", c.NumKeyValueHeads * c.HeadDim, c.HiddenSize, c.AttentionBias),
+            V = Linear(p + "v_proj", c.NumKeyValueHeads * c.HeadDim, c.HiddenSize, c.AttentionBias),
+            O = Linear(p + "o_proj", c.HiddenSize, c.NumHeads * c.HeadDim, c.AttentionBias),
+            QNorm = qkNorm ? Norm(p + "q_norm.weight", c.HeadDim) : null,
+            KNorm = qkNorm ? Norm(p + "k_norm.weight", c.HeadDim) : null,
+            NumHeads = c.NumHeads,
+            NumKeyValueHeads = c.NumKeyValueHeads,
+            HeadDim = c.HeadDim,
+            Scale = c.AttentionScale,
+            Softcap = softcap,
+            Sliding = c.SlidingLayers[layer],
+        };
+    }
+
+    protected GatedMlp Mlp(int layer)
+    {
+        var c = Config;
+        string p = $"layers.{layer}.mlp.";
+        return new GatedMlp(
+            Linear(p + "gate_proj", c.IntermediateSize, c.HiddenSize, c.MlpBias),
+            Linear(p + "up_proj", c.IntermediateSize, c.HiddenSize, c.MlpBias),
+            Linear(p + "down_proj", c.HiddenSize, c.IntermediateSize, c.MlpBias),
+            c.HiddenAct);
+    }
+
+    Tensor Load(string storedName, params long[] shape)
+    {
+        if (!Checkpoint.Contains(storedName))
+            throw new InvalidDataException(
+                $"{Checkpoint.Folder}: the checkpoint has no tensor '{storedName}', which a {Config.ModelType} model with these config.json settings needs (an incomplete download, or config.json from another model?).");
+        var info = Checkpoint.Info(storedName);
+        if (!info.Shape.SequenceEqual(shape))
+            throw new InvalidDataException(
+                $"{Checkpoint.Folder}: tensor '{storedName}' has shape [{string.Join(", ", info.Shape)}] but config.json implies [{string.Join(", ", shape)}].");
+        var stored = Checkpoint.Read(storedName);
+        Tensor tensor = stored;
+        if (stored.dtype != DType || stored.device != Device)
+        {
+            tensor = stored.to(DType, Device);
+            stored.Dispose();
+        }
+        // The model owns its weights for its lifetime, whatever dispose scope the caller loads it in.
+        _weights[storedName] = tensor.DetachFromDisposeScope();
+        return tensor;
+    }
+
+    /// <summary>Number of parameters in the checkpoint (a tied head counted once, vision tower included), as <c>model.num_parameters()</c>.</summary>
+    public long NumParameters => Checkpoint.Tensors.Sum(t => t.ElementCount);
+
+    /// <summary>Every parameter with its Hugging Face name, shape and dtype, in the order transformers lists them.</summary>
+    public IReadOnlyList<ModelParameter> Parameters => Checkpoint.Tensors
+        .Select(t => _weights.TryGetValue(t.Name, out var w)
+            ? new ModelParameter(t.Name, t.Shape, w.dtype, true)
+            : new ModelParameter(t.Name, t.Shape, SafeTensorsDType.TryGetScalarType(t.DType, out var st) ? st : ScalarType.Byte, false))
+        .ToList();
+
+    /// <summary>
+    /// A parameter by its Hugging Face name. Loaded weights come back as a handle sharing the model's
+    /// memory; others (e.g. the vision tower) are read from the checkpoint. The caller disposes the handle.
+    /// </summary>
+    public Tensor Parameter(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_weights.TryGetValue(name, out var w)) return w.alias();
+        if (_weights.TryGetValue(Checkpoint.TextPrefix + StripModelPrefix(name), out w)) return w.alias();
+        if (Checkpoint.Contains(name)) return Checkpoint.Read(name);
+        var close = Checkpoint.Tensors.Select(t => t.Name).Where(n => n.EndsWith(name.Split('.').Last(), StringComparison.Ordinal)).Take(3).ToList();
+        throw new KeyNotFoundException(
+            $"No parameter named '{name}'." + (close.Count > 0 ? $" Names look like: {string.Join(", ", close)}." : " List them with Parameters."));
+    }
+
+    static string StripModelPrefix(string name) => name.StartsWith("model.", StringComparison.Ordinal) ? name["model.".Length..] : name;
+
+    /// <summary>Runs token ids <c>[T]</c> or <c>[B, T]</c> through the model.</summary>
+    public ForwardResult Forward(Tensor inputIds, ForwardOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        options ??= ForwardOptions.Default;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var ids = CheckIds(inputIds);
+        long b = ids.shape[0], t = ids.shape[1];
+        var positions = arange(t, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(b, t);
+        using var ctx = new ForwardContext
+        {
+            GlobalRope = _rope.Tables(positions, DType),
+            LocalRope = _localRope?.Tables(positions, DType),
+            GlobalMask = CausalMask(t, null),
+            SlidingMask = Config.SlidingWindow is int w && Config.SlidingLayers.Any(s => s) ? CausalMask(t, w) : null,
+            KeepAttentionWeights = options.Attentions,
+        };
+
+        var h = Embeddings.index_select(0, ids.reshape(-1)).view(b, t, Config.HiddenSize);
+        // Gemma rounds the scale to the activation dtype before multiplying (sqrt(3072) -> 55.5 in bf16).
+        if (EmbeddingScale is double scale) h = h * tensor(scale, dtype: DType, device: Device);
+
+        var hidden = new List<Tensor> { h };
+        var attentions = new List<Tensor>();
+        foreach (var block in _blocks)
+        {
+            h = block.Forward(h, ctx, out var weights);
+            if (weights is not null) attentions.Add(weights);
+            hidden.Add(h);
+        }
+        var final = FinalNorm.Forward(h);
+        hidden[^1] = final;
+
+        var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1) : final;
+        var logits = nn.functional.linear(head, LmHead);
+        if (Config.FinalLogitSoftcapping is double cap) logits = (logits / cap).tanh() * cap;
+
+        return new ForwardResult
+        {
+            Logits = logits.MoveToOuterDisposeScope(),
+            HiddenStates = options.HiddenStates ? hidden.Select(x => x.MoveToOuterDisposeScope()).ToList() : null,
+            PrenormLast = options.HiddenStates ? h.MoveToOuterDisposeScope() : null,
+            Attentions = options.Attentions ? attentions.Select(x => x.MoveToOuterDisposeScope()).ToList() : null,
+        };
+    }
+
+    Tensor CheckIds(Tensor inputIds)
+    {
+        if (inputIds.dtype is not (ScalarType.Int64 or ScalarType.Int32))
+            throw new ArgumentException($"Token ids must be an integer tensor, not {DTypes.Name(inputIds.dtype)}.");
+        if (inputIds.dim() is not (1 or 2) || inputIds.shape[^1] == 0)
+            throw new ArgumentException($"Token ids must be [T] or [B, T] with T > 0, not [{string.Join(", ", inputIds.shape)}].");
+        long min = inputIds.min().item<long>(), max = inputIds.max().item<long>();
+        if (min < 0 || max >= Config.VocabSize)
+            throw new ArgumentOutOfRangeException(nameof(inputIds),
+                $"Token id {(min < 0 ? min : max)} is outside this model's vocabulary (0 .. {Config.VocabSize - 1}).");
+        var ids = inputIds.to(ScalarType.Int64, Device);
+        return ids.dim() == 1 ? ids.unsqueeze(0) : ids;
+    }
+
+    /// <summary>Additive fp32 mask <c>[1, 1, T, T]</c>: query i sees key j when j ≤ i and, with a window w, j > i - w.</summary>
+    Tensor CausalMask(long t, int? window)
+    {
+        using var scope = NewDisposeScope();
+        var q = arange(t, device: Device).unsqueeze(1);
+        var k = arange(t, device: Device).unsqueeze(0);
+        var visible = k <= q;
+        if (window is int w) visible = visible.logical_and(k > q - w);
+        var mask = zeros([t, t], dtype: ScalarType.Float32, device: Device).masked_fill(visible.logical_not(), float.NegativeInfinity);
+        return mask.view(1, 1, t, t).MoveToOuterDisposeScope();
+    }
+
+    void DisposeTensors()
+    {
+        foreach (var w in _weights.Values) w.Dispose();
+        _weights.Clear();
+        _rope?.Dispose();
+        _localRope?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        DisposeTensors();
+        Checkpoint.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

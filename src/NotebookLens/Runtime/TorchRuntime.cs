@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using TorchSharp;
+
+namespace NotebookLens.Runtime;
+
+/// <summary>
+/// Makes TorchSharp's native library loadable before anything touches <see cref="torch"/>.
+/// Every NotebookLens entry point calls <see cref="EnsureLoaded"/>; code that uses TorchSharp
+/// directly before any NotebookLens call should call it first.
+/// </summary>
+public static class TorchRuntime
+{
+    const string NativeName = "libLibTorchSharp.so";
+    static readonly Lock Gate = new();
+    static bool _done;
+
+    /// <summary>How the native library was prepared, for diagnostics (<c>info</c> prints it).</summary>
+    public static string Status { get; private set; } = "not initialised";
+
+    public static void EnsureLoaded()
+    {
+        lock (Gate)
+        {
+            if (_done) return;
+            if (OperatingSystem.IsLinux()) PrepareLinux();
+            else Status = "no preparation needed on this operating system";
+            _done = true;
+        }
+        // Fails here, with TorchSharp's own trace, rather than deep inside a model load.
+        torch.InitializeDeviceType(DeviceType.CPU);
+    }
+
+    static void PrepareLinux()
+    {
+        var original = FindNativeLibrary();
+        if (original is null)
+        {
+            Status = $"{NativeName} not found next to TorchSharp; TorchSharp loads it itself";
+            return;
+        }
+        var image = File.ReadAllBytes(original);
+        var library = ElfImage.Read(image);
+        var systemLib = SystemLibStdCxx();
+        if (systemLib is null)
+        {
+            Status = $"no {GlibcxxShim.LibStdCxx} found in this process; TorchSharp loads {original} itself";
+            return;
+        }
+        var plan = GlibcxxShim.Plan(library, ElfImage.Read(systemLib).VersionDefinitions, out var detail);
+        switch (plan)
+        {
+            case GlibcxxPlan.LoadAsIs:
+                Status = $"{original}: {detail}";
+                return;
+            case GlibcxxPlan.Unsupported:
+                throw new PlatformNotSupportedException(
+                    $"TorchSharp's native library {original} cannot load here: {detail} ({systemLib}). " +
+                    "Install a newer libstdc++ (GCC 13 or later), e.g. from your distribution's backports.");
+        }
+        var copy = WriteRewrittenCopy(original, image);
+        PreloadLibTorch(original);
+        NativeLibrary.Load(copy);
+        Status = $"{original}: {detail} ({copy})";
+    }
+
+    /// <summary>
+    /// The rewritten copy lives in the user's cache, keyed by the original's hash, so it is made once
+    /// per TorchSharp version and never touches the NuGet package folder.
+    /// </summary>
+    static string WriteRewrittenCopy(string original, byte[] image)
+    {
+        var key = Convert.ToHexStringLower(SHA256.HashData(image))[..16];
+        var dir = Path.Combine(CacheRoot(), "notebooklens", "native", key);
+        var target = Path.Combine(dir, NativeName);
+        if (File.Exists(target)) return target;
+        Directory.CreateDirectory(dir);
+        // Written under a unique name and moved into place so concurrent processes never see half a file.
+        var temp = Path.Combine(dir, $"{NativeName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(temp, GlibcxxShim.Rewrite(image));
+        File.Move(temp, target, overwrite: true);
+        return target;
+    }
+
+    static string CacheRoot()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (!string.IsNullOrEmpty(xdg)) return xdg;
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return string.IsNullOrEmpty(home) ? Path.GetTempPath() : Path.Combine(home, ".cache");
+    }
+
+    /// <summary>
+    /// The copy sits outside libtorch's folder, so its <c>$ORIGIN</c> run path finds nothing: its
+    /// dependencies (libtorch, libtorch_cpu, libc10) must already be loaded, which glibc then matches by soname.
+    /// </summary>
+    static void PreloadLibTorch(string original)
+    {
+        var asm = typeof(torch).Assembly;
+        if (NativeLibrary.TryLoad("torch", asm, null, out _)) return;
+        var beside = Path.Combine(Path.GetDirectoryName(original)!, "libtorch.so");
+        if (File.Exists(beside) && NativeLibrary.TryLoad(beside, out _)) return;
+        throw new DllNotFoundException(
+            "libtorch.so could not be loaded. Reference the TorchSharp-cpu package (it brings libtorch-cpu-linux-x64).");
+    }
+
+    /// <summary>Where the runtime (or TorchSharp's own fallback) would look for the native library.</summary>
+    internal static string? FindNativeLibrary()
+    {
+        var managed = Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? "";
+        var dirs = new List<string>();
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirs)
+            dirs.AddRange(searchDirs.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        dirs.Add(managed);
+        dirs.Add(Path.Combine(managed, "runtimes", "linux-x64", "native"));
+        dirs.Add(Path.Combine(managed, "cpu"));
+        // TorchSharp.dll inside the NuGet package folder: <package>/<version>/lib/<tfm>/TorchSharp.dll.
+        dirs.Add(Path.Combine(managed, "..", "..", "runtimes", "linux-x64", "native"));
+        return dirs.Select(d => Path.Combine(d, NativeName)).FirstOrDefault(File.Exists) is { } found
+            ? Path.GetFullPath(found)
+            : null;
+    }
+
+    /// <summary>The libstdc++ this process uses (the .NET host links it), read from the process's own mappings.</summary>
+    internal static string? SystemLibStdCxx()
+    {
+        string? Mapped() => File.ReadLines("/proc/self/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(parts => parts.Length >= 6 && Path.GetFileName(parts[5]).StartsWith("libstdc++.so", StringComparison.Ordinal))
+            .Select(parts => parts[5])
+            .FirstOrDefault();
+        if (!File.Exists("/proc/self/maps")) return null;
+        if (Mapped() is { } path) return path;
+        return NativeLibrary.TryLoad(GlibcxxShim.LibStdCxx, out _) ? Mapped() : null;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using NotebookLens.Loading;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Tests;
+
+/// <summary>Paths to the fixtures copied into the repository, and their golden outputs.</summary>
+public static class Fixtures
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Llama => Path.Combine(Root, "llama3-tiny");
+    public static string Gemma => Path.Combine(Root, "gemma3-tiny");
+
+    /// <summary>The shared folder beside the repository (CI and developers have it).</summary>
+    public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "..", "..", "shared"));
+
+    static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException("tests/fixtures not found above the test assembly.");
+    }
+
+    public static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "notebooklens-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
+
+/// <summary>A fixture's golden.safetensors + golden.json.</summary>
+public sealed class Golden : IDisposable
+{
+    readonly SafeTensorsFile _file;
+
+    public Golden(string folder)
+    {
+        _file = SafeTensorsFile.Open(Path.Combine(folder, "golden.safetensors"));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "golden.json")));
+        Prompts = doc.RootElement.GetProperty("prompts").GetArrayLength();
+    }
+
+    public int Prompts { get; }
+
+    public Tensor this[string key] => _file.Read(key);
+
+    public bool Has(string key) => _file.Tensors.ContainsKey(key);
+
+    public void Dispose() => _file.Dispose();
+}

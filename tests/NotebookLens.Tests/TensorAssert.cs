@@ -1,0 +1,21 @@
+using static TorchSharp.torch;
+
+namespace NotebookLens.Tests;
+
+public static class TensorAssert
+{
+    /// <summary>Asserts |actual - expected| ≤ atol + rtol·|expected| everywhere; returns the max abs difference.</summary>
+    public static double Close(Tensor actual, Tensor expected, double atol, double rtol = 0, string what = "")
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        using var scope = NewDisposeScope();
+        var a = actual.to(ScalarType.Float64);
+        var e = expected.to(ScalarType.Float64);
+        var diff = (a - e).abs();
+        double maxAbs = diff.max().item<double>();
+        var excess = diff - (e.abs() * rtol + atol);
+        double worst = excess.max().item<double>();
+        Assert.True(worst <= 0, $"{what}: max |diff| {maxAbs:E3} exceeds atol {atol:E1} + rtol {rtol:E1}");
+        return maxAbs;
+    }
+}
