@@ -29,7 +29,8 @@ static class LoadBenchmark
         long fileBytes = new FileInfo(Path.Combine(dir, "model.safetensors")).Length;
         Console.WriteLine($"checkpoint: {dir}, model.safetensors {fileBytes / 1e9:F2} GB (bf16, Llama-3.2-1B shapes, random weights)");
         Console.WriteLine("each row is a fresh process; the file is in the page cache (warm) after the first");
-        Console.WriteLine($"{"dtype",-10} {"load s",8} {"RSS after load GB",18} {"peak RSS after forward GB",26} {"peak/file",10}");
+        Console.WriteLine("RSS = private (anonymous) + file-backed pages; file-backed pages of a mapped checkpoint are page cache the kernel can drop");
+        Console.WriteLine($"{"dtype",-10} {"load s",8} {"RSS after load GB",18} {"peak RSS GB",12} {"peak/file",10} {"private GB",11} {"file-backed GB",15}");
         foreach (var dtype in new[] { "stored", "stored", "float32" })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
@@ -41,12 +42,12 @@ static class LoadBenchmark
             var line = p.StandardOutput.ReadToEnd().Trim().Split('\n').Last();
             p.WaitForExit();
             var f = line.Split(' ').Select(double.Parse).ToArray();
-            Console.WriteLine($"{dtype,-10} {f[0],8:F2} {f[1] / 1e9,18:F2} {f[2] / 1e9,26:F2} {f[2] / fileBytes,10:F2}");
+            Console.WriteLine($"{dtype,-10} {f[0],8:F2} {f[1] / 1e9,18:F2} {f[2] / 1e9,12:F2} {f[2] / fileBytes,10:F2} {f[3] / 1e9,11:F2} {f[4] / 1e9,15:F2}");
         }
         return 0;
     }
 
-    /// <summary>Prints "load-seconds rss-after-load peak-rss" for one load plus a short forward pass.</summary>
+    /// <summary>Prints "load-seconds rss-after-load peak-rss anon-rss file-rss" for one load plus a short forward pass.</summary>
     public static int Measure(string dir, string dtype)
     {
         TorchRuntime.EnsureLoaded();
@@ -56,7 +57,7 @@ static class LoadBenchmark
         long afterLoad = Status("VmRSS");
         using (var ids = tensor(new long[] { 128000, 791, 24149, 374, 6307, 13 }))
         using (model.Forward(ids)) { }
-        Console.WriteLine($"{seconds} {afterLoad} {Status("VmHWM")}");
+        Console.WriteLine($"{seconds} {afterLoad} {Status("VmHWM")} {Status("RssAnon")} {Status("RssFile")}");
         return 0;
     }
 

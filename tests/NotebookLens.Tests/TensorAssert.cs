@@ -4,6 +4,15 @@ namespace NotebookLens.Tests;
 
 public static class TensorAssert
 {
+    /// <summary>Asserts same dtype, shape and values (bit-identical for floats without NaN).</summary>
+    public static void Identical(Tensor expected, Tensor actual, string what = "")
+    {
+        Assert.Equal(expected.dtype, actual.dtype);
+        Assert.Equal(expected.shape, actual.shape);
+        using var same = expected.eq(actual).all();
+        Assert.True(same.item<bool>(), $"{what}: values differ");
+    }
+
     /// <summary>Asserts |actual - expected| ≤ atol + rtol·|expected| everywhere; returns the max abs difference.</summary>
     public static double Close(Tensor actual, Tensor expected, double atol, double rtol = 0, string what = "")
     {

@@ -114,6 +114,12 @@ public sealed class Checkpoint : IDisposable
     /// <summary>Reads a tensor as stored (a view of the mapped file where possible). The caller owns it.</summary>
     public Tensor Read(string name) => _files[Info(name).File].Read(name);
 
+    /// <inheritdoc cref="SafeTensorsFile.ReleaseMappings"/>
+    public void ReleaseMappings()
+    {
+        foreach (var f in _files.Values) f.ReleaseMappings();
+    }
+
     public void Dispose()
     {
         foreach (var f in _files.Values) f.Dispose();

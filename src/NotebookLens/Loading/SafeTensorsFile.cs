@@ -153,13 +153,18 @@ public sealed class SafeTensorsFile : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Drops this file's own handles on its mappings. Tensors already read keep their mapping alive
+    /// through their storage; a mapping nothing views any more is unmapped. Later reads map again.
+    /// </summary>
+    public void ReleaseMappings()
     {
         lock (_maps)
         {
-            // Views handed out keep the mapping alive through their storage; this only drops ours.
             foreach (var m in _maps.Values) m.Dispose();
             _maps.Clear();
         }
     }
+
+    public void Dispose() => ReleaseMappings();
 }

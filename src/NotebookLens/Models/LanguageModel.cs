@@ -104,6 +104,8 @@ public abstract class LanguageModel : IDisposable
                 $"{Checkpoint.Folder}: config.json says tie_word_embeddings is false but the checkpoint has no lm_head.weight.");
             _rope = new RotaryEmbedding(c.Rope, c.HeadDim);
             if (c.LocalRope is { } local) _localRope = new RotaryEmbedding(local, c.HeadDim);
+            // Weights kept in the stored dtype hold their mapping; converted ones need none, so the file leaves our RSS.
+            Checkpoint.ReleaseMappings();
         }
         catch
         {

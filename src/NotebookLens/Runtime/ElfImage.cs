@@ -6,10 +6,11 @@ namespace NotebookLens.Runtime;
 /// <summary>A symbol-version requirement (<c>Elf64_Vernaux</c>) of a shared library.</summary>
 /// <param name="Library">The library the version is needed from (<c>vn_file</c>), e.g. <c>libstdc++.so.6</c>.</param>
 /// <param name="Name">The version name, e.g. <c>GLIBCXX_3.4.32</c>.</param>
+/// <param name="Hash">The stored <c>vna_hash</c> (the ELF hash of the name).</param>
 /// <param name="Index">The version index symbols refer to through <c>.gnu.version</c>.</param>
 /// <param name="AuxOffset">File offset of the <c>Elf64_Vernaux</c> entry.</param>
 /// <param name="NameOffset">File offset of the name in <c>.dynstr</c>.</param>
-internal sealed record ElfVersionNeed(string Library, string Name, ushort Index, long AuxOffset, long NameOffset);
+internal sealed record ElfVersionNeed(string Library, string Name, uint Hash, ushort Index, long AuxOffset, long NameOffset);
 
 /// <summary>
 /// Just enough of an ELF64 little-endian reader to see which symbol versions a shared library
@@ -102,7 +103,7 @@ internal sealed class ElfImage
             for (int a = 0; a < cnt; a++)
             {
                 long nameOffset = strOff + U32(aux + 8);
-                result.Add(new ElfVersionNeed(file, CString(nameOffset), U16(aux + 6), aux, nameOffset));
+                result.Add(new ElfVersionNeed(file, CString(nameOffset), U32(aux), U16(aux + 6), aux, nameOffset));
                 uint next = U32(aux + 12);
                 if (next == 0) break;
                 aux += next;

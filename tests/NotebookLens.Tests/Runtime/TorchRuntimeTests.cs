@@ -1,0 +1,127 @@
+using NotebookLens.Runtime;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Tests.Runtime;
+
+public class TorchRuntimeTests
+{
+    static string NativeLibrary() => TorchRuntime.FindNativeLibrary()
+        ?? throw new InvalidOperationException("libLibTorchSharp.so not found next to TorchSharp");
+
+    [Fact]
+    public void Native_library_loads_and_computes()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        var a = tensor(new float[] { 1, 2, 3, 4 }).view(2, 2);
+        var product = a.matmul(a);
+        Assert.Equal(new float[] { 7, 10, 15, 22 }, product.data<float>().ToArray());
+        using var bf = a.to(ScalarType.BFloat16);
+        Assert.Equal(54f, bf.matmul(bf).sum().to(ScalarType.Float32).item<float>());
+    }
+
+    [Fact]
+    public void Status_says_how_the_library_was_prepared()
+    {
+        TorchRuntime.EnsureLoaded();
+        Assert.Contains("libLibTorchSharp.so", TorchRuntime.Status);
+    }
+
+    [Fact]
+    public void Elf_hashes_we_compute_equal_the_ones_the_linker_stored()
+    {
+        var needs = ElfImage.Read(NativeLibrary()).VersionNeeds;
+        Assert.Contains(needs, n => n.Library == "libstdc++.so.6" && n.Name.StartsWith("GLIBCXX_", StringComparison.Ordinal));
+        Assert.All(needs, n => Assert.Equal(n.Hash, ElfImage.Hash(n.Name)));
+    }
+
+    [Fact]
+    public void The_process_libstdcxx_defines_its_versions()
+    {
+        var path = TorchRuntime.SystemLibStdCxx();
+        Assert.NotNull(path);
+        var defined = ElfImage.Read(path!).VersionDefinitions;
+        Assert.Contains("GLIBCXX_3.4", defined);
+        Assert.Contains("GLIBCXX_3.4.30", defined);
+    }
+
+    [Fact]
+    public void Rewrite_changes_only_the_one_version_need()
+    {
+        var original = File.ReadAllBytes(NativeLibrary());
+        var before = ElfImage.Read(original).VersionNeeds.Single(n => n.Name == GlibcxxShim.Missing);
+        var patched = GlibcxxShim.Rewrite(original);
+
+        var after = ElfImage.Read(patched);
+        Assert.DoesNotContain(after.VersionNeeds, n => n.Name == GlibcxxShim.Missing);
+        var renamed = after.VersionNeeds.Single(n => n.AuxOffset == before.AuxOffset);
+        Assert.Equal(GlibcxxShim.Replacement, renamed.Name);
+        Assert.Equal(ElfImage.Hash(GlibcxxShim.Replacement), renamed.Hash);
+        Assert.Equal(before.Index, renamed.Index);
+        Assert.Equal(ElfImage.Read(original).VersionNeeds.Count, after.VersionNeeds.Count);
+
+        // Every changed byte lies in the name or in vna_hash.
+        var changed = Enumerable.Range(0, original.Length).Where(i => original[i] != patched[i]).ToList();
+        Assert.NotEmpty(changed);
+        Assert.All(changed, i => Assert.True(
+            (i >= before.NameOffset && i < before.NameOffset + GlibcxxShim.Missing.Length) || (i >= before.AuxOffset && i < before.AuxOffset + 4),
+            $"byte {i} changed outside the version need"));
+    }
+
+    [Fact]
+    public void Rewrite_refuses_a_library_without_the_need()
+    {
+        var patched = GlibcxxShim.Rewrite(File.ReadAllBytes(NativeLibrary()));
+        Assert.Throws<InvalidDataException>(() => GlibcxxShim.Rewrite(patched));
+    }
+
+    [Fact]
+    public void Plan_leaves_the_library_alone_where_libstdcxx_is_new_enough()
+    {
+        var library = ElfImage.Read(NativeLibrary());
+        var gcc13 = Versions(32);
+        Assert.Equal(GlibcxxPlan.LoadAsIs, GlibcxxShim.Plan(library, gcc13, out _));
+    }
+
+    [Fact]
+    public void Plan_rewrites_on_a_gcc12_libstdcxx()
+    {
+        var library = ElfImage.Read(NativeLibrary());
+        Assert.Equal(GlibcxxPlan.LoadRewrittenCopy, GlibcxxShim.Plan(library, Versions(30), out var detail));
+        Assert.Contains(GlibcxxShim.Missing, detail);
+    }
+
+    [Fact]
+    public void Plan_refuses_when_real_symbols_would_be_missing()
+    {
+        var library = ElfImage.Read(NativeLibrary());
+        // GCC 11's libstdc++ (up to 3.4.29) lacks 3.4.30, which the library needs for symbols it calls.
+        Assert.Equal(GlibcxxPlan.Unsupported, GlibcxxShim.Plan(library, Versions(29), out var detail));
+        Assert.Contains("GLIBCXX_3.4.30", detail);
+    }
+
+    [Fact]
+    public void Only_the_never_called_symbol_uses_the_missing_version()
+    {
+        var library = ElfImage.Read(NativeLibrary());
+        var need = library.VersionNeeds.Single(n => n.Name == GlibcxxShim.Missing);
+        Assert.Equal(["_ZSt21ios_base_library_initv"], library.SymbolsOfVersion(need.Index).Distinct());
+    }
+
+    [Fact]
+    public void Non_elf_input_is_a_clear_error()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ElfImage.Read("not an ELF file, just text"u8.ToArray()));
+        Assert.Contains("not an ELF file", e.Message);
+    }
+
+    /// <summary>GLIBCXX_3.4 .. GLIBCXX_3.4.{last} and the CXXABI versions, as a libstdc++ defines them.</summary>
+    static HashSet<string> Versions(int last)
+    {
+        var set = new HashSet<string> { "GLIBCXX_3.4" };
+        for (int i = 1; i <= last; i++) set.Add($"GLIBCXX_3.4.{i}");
+        for (int i = 1; i <= 15; i++) set.Add($"CXXABI_1.3.{i}");
+        set.Add("CXXABI_1.3");
+        return set;
+    }
+}
