@@ -26,7 +26,7 @@ public static class CliApp
         }
         try
         {
-            var parsed = new CliArgs(args.Skip(1), command.Flags);
+            var parsed = new CliArgs(args.Skip(1), command.Options, command.Flags);
             return command.Run(parsed, output);
         }
         catch (UsageException e)

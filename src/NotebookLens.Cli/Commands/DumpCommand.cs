@@ -12,6 +12,7 @@ public sealed class DumpCommand : ICommand
 {
     public string Name => "dump";
     public string Usage => $"dump {ModelArgs.Usage} --ids ID,ID,... --out FILE.safetensors";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["ids", "out"]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
 
     public int Run(CliArgs args, TextWriter output)

@@ -7,6 +7,9 @@ public interface ICommand
     /// <summary>One line: the verb and its options.</summary>
     string Usage { get; }
 
+    /// <summary>Options that take a value.</summary>
+    IReadOnlySet<string> Options { get; }
+
     /// <summary>Options that take no value.</summary>
     IReadOnlySet<string> Flags { get; }
 

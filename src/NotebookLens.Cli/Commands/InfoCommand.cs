@@ -9,6 +9,7 @@ public sealed class InfoCommand : ICommand
 {
     public string Name => "info";
     public string Usage => $"info {ModelArgs.Usage} [--parameters] [--json]";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "parameters" };
 
     public int Run(CliArgs args, TextWriter output)

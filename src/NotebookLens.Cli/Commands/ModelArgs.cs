@@ -7,11 +7,12 @@ static class ModelArgs
 {
     public const string Usage = "--model DIR [--dtype float32|bfloat16]";
 
+    public static readonly string[] Options = ["model", "dtype"];
+
     public static LanguageModel Load(CliArgs args)
     {
         var folder = args.Require("model");
         var dtype = args.Get("dtype");
-        args.RejectUnknown();
         return LanguageModel.Load(folder, new LoadOptions { DType = dtype is null ? null : DTypes.ParseCompute(dtype) });
     }
 }

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NotebookLens.Cli;
+using NotebookLens.Loading;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Tests.Cli;
+
+public class CliTests
+{
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    static string Ids(Tensor ids) => string.Join(",", ids.data<long>().ToArray());
+
+    [Theory]
+    [InlineData("llama3-tiny", "llama", 2, 8_282_432, 64, 128256)]
+    [InlineData("gemma3-tiny", "gemma3_text", 6, 16_987_904, 64, 262144)]
+    public void Info_json_has_the_contract_fields(string fixture, string type, int layers, long parameters, int hidden, int vocab)
+    {
+        var (code, output, _) = Run("info", "--model", Path.Combine(Fixtures.Root, fixture), "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        Assert.Equal(type, r.GetProperty("model_type").GetString());
+        Assert.Equal(layers, r.GetProperty("num_layers").GetInt32());
+        Assert.Equal(parameters, r.GetProperty("num_parameters").GetInt64());
+        Assert.Equal(hidden, r.GetProperty("hidden_size").GetInt32());
+        Assert.Equal(vocab, r.GetProperty("vocab_size").GetInt32());
+        Assert.Equal("bfloat16", r.GetProperty("dtype").GetString());
+    }
+
+    [Fact]
+    public void Info_lists_parameters_for_a_person()
+    {
+        var (code, output, _) = Run("info", "--model", Fixtures.Gemma, "--parameters", "--dtype", "float32");
+        Assert.Equal(0, code);
+        Assert.Contains("16,987,904", output);
+        Assert.Contains("sliding window 4 on 5 of 6 layers", output);
+        Assert.Matches(@"model\.layers\.5\.self_attn\.q_norm\.weight\s+\[16\]\s+float32", output);
+        Assert.Matches(@"model\.embed_tokens\.weight\s+\[262144, 64\]", output);
+    }
+
+    [Fact]
+    public void Info_json_parameters_list_names_and_shapes()
+    {
+        var (_, output, _) = Run("info", "--model", Fixtures.Llama, "--json", "--parameters");
+        using var doc = JsonDocument.Parse(output);
+        var first = doc.RootElement.GetProperty("parameters")[0];
+        Assert.Equal("model.embed_tokens.weight", first.GetProperty("name").GetString());
+        Assert.Equal([128256, 64], first.GetProperty("shape").EnumerateArray().Select(x => x.GetInt32()));
+    }
+
+    public static TheoryData<string, int> DumpCases() => new() { { "llama3-tiny", 0 }, { "llama3-tiny", 3 }, { "gemma3-tiny", 2 }, { "gemma3-tiny", 3 } };
+
+    [Theory]
+    [MemberData(nameof(DumpCases))]
+    public void Dump_reproduces_the_golden_run(string fixture, int p)
+    {
+        var folder = Path.Combine(Fixtures.Root, fixture);
+        using var golden = new Golden(folder);
+        using var scope = NewDisposeScope();
+        var ids = golden[$"input_ids.{p}"];
+        var outPath = Path.Combine(Fixtures.TempDir(), "run.safetensors");
+        var (code, _, err) = Run("dump", "--model", folder, "--ids", Ids(ids), "--dtype", "float32", "--out", outPath);
+        Assert.True(code == 0, err);
+
+        using var dump = SafeTensorsFile.Open(outPath);
+        int layers = fixture.StartsWith("llama", StringComparison.Ordinal) ? 2 : 6;
+        var expectedKeys = new[] { "input_ids", "logits", "prenorm_last" }
+            .Concat(Enumerable.Range(0, layers + 1).Select(i => $"hidden.{i}"))
+            .Concat(Enumerable.Range(0, layers).Select(l => $"attn.{l}"));
+        Assert.Equal(expectedKeys.Order(), dump.Tensors.Keys.Order());
+        Assert.All(dump.Tensors.Values.Where(t => t.Name != "input_ids"), t => Assert.Equal("F32", t.DType));
+        Assert.Equal("I64", dump.Tensors["input_ids"].DType);
+        Assert.Equal("float32", dump.Metadata["dtype"]);
+
+        TensorAssert.Identical(ids, dump.Read("input_ids"));
+        var logits = dump.Read("logits");
+        TensorAssert.Close(logits[-1], golden[$"logits_last.{p}"], 1e-4, 1e-4, "logits_last");
+        TensorAssert.Close(logits.index_select(1, golden["logits_probe_ids"]), golden[$"logits_probe.{p}"], 1e-4, 1e-4, "logits_probe");
+        for (int i = 0; i <= layers; i++)
+            TensorAssert.Close(dump.Read($"hidden.{i}"), golden[$"hidden.{p}.{i}"], 1e-4, 1e-4, $"hidden.{i}");
+        TensorAssert.Close(dump.Read("prenorm_last"), golden[$"prenorm_last.{p}"], 1e-4, 1e-4, "prenorm_last");
+        for (int l = 0; l < layers; l++)
+            TensorAssert.Close(dump.Read($"attn.{l}"), golden[$"attn.{p}.{l}"], 1e-5, 0, $"attn.{l}");
+    }
+
+    [Theory]
+    [InlineData(new[] { "info" }, "--model is required")]
+    [InlineData(new[] { "info", "--model", "x", "--jsn" }, "unknown option --jsn")]
+    [InlineData(new[] { "dump", "--model", "x", "--ids", "1,abc", "--out", "o" }, "'abc' is not a token id")]
+    [InlineData(new[] { "dump", "--model" }, "--model needs a value")]
+    [InlineData(new[] { "explode" }, "unknown command 'explode'")]
+    [InlineData(new[] { "info", "stray" }, "unexpected argument 'stray'")]
+    public void Usage_mistakes_exit_2_with_a_hint(string[] args, string message)
+    {
+        var (code, _, err) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+    }
+
+    [Fact]
+    public void Input_problems_exit_1_with_the_reason()
+    {
+        var (code, _, err) = Run("info", "--model", "/no/such/folder");
+        Assert.Equal(1, code);
+        Assert.Contains("Model folder not found: /no/such/folder", err);
+
+        (code, _, err) = Run("dump", "--model", Fixtures.Llama, "--ids", "128000,999999", "--out", Path.Combine(Fixtures.TempDir(), "x.safetensors"));
+        Assert.Equal(1, code);
+        Assert.Contains("999999", err);
+
+        (code, _, err) = Run("info", "--model", Fixtures.Llama, "--dtype", "int4");
+        Assert.Equal(1, code);
+        Assert.Contains("int4", err);
+    }
+
+    [Fact]
+    public void The_built_cli_runs_as_its_own_process()
+    {
+        var dll = typeof(CliApp).Assembly.Location;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { dll, "info", "--model", Fixtures.Llama, "--json" }) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(8_282_432, doc.RootElement.GetProperty("num_parameters").GetInt64());
+    }
+}
