@@ -12,8 +12,10 @@ public static class Fixtures
     public static string Llama => Path.Combine(Root, "llama3-tiny");
     public static string Gemma => Path.Combine(Root, "gemma3-tiny");
 
-    /// <summary>The shared folder beside the repository (CI and developers have it).</summary>
-    public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "..", "..", "shared"));
+    /// <summary>The shared folder beside the repository (CI and developers have it), or $NOTEBOOKLENS_SHARED.</summary>
+    public static string Shared => Environment.GetEnvironmentVariable("NOTEBOOKLENS_SHARED") is { Length: > 0 } dir
+        ? dir
+        : Path.GetFullPath(Path.Combine(Root, "..", "..", "..", "shared"));
 
     static string FindRoot()
     {

@@ -62,7 +62,7 @@ public class TrainedModelTests
     /// <summary>llama2.c legacy export → config.json + model.safetensors, q/k rows permuted for rotate_half.</summary>
     static string Convert(string bin)
     {
-        Assert.True(File.Exists(bin), $"{bin} is missing: the shared folder must sit beside the repository");
+        Assert.True(File.Exists(bin), $"{bin} is missing: put the shared folder beside the repository or set NOTEBOOKLENS_SHARED");
         using var reader = new BinaryReader(File.OpenRead(bin));
         int dim = reader.ReadInt32(), hidden = reader.ReadInt32(), layers = reader.ReadInt32(), heads = reader.ReadInt32(),
             kvHeads = reader.ReadInt32(), vocab = Math.Abs(reader.ReadInt32()), seqLen = reader.ReadInt32();
