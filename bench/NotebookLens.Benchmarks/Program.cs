@@ -8,8 +8,10 @@ using static TorchSharp.torch;
 // Release benchmarks; they print figures and ratios, they assert nothing.
 //   load [DIR]                 load time and peak RSS of a bf16 checkpoint with Llama-3.2-1B shapes
 //   measure-load DIR DTYPE     (internal) one measurement in a fresh process
+//   tokenize DIR [DIR ...]     encode throughput of each folder's tokenizer on 1 MB of mixed text
 return args.FirstOrDefault() switch
 {
+    "tokenize" => TokenizeBenchmark.Run(args.Skip(1).ToArray()),
     "load" => LoadBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-load" => LoadBenchmark.Measure(args[1], args[2]),
     _ => Usage(),
@@ -17,7 +19,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...]");
     return 2;
 }
 
@@ -104,5 +106,48 @@ static class LoadBenchmark
             tensors[p + "post_attention_layernorm.weight"] = Ones(hidden);
         }
         SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors);
+    }
+}
+
+static class TokenizeBenchmark
+{
+    public static int Run(string[] folders)
+    {
+        var text = MixedText(1 << 20);
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(text);
+        Console.WriteLine($"text: {bytes / 1e6:F2} MB of English prose, Chinese, code and emoji (UTF-8), one string");
+        Console.WriteLine($"{"tokenizer",-40} {"load s",7} {"tokens",9} {"encode s",9} {"MB/s",7} {"decode s",9}");
+        foreach (var folder in folders)
+        {
+            var sw = Stopwatch.StartNew();
+            var tokenizer = NotebookLens.Tokenization.HfTokenizer.Load(folder);
+            double load = sw.Elapsed.TotalSeconds;
+            tokenizer.Encode("warm up the caches and the JIT: The apple is green. 今天天氣真好");
+            sw.Restart();
+            var ids = tokenizer.Encode(text);
+            double encode = sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            var back = tokenizer.Decode(ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: false);
+            double decode = sw.Elapsed.TotalSeconds;
+            if (back != text) Console.WriteLine("  warning: decode(encode(text)) != text");
+            Console.WriteLine($"{Path.GetFileName(Path.GetFullPath(folder)),-40} {load,7:F2} {ids.Count,9} {encode,9:F3} {bytes / 1e6 / encode,7:F1} {decode,9:F3}");
+        }
+        return 0;
+    }
+
+    /// <summary>Deterministic text: paragraphs of English, Chinese, Python and emoji in turn.</summary>
+    static string MixedText(int targetChars)
+    {
+        string[] parts =
+        [
+            "The weather forecast says it will rain tomorrow, so take an umbrella. Apples are green or red; Apple makes iPhones in Cupertino. ",
+            "今天天氣真好，我們去公園散步吧。天氣預報說明天會下雨，記得帶傘。大家好！ ",
+            "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)  # 🐍 1234567\n",
+            "Emoji 🍎🍏 and 👨‍👩‍👧 families, numbers 3.14159 and 2026-11-28, URLs https://example.org/a?b=c.\n\n",
+        ];
+        var sb = new System.Text.StringBuilder(targetChars + 256);
+        var random = new Random(42);
+        while (sb.Length < targetChars) sb.Append(parts[random.Next(parts.Length)]);
+        return sb.ToString();
     }
 }

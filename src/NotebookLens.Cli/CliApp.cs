@@ -8,10 +8,11 @@ public static class CliApp
     static readonly Dictionary<string, ICommand> Commands = new ICommand[]
     {
         new InfoCommand(),
+        new TokenizeCommand(),
         new DumpCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -27,7 +28,7 @@ public static class CliApp
         try
         {
             var parsed = new CliArgs(args.Skip(1), command.Options, command.Flags);
-            return command.Run(parsed, output);
+            return command.Run(parsed, new CliIO(input, output));
         }
         catch (UsageException e)
         {

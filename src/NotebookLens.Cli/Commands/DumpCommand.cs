@@ -1,5 +1,6 @@
 using NotebookLens.Loading;
 using NotebookLens.Models;
+using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Cli.Commands;
@@ -11,14 +12,17 @@ namespace NotebookLens.Cli.Commands;
 public sealed class DumpCommand : ICommand
 {
     public string Name => "dump";
-    public string Usage => $"dump {ModelArgs.Usage} --ids ID,ID,... --out FILE.safetensors";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["ids", "out"]).ToHashSet();
+    public string Usage => $"dump {ModelArgs.Usage} (--ids ID,ID,... | --text TEXT) --out FILE.safetensors";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["ids", "text", "out"]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
 
-    public int Run(CliArgs args, TextWriter output)
+    public int Run(CliArgs args, CliIO io)
     {
-        var ids = ParseIds(args.Require("ids"));
+        string? idList = args.Get("ids"), text = args.Get("text");
+        if ((idList is null) == (text is null)) throw new UsageException("give either --ids or --text");
         var outPath = args.Require("out");
+        // The text is encoded as tokenizer(text) does: special tokens in it are parsed and BOS is added.
+        var ids = idList is not null ? ParseIds(idList) : HfTokenizer.Load(args.Require("model")).Encode(text!).Select(i => (long)i).ToArray();
         using var model = ModelArgs.Load(args);
         using var scope = NewDisposeScope();
         var input = tensor(ids, dtype: ScalarType.Int64);
@@ -36,7 +40,7 @@ public sealed class DumpCommand : ICommand
             ["model_type"] = model.Config.ModelType,
             ["dtype"] = DTypes.Name(model.DType),
         });
-        output.WriteLine($"wrote {tensors.Count} tensors for {ids.Length} tokens to {outPath}");
+        io.Output.WriteLine($"wrote {tensors.Count} tensors for {ids.Length} tokens to {outPath}");
         return 0;
     }
 

@@ -14,5 +14,8 @@ public interface ICommand
     IReadOnlySet<string> Flags { get; }
 
     /// <summary>Runs the verb; returns the process exit code.</summary>
-    int Run(CliArgs args, TextWriter output);
+    int Run(CliArgs args, CliIO io);
 }
+
+/// <summary>Standard input and output of one run (tests pass their own).</summary>
+public sealed record CliIO(TextReader Input, TextWriter Output);

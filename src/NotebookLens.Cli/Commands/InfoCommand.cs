@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 
@@ -12,7 +11,7 @@ public sealed class InfoCommand : ICommand
     public IReadOnlySet<string> Options { get; } = ModelArgs.Options.ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "parameters" };
 
-    public int Run(CliArgs args, TextWriter output)
+    public int Run(CliArgs args, CliIO io)
     {
         bool json = args.Flag("json"), parameters = args.Flag("parameters");
         using var model = ModelArgs.Load(args);
@@ -41,26 +40,26 @@ public sealed class InfoCommand : ICommand
                 {
                     ["name"] = p.Name, ["shape"] = p.Shape, ["dtype"] = DTypes.Name(p.DType), ["loaded"] = p.Loaded,
                 }).ToArray();
-            output.WriteLine(JsonSerializer.Serialize(summary));
+            io.Output.WriteLine(CliJson.Serialize(summary));
             return 0;
         }
-        output.WriteLine($"{c.ModelType} ({c.Family}) from {model.Checkpoint.Folder}");
-        output.WriteLine($"  parameters     {model.NumParameters:N0}");
-        output.WriteLine($"  layers         {c.NumLayers}");
-        output.WriteLine($"  hidden size    {c.HiddenSize} (MLP {c.IntermediateSize}, {c.HiddenAct})");
-        output.WriteLine($"  attention      {c.NumHeads} query heads, {c.NumKeyValueHeads} key/value heads, head_dim {c.HeadDim}");
+        io.Output.WriteLine($"{c.ModelType} ({c.Family}) from {model.Checkpoint.Folder}");
+        io.Output.WriteLine($"  parameters     {model.NumParameters:N0}");
+        io.Output.WriteLine($"  layers         {c.NumLayers}");
+        io.Output.WriteLine($"  hidden size    {c.HiddenSize} (MLP {c.IntermediateSize}, {c.HiddenAct})");
+        io.Output.WriteLine($"  attention      {c.NumHeads} query heads, {c.NumKeyValueHeads} key/value heads, head_dim {c.HeadDim}");
         if (c.SlidingWindow is int w)
-            output.WriteLine($"  sliding window {w} on {c.SlidingLayers.Count(s => s)} of {c.NumLayers} layers (full: {string.Join(", ", Enumerable.Range(0, c.NumLayers).Where(i => !c.SlidingLayers[i]))})");
-        output.WriteLine($"  vocabulary     {c.VocabSize:N0}{(model.TiedEmbeddings ? ", LM head tied to the embeddings" : "")}");
-        output.WriteLine($"  rope           theta {c.Rope.Theta:G}, {c.Rope.Type}{(c.Rope.Type == "default" ? "" : $" x{c.Rope.Factor:G}")}{(c.LocalRope is { } l ? $"; local theta {l.Theta:G}" : "")}");
-        output.WriteLine($"  dtype          {DTypes.Name(model.DType)} on {model.Device}");
-        output.WriteLine($"  torch          {TorchRuntime.Status}");
+            io.Output.WriteLine($"  sliding window {w} on {c.SlidingLayers.Count(s => s)} of {c.NumLayers} layers (full: {string.Join(", ", Enumerable.Range(0, c.NumLayers).Where(i => !c.SlidingLayers[i]))})");
+        io.Output.WriteLine($"  vocabulary     {c.VocabSize:N0}{(model.TiedEmbeddings ? ", LM head tied to the embeddings" : "")}");
+        io.Output.WriteLine($"  rope           theta {c.Rope.Theta:G}, {c.Rope.Type}{(c.Rope.Type == "default" ? "" : $" x{c.Rope.Factor:G}")}{(c.LocalRope is { } l ? $"; local theta {l.Theta:G}" : "")}");
+        io.Output.WriteLine($"  dtype          {DTypes.Name(model.DType)} on {model.Device}");
+        io.Output.WriteLine($"  torch          {TorchRuntime.Status}");
         if (parameters)
         {
-            output.WriteLine();
+            io.Output.WriteLine();
             int width = model.Parameters.Max(p => p.Name.Length);
             foreach (var p in model.Parameters)
-                output.WriteLine($"{p.Name.PadRight(width)}  [{string.Join(", ", p.Shape)}]  {DTypes.Name(p.DType)}{(p.Loaded ? "" : "  (not loaded)")}");
+                io.Output.WriteLine($"{p.Name.PadRight(width)}  [{string.Join(", ", p.Shape)}]  {DTypes.Name(p.DType)}{(p.Loaded ? "" : "  (not loaded)")}");
         }
         return 0;
     }

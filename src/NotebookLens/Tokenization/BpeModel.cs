@@ -118,7 +118,65 @@ public sealed class BpeModel
         output.AddRange(result);
     }
 
+    /// <summary>
+    /// Adjacent character pairs that occur inside some vocabulary token. No token can span a position
+    /// whose two characters are not such a pair, so a long word is cut there into pieces that merge
+    /// independently (and hit the cache): exact, and what makes a paragraph-long Gemma "word" fast.
+    /// </summary>
+    HashSet<long> JoinablePairs => _joinable ??= BuildJoinablePairs();
+    HashSet<long>? _joinable;
+
+    HashSet<long> BuildJoinablePairs()
+    {
+        var pairs = new HashSet<long>();
+        foreach (var token in _vocab.Keys)
+        {
+            int previous = -1;
+            foreach (var rune in token.EnumerateRunes())
+            {
+                if (previous >= 0) pairs.Add(PairKey(previous, rune.Value));
+                previous = rune.Value;
+            }
+        }
+        return pairs;
+    }
+
+    static long PairKey(int left, int right) => ((long)left << 21) | (uint)right;
+
+    /// <summary>Cuts a word where no vocabulary token can span the cut.</summary>
+    IEnumerable<string> Chunks(string word)
+    {
+        var joinable = JoinablePairs;
+        int start = 0, previous = -1, i = 0;
+        foreach (var rune in word.EnumerateRunes())
+        {
+            if (previous >= 0 && !joinable.Contains(PairKey(previous, rune.Value)))
+            {
+                yield return word[start..i];
+                start = i;
+            }
+            previous = rune.Value;
+            i += rune.Utf16SequenceLength;
+        }
+        yield return word[start..];
+    }
+
     (int Id, int Bytes)[] Merge(string word, bool byteLevel)
+    {
+        if (word.Length > CacheableLength && !(IgnoreMerges && _vocab.ContainsKey(word)))
+        {
+            var parts = new List<(int, int)>();
+            foreach (var chunk in Chunks(word))
+            {
+                if (chunk.Length == word.Length) return MergeWord(word, byteLevel);
+                Tokenize(chunk, byteLevel, parts);
+            }
+            return [.. parts];
+        }
+        return MergeWord(word, byteLevel);
+    }
+
+    (int Id, int Bytes)[] MergeWord(string word, bool byteLevel)
     {
         if (IgnoreMerges && _vocab.TryGetValue(word, out var whole))
             return [(whole, byteLevel ? word.Length : Encoding.UTF8.GetByteCount(word))];

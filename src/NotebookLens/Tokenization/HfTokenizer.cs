@@ -28,6 +28,7 @@ public sealed class HfTokenizer : Tokenizer
     readonly Dictionary<int, AddedToken> _addedById;
     readonly Dictionary<string, int> _addedByContent;
     readonly string?[] _idToToken;
+    readonly string?[] _displayText;
 
     HfTokenizer(BpeModel model, TextNormalizer? normalizer, PreTokenizerStep? preTokenizer, TokenDecoder? decoder,
         PostProcessor post, IReadOnlyList<AddedToken> added, TokenizerSettings settings)
@@ -45,6 +46,7 @@ public sealed class HfTokenizer : Tokenizer
         _addedByContent = added.GroupBy(a => a.Content).ToDictionary(g => g.Key, g => g.Last().Id, StringComparer.Ordinal);
         VocabSize = Math.Max(model.Vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Select(a => a.Id).DefaultIfEmpty(-1).Max()) + 1;
         _idToToken = new string?[VocabSize];
+        _displayText = new string?[VocabSize];
         foreach (var (token, id) in model.Vocabulary) _idToToken[id] = token;
         foreach (var a in added) _idToToken[a.Id] = a.Content;
         ByteLevel = preTokenizer?.ByteLevel ?? false;
@@ -118,19 +120,22 @@ public sealed class HfTokenizer : Tokenizer
     static readonly JsonElement NullElement = JsonDocument.Parse("null").RootElement.Clone();
 
     /// <summary>Token ids of <paramref name="text"/>; with <paramref name="addSpecialTokens"/> the post-processor adds BOS and the like.</summary>
-    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true) => Tokenize(text, addSpecialTokens).Select(t => t.Id).ToList();
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true) => Spans(text, addSpecialTokens).Select(t => t.Id).ToList();
 
     /// <summary>The tokens of <paramref name="text"/> with their display text and offsets.</summary>
-    public IReadOnlyList<TextToken> Tokenize(string text, bool addSpecialTokens = true)
+    public IReadOnlyList<TextToken> Tokenize(string text, bool addSpecialTokens = true) =>
+        Spans(text, addSpecialTokens).Select(t => Describe(t.Id, t.Offsets)).ToList();
+
+    List<(int Id, Range Offsets)> Spans(string text, bool addSpecialTokens)
     {
-        var result = new List<TextToken>();
-        if (addSpecialTokens) result.AddRange(PostProcessor.Prefix.Select(id => Describe(id, 0..0)));
+        var result = new List<(int, Range)>(text.Length / 3 + 4);
+        if (addSpecialTokens) result.AddRange(PostProcessor.Prefix.Select(id => (id, 0..0)));
         var pieceTokens = new List<(int Id, int Bytes)>();
         foreach (var segment in _rawAdded.Split(new Segment(text, 0, null)))
         {
             if (segment.Token is { } added)
             {
-                result.Add(Describe(added.Id, segment.Start..(segment.Start + segment.Text.Length)));
+                result.Add((added.Id, segment.Start..(segment.Start + segment.Text.Length)));
                 continue;
             }
             var normalized = _normalizer?.Normalize(segment.Text) ?? segment.Text;
@@ -139,7 +144,7 @@ public sealed class HfTokenizer : Tokenizer
             {
                 if (part.Token is { } normalizedAdded)
                 {
-                    result.Add(Describe(normalizedAdded.Id, MapOffsets(segment, normalized, part.Start, part.Start + part.Text.Length)));
+                    result.Add((normalizedAdded.Id, MapOffsets(segment, normalized, part.Start, part.Start + part.Text.Length)));
                     continue;
                 }
                 var pieces = new List<TextPiece> { new(part.Text, part.Start) };
@@ -154,12 +159,12 @@ public sealed class HfTokenizer : Tokenizer
                     {
                         int from = piece.Start + charAt[bytes], to = piece.Start + charAt[bytes + width];
                         bytes += width;
-                        result.Add(Describe(id, MapOffsets(segment, normalized, from, to)));
+                        result.Add((id, MapOffsets(segment, normalized, from, to)));
                     }
                 }
             }
         }
-        if (addSpecialTokens) result.AddRange(PostProcessor.Suffix.Select(id => Describe(id, text.Length..text.Length)));
+        if (addSpecialTokens) result.AddRange(PostProcessor.Suffix.Select(id => (id, text.Length..text.Length)));
         return result;
     }
 
@@ -203,11 +208,14 @@ public sealed class HfTokenizer : Tokenizer
     public string DisplayText(int id)
     {
         var raw = IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(id), $"Token id {id} is outside this tokenizer's vocabulary (0 .. {VocabSize - 1}).");
-        if (_addedById.ContainsKey(id)) return raw;
-        byte[] bytes = ByteLevel ? ByteLevelAlphabet.Decode(raw)
+        return _displayText[id] ??= _addedById.ContainsKey(id) ? raw : Readable(DisplayBytes(raw));
+    }
+
+    byte[] DisplayBytes(string raw)
+    {
+        return ByteLevel ? ByteLevelAlphabet.Decode(raw)
             : ByteFallbackDecoder.TryParseByte(raw, out var b) ? [b]
             : Encoding.UTF8.GetBytes(raw.Replace('▁', ' '));
-        return Readable(bytes);
     }
 
     static string Readable(ReadOnlySpan<byte> bytes)

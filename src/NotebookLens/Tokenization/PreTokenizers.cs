@@ -107,8 +107,8 @@ sealed class SplitPreTokenizer(Func<string, IEnumerable<(int, int)>> find, strin
         Func<string, IEnumerable<(int, int)>> find;
         if (pattern.TryGetProperty("Regex", out var regex))
         {
-            var compiled = new UnicodeRegex(regex.GetString()!);
-            find = compiled.Matches;
+            if (FastSplitPattern.For(regex.GetString()!) is { } fast) find = fast.Matches;
+            else find = new UnicodeRegex(regex.GetString()!).Matches;
         }
         else
         {

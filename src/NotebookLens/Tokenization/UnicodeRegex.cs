@@ -9,9 +9,13 @@ namespace NotebookLens.Tokenization;
 /// Hugging Face tokenizers do. .NET's Regex sees UTF-16 units, so an astral letter such as 𝐀 would be
 /// two surrogates rather than one <c>\p{L}</c>. We match on a stand-in string with one BMP character per
 /// code point, of the same general category, and map match offsets back to the original text.
+/// The stand-in also spells ſ (U+017F) as s: Unicode case folding, which those engines use for
+/// <c>(?i)</c>, makes them equal, and .NET's case-insensitive matching does not.
 /// </summary>
 public sealed class UnicodeRegex
 {
+    const char LongS = 'ſ';
+
     readonly Regex _regex;
 
     public UnicodeRegex(string pattern)
@@ -23,7 +27,7 @@ public sealed class UnicodeRegex
     /// <summary>(start, length) of every match, in UTF-16 units of <paramref name="text"/>.</summary>
     public IEnumerable<(int Start, int Length)> Matches(string text)
     {
-        if (!text.Any(char.IsSurrogate))
+        if (!text.Any(c => char.IsSurrogate(c) || c == LongS))
         {
             foreach (Match m in _regex.Matches(text)) yield return (m.Index, m.Length);
             yield break;
@@ -44,7 +48,7 @@ public sealed class UnicodeRegex
             offsets.Add(i);
             if (Rune.TryGetRuneAt(text, i, out var rune))
             {
-                sb.Append(rune.IsBmp ? (char)rune.Value : Representative(Rune.GetUnicodeCategory(rune)));
+                sb.Append(rune.Value == LongS ? 's' : rune.IsBmp ? (char)rune.Value : Representative(Rune.GetUnicodeCategory(rune)));
                 i += rune.Utf16SequenceLength;
             }
             else

@@ -8,11 +8,13 @@ namespace NotebookLens.Tests.Cli;
 
 public class CliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
+    static (int Code, string Out, string Err) Run(params string[] args) => RunWithInput("", args);
+
+    static (int Code, string Out, string Err) RunWithInput(string input, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
+        int code = CliApp.Run(args, new StringReader(input), output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -91,8 +93,58 @@ public class CliTests
             TensorAssert.Close(dump.Read($"attn.{l}"), golden[$"attn.{p}.{l}"], 1e-5, 0, $"attn.{l}");
     }
 
+    [Fact]
+    public void Tokenize_prints_dajiahao_as_three_tokens_with_ids()
+    {
+        var (code, output, err) = Run("tokenize", "--model", Fixtures.Llama, "--text", "大家好");
+        Assert.True(code == 0, err);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("3 tokens", lines[0]);
+        Assert.Matches(@"^\s+0\s+128000\s+""<\|begin_of_text\|>""", lines[2]);
+        Assert.Matches(@"^\s+1\s+109429\s+""大家""", lines[3]);
+        Assert.Matches(@"^\s+2\s+53901\s+""好""", lines[4]);
+    }
+
+    [Fact]
+    public void Tokenize_jsonl_answers_each_line()
+    {
+        var (code, output, err) = RunWithInput("\"The apple is green.\"\n\n\"今天天氣真\"\n", "tokenize", "--model", Fixtures.Gemma, "--jsonl", "--no-special");
+        Assert.True(code == 0, err);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        using var first = JsonDocument.Parse(lines[0]);
+        Assert.Equal([818, 17810, 563, 3826, 236761], first.RootElement.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()));
+        Assert.Equal("▁apple", first.RootElement.GetProperty("tokens")[1].GetString());
+        Assert.Equal(" apple", first.RootElement.GetProperty("text")[1].GetString());
+        using var second = JsonDocument.Parse(lines[1]);
+        Assert.Equal("今天", second.RootElement.GetProperty("tokens")[0].GetString());
+    }
+
+    [Fact]
+    public void Tokenize_jsonl_names_a_bad_line()
+    {
+        var (code, _, err) = RunWithInput("\"ok\"\nnot json\n", "tokenize", "--model", Fixtures.Llama, "--jsonl");
+        Assert.Equal(1, code);
+        Assert.Contains("line 2", err);
+    }
+
+    [Fact]
+    public void Dump_text_equals_dump_of_its_ids()
+    {
+        using var golden = new Golden(Fixtures.Gemma);
+        using var scope = NewDisposeScope();
+        var outPath = Path.Combine(Fixtures.TempDir(), "text.safetensors");
+        var (code, _, err) = Run("dump", "--model", Fixtures.Gemma, "--text", "The apple is green. What color is the apple?", "--dtype", "float32", "--out", outPath);
+        Assert.True(code == 0, err);
+        using var dump = SafeTensorsFile.Open(outPath);
+        TensorAssert.Identical(golden["input_ids.0"], dump.Read("input_ids"));
+        TensorAssert.Close(dump.Read("logits")[-1], golden["logits_last.0"], 1e-4, 1e-4, "logits_last");
+    }
+
     [Theory]
     [InlineData(new[] { "info" }, "--model is required")]
+    [InlineData(new[] { "tokenize", "--model", "x" }, "either --text TEXT or --jsonl")]
+    [InlineData(new[] { "dump", "--model", "x", "--ids", "1", "--text", "a", "--out", "o" }, "either --ids or --text")]
     [InlineData(new[] { "info", "--model", "x", "--jsn" }, "unknown option --jsn")]
     [InlineData(new[] { "dump", "--model", "x", "--ids", "1,abc", "--out", "o" }, "'abc' is not a token id")]
     [InlineData(new[] { "dump", "--model" }, "--model needs a value")]

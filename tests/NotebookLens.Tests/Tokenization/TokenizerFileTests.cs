@@ -170,6 +170,13 @@ public class UnicodeRegexTests
     }
 
     [Fact]
+    public void Long_s_folds_to_s_as_in_the_rust_and_javascript_engines()
+    {
+        var regex = new UnicodeRegex(@"(?i:'s)|\p{L}+");
+        Assert.Equal([(0, 2), (2, 1)], regex.Matches("'ſx"));
+    }
+
+    [Fact]
     public void Invalid_patterns_are_explained()
     {
         Assert.Contains("split pattern", Assert.Throws<NotSupportedException>(() => new UnicodeRegex("(unclosed")).Message);

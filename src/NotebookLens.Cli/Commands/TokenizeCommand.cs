@@ -1,0 +1,76 @@
+using System.Text.Json;
+using NotebookLens.Tokenization;
+
+namespace NotebookLens.Cli.Commands;
+
+/// <summary>
+/// <c>tokenize</c>: a text's tokens with their ids for a person, or with <c>--jsonl</c> one JSON string per
+/// input line to one JSON object per output line: <c>{"ids", "tokens", "text", "offsets"}</c>.
+/// </summary>
+public sealed class TokenizeCommand : ICommand
+{
+    public string Name => "tokenize";
+    public string Usage => "tokenize --model DIR (--text TEXT | --jsonl) [--no-special]";
+    public IReadOnlySet<string> Options { get; } = new HashSet<string> { "model", "text" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "jsonl", "no-special" };
+
+    public int Run(CliArgs args, CliIO io)
+    {
+        var folder = args.Require("model");
+        var text = args.Get("text");
+        bool jsonl = args.Flag("jsonl"), special = !args.Flag("no-special");
+        if ((text is null) == !jsonl) throw new UsageException("give either --text TEXT or --jsonl (JSON strings on standard input)");
+        var tokenizer = HfTokenizer.Load(folder);
+        if (text is not null)
+        {
+            Print(tokenizer.Tokenize(text, special), io.Output);
+            return 0;
+        }
+        int lineNumber = 0;
+        while (io.Input.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            string input;
+            try { input = JsonSerializer.Deserialize<string>(line) ?? throw new JsonException("null is not a string"); }
+            catch (JsonException e) { throw new InvalidDataException($"standard input line {lineNumber} is not a JSON string: {e.Message}", e); }
+            var tokens = tokenizer.Tokenize(input, special);
+            io.Output.WriteLine(CliJson.Serialize(new
+            {
+                ids = tokens.Select(t => t.Id),
+                tokens = tokens.Select(t => t.Raw),
+                text = tokens.Select(t => t.Text),
+                offsets = tokens.Select(t => new[] { t.Offsets.Start.Value, t.Offsets.End.Value }),
+            }));
+        }
+        return 0;
+    }
+
+    /// <summary>Quoted, with line breaks, tabs and other control characters made visible.</summary>
+    static string Quote(string text)
+    {
+        var sb = new System.Text.StringBuilder("\"");
+        foreach (var c in text)
+            sb.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:X4}",
+                _ => c.ToString(),
+            });
+        return sb.Append('"').ToString();
+    }
+
+    static void Print(IReadOnlyList<TextToken> tokens, TextWriter output)
+    {
+        output.WriteLine($"{tokens.Count} token{(tokens.Count == 1 ? "" : "s")}");
+        if (tokens.Count == 0) return;
+        var shown = tokens.Select(t => Quote(t.Text)).ToList();
+        int idWidth = Math.Max(2, tokens.Max(t => t.Id.ToString().Length));
+        int textWidth = Math.Max(4, shown.Max(TerminalText.Width));
+        output.WriteLine($"{"#",4}  {"id".PadLeft(idWidth)}  {"text".PadRight(textWidth)}  token");
+        for (int i = 0; i < tokens.Count; i++)
+            output.WriteLine($"{i,4}  {tokens[i].Id.ToString().PadLeft(idWidth)}  {TerminalText.PadRight(shown[i], textWidth)}  {tokens[i].Raw}{(tokens[i].Special ? "  (special)" : "")}");
+    }
+}
