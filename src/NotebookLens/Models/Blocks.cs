@@ -1,3 +1,5 @@
+using NotebookLens.Generation;
+using NotebookLens.Inspection;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -29,10 +31,10 @@ public sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
 /// <summary>The gated MLP of both families: <c>down(act(gate(x)) * up(x))</c>. Its hidden activations are the neurons.</summary>
 public sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Activation)
 {
-    public Tensor Forward(Tensor x)
+    public Tensor Forward(Tensor x, ForwardContext ctx, int layer, LayerHookNames names)
     {
         using var scope = NewDisposeScope();
-        var gate = Gate.Forward(x);
+        var gate = ctx.Hook(names.MlpPre, layer, Gate.Forward(x));
         var act = Activation switch
         {
             "silu" => F.silu(gate),
@@ -40,19 +42,27 @@ public sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Activa
             "gelu" => F.gelu(gate),
             _ => throw new NotSupportedException($"Activation '{Activation}' is not supported."),
         };
-        return Down.Forward(act * Up.Forward(x)).MoveToOuterDisposeScope();
+        return Down.Forward(ctx.Hook(names.MlpPost, layer, act * Up.Forward(x))).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>What every layer of one forward pass shares: rotary tables and additive masks.</summary>
+/// <summary>What every layer of one forward pass shares: rotary tables, masks, hooks and the KV cache.</summary>
 public sealed class ForwardContext : IDisposable
 {
     public required RopeTables GlobalRope { get; init; }
     public RopeTables? LocalRope { get; init; }
-    /// <summary>Additive fp32 mask <c>[B or 1, 1, T, S]</c> of full-attention layers: 0 where visible, -inf where not.</summary>
+    /// <summary>Additive fp32 mask <c>[B or 1, 1, T, S]</c> of full-attention layers: 0 where visible, float.MinValue where not.</summary>
     public required Tensor GlobalMask { get; init; }
     public Tensor? SlidingMask { get; init; }
     public bool KeepAttentionWeights { get; init; }
+    public HookSet Hooks { get; init; } = HookSet.Empty;
+    public KvCache? Cache { get; init; }
+    /// <summary>Absolute position of this pass's first token (tokens already in the cache).</summary>
+    public long PositionOffset { get; init; }
+
+    /// <summary>Runs the hooks on an activation; without hooks it is returned untouched.</summary>
+    public Tensor Hook(string name, int? layer, Tensor activation) =>
+        Hooks.IsEmpty ? activation : Hooks.Run(name, layer, PositionOffset, activation);
 
     public void Dispose()
     {
@@ -63,12 +73,24 @@ public sealed class ForwardContext : IDisposable
     }
 }
 
+/// <summary>The hook point names of one layer, built once (see <see cref="HookPoints"/>).</summary>
+public sealed class LayerHookNames(int layer)
+{
+    public readonly string ResidPre = HookPoints.ResidPre(layer), ResidMid = HookPoints.ResidMid(layer), ResidPost = HookPoints.ResidPost(layer);
+    public readonly string AttnOut = HookPoints.AttnOut(layer), MlpOut = HookPoints.MlpOut(layer);
+    public readonly string Q = $"blocks.{layer}.attn.hook_q", K = $"blocks.{layer}.attn.hook_k", V = $"blocks.{layer}.attn.hook_v";
+    public readonly string RotQ = $"blocks.{layer}.attn.hook_rot_q", RotK = $"blocks.{layer}.attn.hook_rot_k";
+    public readonly string Scores = $"blocks.{layer}.attn.hook_attn_scores", Pattern = HookPoints.Pattern(layer), Z = HookPoints.Z(layer);
+    public readonly string MlpPre = $"blocks.{layer}.mlp.hook_pre", MlpPost = HookPoints.Neurons(layer);
+}
+
 /// <summary>
 /// Multi-head attention with grouped key/value heads, optional q/k RMSNorm (Gemma 3, before RoPE),
 /// optional logit soft-capping, and the eager softmax path so the probabilities can be returned.
 /// </summary>
 public sealed class Attention
 {
+    public required int Layer { get; init; }
     public required Linear Q { get; init; }
     public required Linear K { get; init; }
     public required Linear V { get; init; }
@@ -81,20 +103,25 @@ public sealed class Attention
     public required double Scale { get; init; }
     public double? Softcap { get; init; }
     public required bool Sliding { get; init; }
+    public required LayerHookNames Names { get; init; }
 
     /// <summary>Returns the attention output <c>[B, T, D]</c>; <paramref name="weights"/> gets <c>[B, H, T, S]</c> fp32 probabilities when asked for.</summary>
     public Tensor Forward(Tensor x, ForwardContext ctx, out Tensor? weights)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
-        var q = Q.Forward(x).view(b, t, NumHeads, HeadDim).transpose(1, 2);
-        var k = K.Forward(x).view(b, t, NumKeyValueHeads, HeadDim).transpose(1, 2);
-        var v = V.Forward(x).view(b, t, NumKeyValueHeads, HeadDim).transpose(1, 2);
+        var q = Q.Forward(x).view(b, t, NumHeads, HeadDim);
+        var k = K.Forward(x).view(b, t, NumKeyValueHeads, HeadDim);
+        var v = V.Forward(x).view(b, t, NumKeyValueHeads, HeadDim);
         if (QNorm is not null) q = QNorm.Forward(q);
         if (KNorm is not null) k = KNorm.Forward(k);
+        q = ctx.Hook(Names.Q, Layer, q);
+        k = ctx.Hook(Names.K, Layer, k);
+        v = ctx.Hook(Names.V, Layer, v).transpose(1, 2);
         var rope = Sliding ? ctx.LocalRope ?? ctx.GlobalRope : ctx.GlobalRope;
-        q = rope.Apply(q);
-        k = rope.Apply(k);
+        q = ctx.Hook(Names.RotQ, Layer, rope.Apply(q)).transpose(1, 2);
+        k = ctx.Hook(Names.RotK, Layer, rope.Apply(k)).transpose(1, 2);
+        if (ctx.Cache is { } cache) (k, v) = cache.Append(Layer, k, v);
         int groups = NumHeads / NumKeyValueHeads;
         if (groups > 1)
         {
@@ -105,9 +132,10 @@ public sealed class Attention
         var scores = q.matmul(k.transpose(-2, -1)) * Scale;
         if (Softcap is double cap) scores = (scores / cap).tanh() * cap;
         var mask = Sliding ? ctx.SlidingMask ?? ctx.GlobalMask : ctx.GlobalMask;
-        var probs = (scores.to(ScalarType.Float32) + mask).softmax(-1);
-        var context = probs.to(x.dtype).matmul(v).transpose(1, 2).reshape(b, t, NumHeads * HeadDim);
-        var output = O.Forward(context).MoveToOuterDisposeScope();
+        scores = ctx.Hook(Names.Scores, Layer, scores.to(ScalarType.Float32) + mask);
+        var probs = ctx.Hook(Names.Pattern, Layer, scores.softmax(-1));
+        var z = ctx.Hook(Names.Z, Layer, probs.to(x.dtype).matmul(v).transpose(1, 2));
+        var output = O.Forward(z.reshape(b, t, NumHeads * HeadDim)).MoveToOuterDisposeScope();
         weights = ctx.KeepAttentionWeights ? probs.MoveToOuterDisposeScope() : null;
         return output;
     }
@@ -128,21 +156,20 @@ public sealed class DecoderBlock
 
     bool Sandwich => PreFeedforwardNorm is not null;
 
+    LayerHookNames Names => Attention.Names;
+
     public Tensor Forward(Tensor h, ForwardContext ctx, out Tensor? attentionWeights)
     {
         using var scope = NewDisposeScope();
+        h = ctx.Hook(Names.ResidPre, Index, h);
         var attn = Attention.Forward(InputNorm.Forward(h), ctx, out attentionWeights);
         attentionWeights?.MoveToOuterDisposeScope();
-        if (Sandwich)
-        {
-            h = h + PostAttentionNorm.Forward(attn);
-            h = h + PostFeedforwardNorm!.Forward(Mlp.Forward(PreFeedforwardNorm!.Forward(h)));
-        }
-        else
-        {
-            h = h + attn;
-            h = h + Mlp.Forward(PostAttentionNorm.Forward(h));
-        }
+        if (Sandwich) attn = PostAttentionNorm.Forward(attn);
+        h = ctx.Hook(Names.ResidMid, Index, h + ctx.Hook(Names.AttnOut, Index, attn));
+        var mlpIn = Sandwich ? PreFeedforwardNorm!.Forward(h) : PostAttentionNorm.Forward(h);
+        var mlp = Mlp.Forward(mlpIn, ctx, Index, Names);
+        if (Sandwich) mlp = PostFeedforwardNorm!.Forward(mlp);
+        h = ctx.Hook(Names.ResidPost, Index, h + ctx.Hook(Names.MlpOut, Index, mlp));
         return h.MoveToOuterDisposeScope();
     }
 }

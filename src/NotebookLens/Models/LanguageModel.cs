@@ -1,3 +1,5 @@
+using NotebookLens.Generation;
+using NotebookLens.Inspection;
 using NotebookLens.Loading;
 using NotebookLens.Runtime;
 using TorchSharp;
@@ -66,6 +68,9 @@ public abstract class LanguageModel : IDisposable
 
     public bool TiedEmbeddings => ReferenceEquals(Embeddings, LmHead);
 
+    /// <summary>Ids that end generation: config.json's <c>eos_token_id</c> and generation_config.json's.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; private set; } = [];
+
     /// <summary>Opens a Hugging Face model folder and loads its text decoder.</summary>
     public static LanguageModel Load(string folder, LoadOptions? options = null)
     {
@@ -104,6 +109,7 @@ public abstract class LanguageModel : IDisposable
                 $"{Checkpoint.Folder}: config.json says tie_word_embeddings is false but the checkpoint has no lm_head.weight.");
             _rope = new RotaryEmbedding(c.Rope, c.HeadDim);
             if (c.LocalRope is { } local) _localRope = new RotaryEmbedding(local, c.HeadDim);
+            StopTokenIds = c.EosTokenIds.Concat(GenerationConfigEos(Checkpoint.Folder)).Distinct().ToList();
             // Weights kept in the stored dtype hold their mapping; converted ones need none, so the file leaves our RSS.
             Checkpoint.ReleaseMappings();
         }
@@ -115,6 +121,26 @@ public abstract class LanguageModel : IDisposable
     }
 
     protected abstract DecoderBlock BuildBlock(int layer);
+
+    static IEnumerable<int> GenerationConfigEos(string folder)
+    {
+        var path = Path.Combine(folder, "generation_config.json");
+        if (!File.Exists(path)) return [];
+        try
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["eos_token_id"];
+            return node switch
+            {
+                System.Text.Json.Nodes.JsonArray a => a.Select(x => (int)x!.GetValue<double>()).ToList(),
+                System.Text.Json.Nodes.JsonValue v => [(int)v.GetValue<double>()],
+                _ => [],
+            };
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path} is not valid: {e.Message}", e);
+        }
+    }
 
     /// <summary>The scalar the embedding output is multiplied by (Gemma: <c>sqrt(hidden_size)</c>), or null.</summary>
     protected virtual double? EmbeddingScale => null;
@@ -137,6 +163,8 @@ public abstract class LanguageModel : IDisposable
         string p = $"layers.{layer}.self_attn.";
         return new Attention
         {
+            Layer = layer,
+            Names = new LayerHookNames(layer),
             Q = Linear(p + "q_proj", c.NumHeads * c.HeadDim, c.HiddenSize, c.AttentionBias),
             K = Linear(p + "k_proj", c.NumKeyValueHeads * c.HeadDim, c.HiddenSize, c.AttentionBias),
             V = Linear(p + "v_proj", c.NumKeyValueHeads * c.HeadDim, c.HiddenSize, c.AttentionBias),
@@ -211,28 +239,43 @@ public abstract class LanguageModel : IDisposable
 
     static string StripModelPrefix(string name) => name.StartsWith("model.", StringComparison.Ordinal) ? name["model.".Length..] : name;
 
-    /// <summary>Runs token ids <c>[T]</c> or <c>[B, T]</c> through the model.</summary>
-    public ForwardResult Forward(Tensor inputIds, ForwardOptions? options = null)
+    /// <summary>
+    /// Runs token ids <c>[T]</c> or <c>[B, T]</c> through the model. With a <paramref name="cache"/>, the ids
+    /// continue the cached positions and their keys and values are added to it.
+    /// </summary>
+    public ForwardResult Forward(Tensor inputIds, ForwardOptions? options = null, KvCache? cache = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= ForwardOptions.Default;
+        foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
+        if (cache is not null && cache.Layers != Config.NumLayers)
+            throw new ArgumentException($"The KV cache has {cache.Layers} layers but the model has {Config.NumLayers}.", nameof(cache));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var ids = CheckIds(inputIds);
         long b = ids.shape[0], t = ids.shape[1];
-        var positions = arange(t, dtype: ScalarType.Int64, device: Device).unsqueeze(0).expand(b, t);
+        long past = cache?.Length ?? 0;
+        var padding = PaddingMask(options.PaddingMask, b, t);
+        // Every real token of a row, cached ones included, counts one position; padding does not.
+        var allPadding = cache?.PaddingMask is { } cached ? cat([cached, padding], 1) : padding;
+        var positions = (allPadding.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, past, t);
+        var hooks = options.Hooks ?? HookSet.Empty;
         using var ctx = new ForwardContext
         {
             GlobalRope = _rope.Tables(positions, DType),
             LocalRope = _localRope?.Tables(positions, DType),
-            GlobalMask = CausalMask(t, null),
-            SlidingMask = Config.SlidingWindow is int w && Config.SlidingLayers.Any(s => s) ? CausalMask(t, w) : null,
+            GlobalMask = AttentionMask(allPadding, past, t, null),
+            SlidingMask = Config.SlidingWindow is int w && Config.SlidingLayers.Any(s => s) ? AttentionMask(allPadding, past, t, w) : null,
             KeepAttentionWeights = options.Attentions,
+            Hooks = hooks,
+            Cache = cache,
+            PositionOffset = past,
         };
 
         var h = Embeddings.index_select(0, ids.reshape(-1)).view(b, t, Config.HiddenSize);
         // Gemma rounds the scale to the activation dtype before multiplying (sqrt(3072) -> 55.5 in bf16).
         if (EmbeddingScale is double scale) h = h * tensor(scale, dtype: DType, device: Device);
+        h = ctx.Hook(HookPoints.Embed, null, h);
 
         var hidden = new List<Tensor> { h };
         var attentions = new List<Tensor>();
@@ -242,7 +285,8 @@ public abstract class LanguageModel : IDisposable
             if (weights is not null) attentions.Add(weights);
             hidden.Add(h);
         }
-        var final = FinalNorm.Forward(h);
+        cache?.Advance(padding);
+        var final = ctx.Hook(HookPoints.FinalNorm, null, FinalNorm.Forward(h));
         hidden[^1] = final;
 
         var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1) : final;
@@ -256,6 +300,15 @@ public abstract class LanguageModel : IDisposable
             PrenormLast = options.HiddenStates ? h.MoveToOuterDisposeScope() : null,
             Attentions = options.Attentions ? attentions.Select(x => x.MoveToOuterDisposeScope()).ToList() : null,
         };
+    }
+
+    Tensor PaddingMask(Tensor? mask, long b, long t)
+    {
+        if (mask is null) return ones([b, t], dtype: ScalarType.Bool, device: Device);
+        if (mask.dim() == 1) mask = mask.unsqueeze(0);
+        if (mask.shape[0] != b || mask.shape[1] != t)
+            throw new ArgumentException($"The padding mask has shape [{string.Join(", ", mask.shape)}] but the ids are [{b}, {t}].");
+        return mask.to(ScalarType.Bool, Device);
     }
 
     Tensor CheckIds(Tensor inputIds)
@@ -272,16 +325,22 @@ public abstract class LanguageModel : IDisposable
         return ids.dim() == 1 ? ids.unsqueeze(0) : ids;
     }
 
-    /// <summary>Additive fp32 mask <c>[1, 1, T, T]</c>: query i sees key j when j ≤ i and, with a window w, j > i - w.</summary>
-    Tensor CausalMask(long t, int? window)
+    /// <summary>
+    /// Additive fp32 mask <c>[B, 1, T, S]</c>: query <c>past + i</c> sees key <c>j</c> when j ≤ past + i, key j is not
+    /// padding, and (with a window w) j > past + i - w. Hidden entries get float.MinValue rather than -inf, as
+    /// transformers does, so a row with nothing visible (a padding query) stays finite instead of NaN.
+    /// </summary>
+    Tensor AttentionMask(Tensor padding, long past, long t, int? window)
     {
         using var scope = NewDisposeScope();
-        var q = arange(t, device: Device).unsqueeze(1);
-        var k = arange(t, device: Device).unsqueeze(0);
-        var visible = k <= q;
-        if (window is int w) visible = visible.logical_and(k > q - w);
-        var mask = zeros([t, t], dtype: ScalarType.Float32, device: Device).masked_fill(visible.logical_not(), float.NegativeInfinity);
-        return mask.view(1, 1, t, t).MoveToOuterDisposeScope();
+        long s = padding.shape[1];
+        var q = arange(past, past + t, device: Device).unsqueeze(1);
+        var k = arange(s, device: Device).unsqueeze(0);
+        var visible = (k <= q).unsqueeze(0).logical_and(padding.unsqueeze(1));
+        if (window is int w) visible = visible.logical_and((k > q - w).unsqueeze(0));
+        var mask = zeros([padding.shape[0], t, s], dtype: ScalarType.Float32, device: Device)
+            .masked_fill(visible.logical_not(), float.MinValue);
+        return mask.unsqueeze(1).MoveToOuterDisposeScope();
     }
 
     void DisposeTensors()

@@ -57,24 +57,24 @@ public sealed class RotaryEmbedding : IDisposable
         return (angles.cos().MoveToOuterDisposeScope(), angles.sin().MoveToOuterDisposeScope());
     }
 
-    /// <summary>Full cos/sin tables for positions <c>[B, T]</c>, shaped <c>[B, 1, T, head_dim]</c> to broadcast over heads, in <paramref name="dtype"/>.</summary>
+    /// <summary>Full cos/sin tables for positions <c>[B, T]</c>, shaped <c>[B, T, 1, head_dim]</c> to broadcast over heads, in <paramref name="dtype"/>.</summary>
     public RopeTables Tables(Tensor positions, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         var (cos, sin) = HalfTables(positions);
         // HF concatenates the half table with itself and casts to the activation dtype before rotating.
-        var c = cat([cos, cos], -1).unsqueeze(1).to(dtype);
-        var s = cat([sin, sin], -1).unsqueeze(1).to(dtype);
+        var c = cat([cos, cos], -1).unsqueeze(2).to(dtype);
+        var s = cat([sin, sin], -1).unsqueeze(2).to(dtype);
         return new RopeTables(c.MoveToOuterDisposeScope(), s.MoveToOuterDisposeScope());
     }
 
     public void Dispose() => _invFreq.Dispose();
 }
 
-/// <summary>Rotary tables for one forward pass, <c>[B, 1, T, head_dim]</c>.</summary>
+/// <summary>Rotary tables for one forward pass, <c>[B, T, 1, head_dim]</c>.</summary>
 public sealed record RopeTables(Tensor Cos, Tensor Sin) : IDisposable
 {
-    /// <summary>Rotates <c>x [B, heads, T, head_dim]</c>: <c>x * cos + rotate_half(x) * sin</c>.</summary>
+    /// <summary>Rotates <c>x [B, T, heads, head_dim]</c>: <c>x * cos + rotate_half(x) * sin</c>.</summary>
     public Tensor Apply(Tensor x)
     {
         using var scope = NewDisposeScope();

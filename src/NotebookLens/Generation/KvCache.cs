@@ -1,0 +1,92 @@
+using static TorchSharp.torch;
+
+namespace NotebookLens.Generation;
+
+/// <summary>
+/// Keys and values of every layer for the positions processed so far (after RoPE, one entry per KV
+/// head), plus which of those positions are real tokens rather than left padding. Storage grows by
+/// doubling, so appending one token does not copy the whole cache. Sliding-window layers keep every
+/// position too; the attention mask limits what they see.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    readonly Tensor?[] _keys;
+    readonly Tensor?[] _values;
+    Tensor? _mask;
+    long _capacity;
+
+    public KvCache(int layers, long initialCapacity = 64)
+    {
+        _keys = new Tensor?[layers];
+        _values = new Tensor?[layers];
+        _capacity = Math.Max(1, initialCapacity);
+    }
+
+    /// <summary>Positions cached (padding included).</summary>
+    public long Length { get; private set; }
+
+    public int Layers => _keys.Length;
+
+    /// <summary>[B, Length] with 1 for real tokens and 0 for padding, or null while empty.</summary>
+    public Tensor? PaddingMask => _mask?.narrow(1, 0, Length);
+
+    /// <summary>Stores the new keys and values <c>[B, KV, T, d]</c> of a layer; returns all of them, <c>[B, KV, Length + T, d]</c>.</summary>
+    internal (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
+    {
+        long t = keys.shape[2];
+        _keys[layer] = Store(_keys[layer], keys, t);
+        _values[layer] = Store(_values[layer], values, t);
+        return (_keys[layer]!.narrow(2, 0, Length + t), _values[layer]!.narrow(2, 0, Length + t));
+    }
+
+    Tensor Store(Tensor? storage, Tensor update, long t)
+    {
+        if (storage is null || storage.shape[2] < Length + t)
+        {
+            long capacity = Math.Max(_capacity, storage?.shape[2] ?? 0);
+            while (capacity < Length + t) capacity *= 2;
+            var shape = update.shape.ToArray();
+            shape[2] = capacity;
+            var grown = zeros(shape, dtype: update.dtype, device: update.device).DetachFromDisposeScope();
+            if (storage is not null)
+            {
+                grown.narrow(2, 0, Length).copy_(storage.narrow(2, 0, Length));
+                storage.Dispose();
+            }
+            storage = grown;
+        }
+        storage.narrow(2, Length, t).copy_(update);
+        return storage;
+    }
+
+    /// <summary>Records the padding mask <c>[B, T]</c> of the positions just appended and moves past them.</summary>
+    internal void Advance(Tensor paddingMask)
+    {
+        long t = paddingMask.shape[1];
+        if (_mask is null || _mask.shape[1] < Length + t)
+        {
+            long capacity = Math.Max(_capacity, (_mask?.shape[1] ?? 0));
+            while (capacity < Length + t) capacity *= 2;
+            var grown = zeros([paddingMask.shape[0], capacity], dtype: ScalarType.Bool, device: paddingMask.device).DetachFromDisposeScope();
+            if (_mask is not null)
+            {
+                grown.narrow(1, 0, Length).copy_(_mask.narrow(1, 0, Length));
+                _mask.Dispose();
+            }
+            _mask = grown;
+            _capacity = capacity;
+        }
+        _mask.narrow(1, Length, t).copy_(paddingMask);
+        Length += t;
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _keys.Concat(_values)) t?.Dispose();
+        _mask?.Dispose();
+        Array.Clear(_keys);
+        Array.Clear(_values);
+        _mask = null;
+        Length = 0;
+    }
+}

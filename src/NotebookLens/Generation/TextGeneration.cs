@@ -1,0 +1,177 @@
+using NotebookLens.Inspection;
+using NotebookLens.Models;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Generation;
+
+/// <summary>How to generate: length, decoding strategy, when to stop, and what to watch or change on the way.</summary>
+public sealed record GenerationOptions
+{
+    public int MaxNewTokens { get; init; } = 64;
+    /// <summary>0 (the default) is greedy decoding; above 0 samples from softmax(logits / temperature).</summary>
+    public double Temperature { get; init; }
+    /// <summary>Sample only among the k most likely tokens; 0 turns it off.</summary>
+    public int TopK { get; init; }
+    /// <summary>Sample only among the most likely tokens whose probabilities add up to p (nucleus); 1 turns it off.</summary>
+    public double TopP { get; init; } = 1.0;
+    /// <summary>Seed of the sampler; each prompt of a batch samples with its own generator seeded with it.</summary>
+    public int Seed { get; init; }
+    /// <summary>Ids that end a sequence (kept as its last token). Null: the model's end ids (config and generation_config).</summary>
+    public IReadOnlyCollection<int>? StopTokens { get; init; }
+    /// <summary>Interventions or probes to run at every step (see <see cref="Steering.Interventions"/>).</summary>
+    public HookSet? Hooks { get; init; }
+    /// <summary>Called for every new token, as it is chosen (streaming).</summary>
+    public Action<GeneratedToken>? OnToken { get; init; }
+    public CancellationToken Cancellation { get; init; }
+    /// <summary>The token that fills finished rows and left padding in a batch; null: the model's pad id, or 0.</summary>
+    public int? PadTokenId { get; init; }
+
+    public static GenerationOptions Greedy(int maxNewTokens) => new() { MaxNewTokens = maxNewTokens };
+}
+
+/// <summary>One generated token: which prompt of the batch, which step, which id.</summary>
+public sealed record GeneratedToken(int Sequence, int Step, int Id);
+
+/// <summary>Why a sequence ended.</summary>
+public enum FinishReason
+{
+    /// <summary>It produced a stop token.</summary>
+    Stop,
+    /// <summary>It reached MaxNewTokens.</summary>
+    Length,
+    /// <summary>The cancellation token fired.</summary>
+    Cancelled,
+}
+
+/// <summary>A prompt's continuation.</summary>
+public sealed record GenerationResult(IReadOnlyList<int> PromptIds, IReadOnlyList<int> NewIds, FinishReason FinishReason);
+
+/// <summary>Autoregressive generation with a KV cache, greedy or sampled, single or batched (left padding).</summary>
+public static class TextGeneration
+{
+    public static GenerationResult Generate(this LanguageModel model, IReadOnlyList<int> prompt, GenerationOptions? options = null) =>
+        model.GenerateBatch([prompt], options)[0];
+
+    /// <summary>
+    /// Generates a continuation for every prompt at once. Prompts of different lengths are left-padded and
+    /// masked, with positions counted over real tokens only, so each row gets what it would get alone.
+    /// </summary>
+    public static IReadOnlyList<GenerationResult> GenerateBatch(this LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options = null)
+    {
+        options ??= new GenerationOptions();
+        if (prompts.Count == 0) return [];
+        if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token (a BOS token will do).", nameof(prompts));
+        if (options.MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), "MaxNewTokens cannot be negative.");
+        if (options.Temperature < 0 || options.TopP is <= 0 or > 1 || options.TopK < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "Temperature must be ≥ 0, TopK ≥ 0 and TopP in (0, 1].");
+        var stop = (options.StopTokens ?? model.StopTokenIds).ToHashSet();
+        int pad = options.PadTokenId ?? model.Config.PadTokenId ?? 0;
+        int batch = prompts.Count, longest = prompts.Max(p => p.Count);
+
+        var newIds = prompts.Select(_ => new List<int>()).ToArray();
+        var finish = new FinishReason?[batch];
+        var samplers = prompts.Select(_ => new Sampler(options)).ToArray();
+        using var cache = new KvCache(model.Config.NumLayers, longest + options.MaxNewTokens);
+
+        var ids = new long[batch * longest];
+        var real = new bool[batch * longest];
+        for (int r = 0; r < batch; r++)
+        {
+            int offset = longest - prompts[r].Count;
+            for (int j = 0; j < longest; j++)
+            {
+                ids[r * longest + j] = j < offset ? pad : prompts[r][j - offset];
+                real[r * longest + j] = j >= offset;
+            }
+        }
+        var input = tensor(ids).view(batch, longest);
+        var mask = tensor(real).view(batch, longest);
+        var forward = new ForwardOptions { LastPositionLogitsOnly = true, Hooks = options.Hooks };
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            if (options.Cancellation.IsCancellationRequested)
+            {
+                for (int r = 0; r < batch; r++) finish[r] ??= FinishReason.Cancelled;
+                break;
+            }
+            long[] next;
+            using (var scope = NewDisposeScope())
+            {
+                using var result = model.Forward(input, forward with { PaddingMask = mask }, cache);
+                var logits = result.Logits.select(1, 0).to(ScalarType.Float32);
+                next = new long[batch];
+                for (int r = 0; r < batch; r++)
+                {
+                    if (finish[r] is not null)
+                    {
+                        next[r] = pad;
+                        continue;
+                    }
+                    int id = samplers[r].Next(logits[r]);
+                    next[r] = id;
+                    newIds[r].Add(id);
+                    options.OnToken?.Invoke(new GeneratedToken(r, step, id));
+                    if (stop.Contains(id)) finish[r] = FinishReason.Stop;
+                }
+            }
+            input.Dispose();
+            mask.Dispose();
+            if (finish.All(f => f is not null)) break;
+            input = tensor(next).view(batch, 1);
+            mask = ones([batch, 1], dtype: ScalarType.Bool);
+        }
+        input.Dispose();
+        mask.Dispose();
+        return Enumerable.Range(0, batch)
+            .Select(r => new GenerationResult(prompts[r], newIds[r], finish[r] ?? FinishReason.Length))
+            .ToList();
+    }
+
+    /// <summary>Chooses the next token from one row of logits: argmax, or a seeded sample after temperature, top-k and top-p.</summary>
+    sealed class Sampler(GenerationOptions options)
+    {
+        readonly Random _random = new(options.Seed);
+
+        public int Next(Tensor logits)
+        {
+            if (options.Temperature == 0) return (int)logits.argmax().item<long>();
+            using var scope = NewDisposeScope();
+            var scaled = logits / options.Temperature;
+            if (options.TopK > 0 && options.TopK < scaled.shape[0])
+            {
+                var kth = scaled.topk(options.TopK).values[-1];
+                scaled = scaled.masked_fill(scaled < kth, float.NegativeInfinity);
+            }
+            var (sorted, order) = scaled.softmax(0).sort(descending: true);
+            var probs = sorted.data<float>().ToArray();
+            int keep = probs.Length;
+            if (options.TopP < 1)
+            {
+                double sum = 0;
+                for (int i = 0; i < probs.Length; i++)
+                {
+                    sum += probs[i];
+                    if (sum >= options.TopP)
+                    {
+                        keep = i + 1;
+                        break;
+                    }
+                }
+            }
+            double total = 0;
+            for (int i = 0; i < keep; i++) total += probs[i];
+            double u = _random.NextDouble() * total, acc = 0;
+            int choice = keep - 1;
+            for (int i = 0; i < keep; i++)
+            {
+                acc += probs[i];
+                if (u < acc)
+                {
+                    choice = i;
+                    break;
+                }
+            }
+            return (int)order[choice].item<long>();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using NotebookLens.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Inspection;
+
+/// <summary>Which activations to keep from a run, and in what form.</summary>
+public sealed record CacheOptions
+{
+    /// <summary>Keep the hook points this accepts; null keeps every one (fine on small models, not on 3B).</summary>
+    public Func<string, bool>? Filter { get; init; }
+    /// <summary>Keep only the last position (the query position for attention scores and patterns).</summary>
+    public bool LastPositionOnly { get; init; }
+    /// <summary>Convert kept activations to this dtype (e.g. float32 for analysis of a bf16 run); null keeps it.</summary>
+    public ScalarType? DType { get; init; }
+    /// <summary>Hooks that run before the capture, e.g. interventions whose effect should be recorded.</summary>
+    public HookSet? Interventions { get; init; }
+
+    public static CacheOptions Everything { get; } = new();
+
+    /// <summary>Only these hook points.</summary>
+    public static CacheOptions Of(params string[] names)
+    {
+        var set = names.ToHashSet(StringComparer.Ordinal);
+        return new CacheOptions { Filter = set.Contains };
+    }
+}
+
+/// <summary>
+/// Activations captured from one forward pass, by hook point name. The cache owns them (detached
+/// copies, outside any dispose scope) and frees them when disposed.
+/// </summary>
+public sealed class ActivationCache : IReadOnlyDictionary<string, Tensor>, IDisposable
+{
+    readonly Dictionary<string, Tensor> _tensors = new(StringComparer.Ordinal);
+
+    public Tensor this[string key] => _tensors.TryGetValue(key, out var t) ? t
+        : throw new KeyNotFoundException($"The cache has no '{key}'. It holds {(_tensors.Count == 0 ? "nothing" : string.Join(", ", _tensors.Keys.Take(6)) + (_tensors.Count > 6 ? ", ..." : ""))}.");
+
+    public IEnumerable<string> Keys => _tensors.Keys;
+    public IEnumerable<Tensor> Values => _tensors.Values;
+    public int Count => _tensors.Count;
+    public bool ContainsKey(string key) => _tensors.ContainsKey(key);
+    public bool TryGetValue(string key, out Tensor value) => _tensors.TryGetValue(key, out value!);
+    public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => _tensors.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The hooks that fill this cache; <paramref name="options"/> say what to keep.</summary>
+    internal HookSet CaptureHooks(CacheOptions options) => new HookSet().Add(options.Filter ?? (_ => true), (x, ctx) =>
+    {
+        using var scope = NewDisposeScope();
+        var kept = x.detach();
+        if (options.LastPositionOnly)
+        {
+            // Attention scores and patterns are [B, H, T, S]: their query axis is the third.
+            int axis = ctx.Name.EndsWith("hook_attn_scores", StringComparison.Ordinal) || ctx.Name.EndsWith("hook_pattern", StringComparison.Ordinal) ? 2 : 1;
+            kept = kept.narrow(axis, kept.shape[axis] - 1, 1);
+        }
+        kept = options.DType is { } dtype ? kept.to(dtype) : kept;
+        var owned = kept.clone().DetachFromDisposeScope();
+        if (_tensors.Remove(ctx.Name, out var old)) old.Dispose();
+        _tensors[ctx.Name] = owned;
+        return null;
+    });
+
+    public void Dispose()
+    {
+        foreach (var t in _tensors.Values) t.Dispose();
+        _tensors.Clear();
+    }
+}
+
+public static class ActivationCacheExtensions
+{
+    /// <summary>
+    /// Runs the model and captures the activations <paramref name="options"/> select
+    /// (TransformerLens' <c>run_with_cache</c>). Dispose both results.
+    /// </summary>
+    public static (ForwardResult Result, ActivationCache Cache) RunWithCache(this LanguageModel model, Tensor inputIds, CacheOptions? options = null, ForwardOptions? forward = null)
+    {
+        options ??= CacheOptions.Everything;
+        var cache = new ActivationCache();
+        try
+        {
+            var hooks = (options.Interventions ?? HookSet.Empty).Then(cache.CaptureHooks(options));
+            var baseHooks = forward?.Hooks ?? HookSet.Empty;
+            var result = model.Forward(inputIds, (forward ?? ForwardOptions.Default) with { Hooks = baseHooks.Then(hooks) });
+            return (result, cache);
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+    }
+}

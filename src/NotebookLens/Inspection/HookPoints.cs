@@ -1,0 +1,128 @@
+using NotebookLens.Models;
+
+namespace NotebookLens.Inspection;
+
+/// <summary>
+/// The names of every activation a forward pass exposes, TransformerLens' scheme. This is the one place
+/// they are defined. Shapes use B batch, T positions of this pass, S positions attended to (T plus the
+/// cached ones), D hidden size, H query heads, d head_dim, I MLP width.
+/// <list type="table">
+/// <item><term><c>hook_embed</c></term><description>[B,T,D] token embeddings, Gemma's √D scaling included = HF <c>hidden_states[0]</c>.</description></item>
+/// <item><term><c>blocks.{i}.hook_resid_pre</c></term><description>[B,T,D] input of block i = HF <c>hidden_states[i]</c>.</description></item>
+/// <item><term><c>blocks.{i}.attn.hook_q</c>, <c>hook_k</c>, <c>hook_v</c></term><description>[B,T,H,d] (k, v: KV heads) after projection (and Gemma's q/k norm), before RoPE.</description></item>
+/// <item><term><c>blocks.{i}.attn.hook_rot_q</c>, <c>hook_rot_k</c></term><description>[B,T,H,d] after RoPE.</description></item>
+/// <item><term><c>blocks.{i}.attn.hook_attn_scores</c></term><description>[B,H,T,S] fp32 scaled scores, masked entries at float.MinValue.</description></item>
+/// <item><term><c>blocks.{i}.attn.hook_pattern</c></term><description>[B,H,T,S] fp32 attention probabilities.</description></item>
+/// <item><term><c>blocks.{i}.attn.hook_z</c></term><description>[B,T,H,d] per-head attention output, before o_proj.</description></item>
+/// <item><term><c>blocks.{i}.hook_attn_out</c></term><description>[B,T,D] what attention adds to the residual stream (Gemma: after its post-attention norm).</description></item>
+/// <item><term><c>blocks.{i}.hook_resid_mid</c></term><description>[B,T,D] residual stream between attention and MLP.</description></item>
+/// <item><term><c>blocks.{i}.mlp.hook_pre</c></term><description>[B,T,I] gate projection before the activation function.</description></item>
+/// <item><term><c>blocks.{i}.mlp.hook_post</c></term><description>[B,T,I] the neurons: act(gate) · up, the input of down_proj.</description></item>
+/// <item><term><c>blocks.{i}.hook_mlp_out</c></term><description>[B,T,D] what the MLP adds to the residual stream (Gemma: after its post-feedforward norm).</description></item>
+/// <item><term><c>blocks.{i}.hook_resid_post</c></term><description>[B,T,D] output of block i = HF <c>hidden_states[i+1]</c>, except that HF's last entry is normalised.</description></item>
+/// <item><term><c>ln_final.hook_normalized</c></term><description>[B,T,D] final norm output = HF <c>hidden_states[L]</c>; the LM head reads it.</description></item>
+/// </list>
+/// </summary>
+public static class HookPoints
+{
+    public const string Embed = "hook_embed";
+    public const string FinalNorm = "ln_final.hook_normalized";
+
+    static readonly string[] PerBlock =
+    [
+        "hook_resid_pre", "attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_rot_q", "attn.hook_rot_k",
+        "attn.hook_attn_scores", "attn.hook_pattern", "attn.hook_z", "hook_attn_out", "hook_resid_mid",
+        "mlp.hook_pre", "mlp.hook_post", "hook_mlp_out", "hook_resid_post",
+    ];
+
+    /// <summary>Every hook point of a model with this configuration, in the order a forward pass reaches them.</summary>
+    public static IReadOnlyList<string> All(ModelConfig config) =>
+        [Embed, .. Enumerable.Range(0, config.NumLayers).SelectMany(i => PerBlock.Select(p => $"blocks.{i}.{p}")), FinalNorm];
+
+    public static string ResidPre(int layer) => $"blocks.{layer}.hook_resid_pre";
+    public static string ResidMid(int layer) => $"blocks.{layer}.hook_resid_mid";
+    public static string ResidPost(int layer) => $"blocks.{layer}.hook_resid_post";
+    public static string AttnOut(int layer) => $"blocks.{layer}.hook_attn_out";
+    public static string MlpOut(int layer) => $"blocks.{layer}.hook_mlp_out";
+    public static string Pattern(int layer) => $"blocks.{layer}.attn.hook_pattern";
+    public static string Z(int layer) => $"blocks.{layer}.attn.hook_z";
+    public static string Neurons(int layer) => $"blocks.{layer}.mlp.hook_post";
+
+    /// <summary>Checks a name against the model; the error says what is wrong (layer out of range, unknown point).</summary>
+    public static void Validate(string name, ModelConfig config)
+    {
+        if (name is Embed or FinalNorm) return;
+        var parts = name.Split('.', 3);
+        if (parts.Length == 3 && parts[0] == "blocks" && int.TryParse(parts[1], out var layer))
+        {
+            if (layer < 0 || layer >= config.NumLayers)
+                throw new ArgumentOutOfRangeException(nameof(name), $"Hook point '{name}': layer {layer} is out of range; this model has layers 0 .. {config.NumLayers - 1}.");
+            if (PerBlock.Contains(parts[2])) return;
+        }
+        throw new ArgumentException(
+            $"Unknown hook point '{name}'. Names are {Embed}, blocks.{{i}}.{{{string.Join(", ", PerBlock)}}} and {FinalNorm}.", nameof(name));
+    }
+}
+
+/// <summary>Where a hook was called: the hook point, its layer, and the absolute position of the activation's first T entry.</summary>
+/// <param name="PositionOffset">0 for a whole prompt; during cached generation, the number of positions already processed.</param>
+public sealed record HookContext(string Name, int? Layer, long PositionOffset);
+
+/// <summary>A function of an activation: return a replacement, or null (or the same tensor) to leave it as it is.</summary>
+public delegate TorchSharp.torch.Tensor? HookFunction(TorchSharp.torch.Tensor activation, HookContext context);
+
+/// <summary>Hooks to run during a forward pass or a generation, applied in the order they were added.</summary>
+public sealed class HookSet
+{
+    readonly List<(string? Name, Func<string, bool>? Match, HookFunction Hook)> _hooks = [];
+
+    public static HookSet Empty { get; } = new();
+
+    public bool IsEmpty => _hooks.Count == 0;
+
+    /// <summary>Names given explicitly, for validation against the model.</summary>
+    public IEnumerable<string> Names => _hooks.Where(h => h.Name is not null).Select(h => h.Name!);
+
+    public HookSet Add(string name, HookFunction hook)
+    {
+        _hooks.Add((name, null, hook));
+        return this;
+    }
+
+    /// <summary>A hook on every point whose name satisfies <paramref name="match"/>.</summary>
+    public HookSet Add(Func<string, bool> match, HookFunction hook)
+    {
+        _hooks.Add((null, match, hook));
+        return this;
+    }
+
+    /// <summary>This set's hooks followed by <paramref name="other"/>'s.</summary>
+    public HookSet Then(HookSet other)
+    {
+        var combined = new HookSet();
+        combined._hooks.AddRange(_hooks);
+        combined._hooks.AddRange(other._hooks);
+        return combined;
+    }
+
+    internal bool Wants(string name) => _hooks.Exists(h => h.Name == name || (h.Match?.Invoke(name) ?? false));
+
+    internal TorchSharp.torch.Tensor Run(string name, int? layer, long positionOffset, TorchSharp.torch.Tensor activation)
+    {
+        HookContext? context = null;
+        foreach (var (hookName, match, hook) in _hooks)
+        {
+            if (hookName != name && !(match?.Invoke(name) ?? false)) continue;
+            context ??= new HookContext(name, layer, positionOffset);
+            var replaced = hook(activation, context);
+            if (replaced is not null && !ReferenceEquals(replaced, activation))
+            {
+                if (!replaced.shape.SequenceEqual(activation.shape))
+                    throw new InvalidOperationException(
+                        $"A hook on '{name}' returned shape [{string.Join(", ", replaced.shape)}] for an activation of shape [{string.Join(", ", activation.shape)}].");
+                activation = replaced;
+            }
+        }
+        return activation;
+    }
+}

@@ -1,0 +1,125 @@
+using NotebookLens.Inspection;
+using NotebookLens.Models;
+using NotebookLens.Tests.Models;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Tests.Inspection;
+
+public sealed class HookTests(FixtureModels models) : IClassFixture<FixtureModels>
+{
+    static readonly long[] GemmaPrompt = [2, 818, 17810, 563, 3826, 236761, 2900, 2258, 563, 506, 17810, 236881];
+    static readonly long[] LlamaPrompt = [128000, 791, 24149, 374, 6307, 13, 3639, 1933, 374, 279, 24149, 30];
+
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("gemma")]
+    public void Hooks_that_return_their_input_leave_logits_bit_identical(string name)
+    {
+        var (model, _) = models.Get(name);
+        using var scope = NewDisposeScope();
+        var ids = tensor(name == "llama" ? LlamaPrompt : GemmaPrompt);
+        using var plain = model.Forward(ids);
+        int calls = 0;
+        var identity = new HookSet()
+            .Add(_ => true, (x, _) => { calls++; return x; })
+            .Add(_ => true, (x, _) => null)
+            .Add(_ => true, (x, _) => x.clone());
+        using var hooked = model.Forward(ids, new ForwardOptions { Hooks = identity });
+        TensorAssert.Identical(plain.Logits, hooked.Logits);
+        Assert.Equal(HookPoints.All(model.Config).Count, calls);
+    }
+
+    [Fact]
+    public void Every_documented_hook_point_is_reached_once_with_its_shape()
+    {
+        var model = models.Gemma;
+        var c = model.Config;
+        using var scope = NewDisposeScope();
+        var shapes = new Dictionary<string, long[]>();
+        var record = new HookSet().Add(_ => true, (x, ctx) => { shapes.Add(ctx.Name, x.shape); return null; });
+        using var run = model.Forward(tensor(GemmaPrompt), new ForwardOptions { Hooks = record });
+        Assert.Equal(HookPoints.All(c), shapes.Keys);
+        long t = GemmaPrompt.Length;
+        Assert.Equal([1, t, c.HiddenSize], shapes["hook_embed"]);
+        Assert.Equal([1, t, c.NumHeads, c.HeadDim], shapes["blocks.2.attn.hook_q"]);
+        Assert.Equal([1, t, c.NumKeyValueHeads, c.HeadDim], shapes["blocks.2.attn.hook_k"]);
+        Assert.Equal([1, c.NumHeads, t, t], shapes["blocks.2.attn.hook_pattern"]);
+        Assert.Equal([1, t, c.NumHeads, c.HeadDim], shapes["blocks.2.attn.hook_z"]);
+        Assert.Equal([1, t, c.IntermediateSize], shapes["blocks.2.mlp.hook_post"]);
+        Assert.Equal([1, t, c.HiddenSize], shapes["ln_final.hook_normalized"]);
+    }
+
+    [Fact]
+    public void Cached_residual_streams_equal_the_hidden_states()
+    {
+        var model = models.Llama;
+        using var scope = NewDisposeScope();
+        var (result, cache) = model.RunWithCache(tensor(LlamaPrompt), forward: new ForwardOptions { HiddenStates = true, Attentions = true });
+        using (result)
+        using (cache)
+        {
+            int layers = model.Config.NumLayers;
+            TensorAssert.Identical(result.HiddenStates![0], cache["hook_embed"]);
+            for (int i = 0; i < layers; i++)
+            {
+                TensorAssert.Identical(result.HiddenStates[i], cache[HookPoints.ResidPre(i)]);
+                TensorAssert.Identical(result.Attentions![i], cache[HookPoints.Pattern(i)]);
+            }
+            for (int i = 0; i < layers - 1; i++) TensorAssert.Identical(result.HiddenStates[i + 1], cache[HookPoints.ResidPost(i)]);
+            TensorAssert.Identical(result.PrenormLast!, cache[HookPoints.ResidPost(layers - 1)]);
+            TensorAssert.Identical(result.HiddenStates[layers], cache[HookPoints.FinalNorm]);
+            // The stream adds up: resid_post = resid_mid + mlp_out = resid_pre + attn_out + mlp_out.
+            TensorAssert.Close(cache[HookPoints.ResidPost(0)], cache[HookPoints.ResidPre(0)] + cache[HookPoints.AttnOut(0)] + cache[HookPoints.MlpOut(0)], 1e-5, 1e-5, "sum");
+        }
+    }
+
+    [Fact]
+    public void A_cache_can_keep_only_what_it_needs()
+    {
+        var model = models.Gemma;
+        using var scope = NewDisposeScope();
+        var options = new CacheOptions { Filter = n => n.EndsWith("hook_resid_post", StringComparison.Ordinal) || n.EndsWith("hook_pattern", StringComparison.Ordinal), LastPositionOnly = true };
+        var (result, cache) = model.RunWithCache(tensor(GemmaPrompt), options, new ForwardOptions { HiddenStates = true });
+        using (result)
+        using (cache)
+        {
+            Assert.Equal(2 * model.Config.NumLayers, cache.Count);
+            Assert.Equal([1, 1, model.Config.HiddenSize], cache[HookPoints.ResidPost(2)].shape);
+            TensorAssert.Identical(result.HiddenStates![3].narrow(1, GemmaPrompt.Length - 1, 1), cache[HookPoints.ResidPost(2)]);
+            Assert.Equal([1, model.Config.NumHeads, 1, GemmaPrompt.Length], cache[HookPoints.Pattern(0)].shape);
+            Assert.Contains("blocks.0.hook_resid_post", Assert.Throws<KeyNotFoundException>(() => cache["blocks.0.hook_mlp_out"]).Message);
+        }
+    }
+
+    [Fact]
+    public void Cache_tensors_belong_to_the_cache()
+    {
+        var model = models.Llama;
+        ActivationCache cache;
+        using (NewDisposeScope())
+        {
+            var (result, c) = model.RunWithCache(tensor(LlamaPrompt), CacheOptions.Of(HookPoints.ResidPre(1)));
+            result.Dispose();
+            cache = c;
+        }
+        using (cache)
+            Assert.Equal(LlamaPrompt.Length, cache[HookPoints.ResidPre(1)].shape[1]);
+        Assert.Empty(cache);
+    }
+
+    [Fact]
+    public void Unknown_hook_points_and_layers_are_refused()
+    {
+        var model = models.Llama;
+        using var scope = NewDisposeScope();
+        var ids = tensor(LlamaPrompt);
+        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward(ids, new ForwardOptions { Hooks = new HookSet().Add("blocks.7.hook_resid_pre", (x, _) => x) }));
+        Assert.Contains("layers 0 .. 1", outOfRange.Message);
+        var unknown = Assert.Throws<ArgumentException>(() => model.Forward(ids, new ForwardOptions { Hooks = new HookSet().Add("blocks.0.hook_resid", (x, _) => x) }));
+        Assert.Contains("hook_resid_pre", unknown.Message);
+        var badShape = Assert.Throws<InvalidOperationException>(() => model.Forward(ids, new ForwardOptions { Hooks = new HookSet().Add("blocks.0.hook_resid_pre", (x, _) => x[.., ..2]) }));
+        Assert.Contains("shape", badShape.Message);
+        using var ok = model.Forward(ids);
+        Assert.Equal(LlamaPrompt.Length, ok.Logits.shape[1]);
+    }
+}
