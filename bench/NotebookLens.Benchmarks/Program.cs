@@ -9,8 +9,12 @@ using static TorchSharp.torch;
 //   load [DIR]                 load time and peak RSS of a bf16 checkpoint with Llama-3.2-1B shapes
 //   measure-load DIR DTYPE     (internal) one measurement in a fresh process
 //   tokenize DIR [DIR ...]     encode throughput of each folder's tokenizer on 1 MB of mixed text
+//   generate [DIR]             prefill and decode tokens/s, bf16 and fp32, with and without capturing residual streams
+//   measure-generate DIR DTYPE CAPTURE   (internal) one measurement in a fresh process
 return args.FirstOrDefault() switch
 {
+    "generate" => GenerateBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "measure-generate" => GenerateBenchmark.Measure(args[1], args[2], args[3] == "capture"),
     "tokenize" => TokenizeBenchmark.Run(args.Skip(1).ToArray()),
     "load" => LoadBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-load" => LoadBenchmark.Measure(args[1], args[2]),
@@ -19,7 +23,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR]");
     return 2;
 }
 
@@ -27,7 +31,7 @@ static class LoadBenchmark
 {
     public static int Run(string dir)
     {
-        if (!File.Exists(Path.Combine(dir, "model.safetensors"))) Generate(dir);
+        EnsureCheckpoint(dir);
         long fileBytes = new FileInfo(Path.Combine(dir, "model.safetensors")).Length;
         Console.WriteLine($"checkpoint: {dir}, model.safetensors {fileBytes / 1e9:F2} GB (bf16, Llama-3.2-1B shapes, random weights)");
         Console.WriteLine("each row is a fresh process; the file is in the page cache (warm) after the first");
@@ -35,15 +39,7 @@ static class LoadBenchmark
         Console.WriteLine($"{"dtype",-10} {"load s",8} {"RSS after load GB",18} {"peak RSS GB",12} {"peak/file",10} {"private GB",11} {"file-backed GB",15}");
         foreach (var dtype in new[] { "stored", "stored", "float32" })
         {
-            var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-            if (Path.GetFileName(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(LoadBenchmark).Assembly.Location);
-            psi.ArgumentList.Add("measure-load");
-            psi.ArgumentList.Add(dir);
-            psi.ArgumentList.Add(dtype);
-            using var p = Process.Start(psi)!;
-            var line = p.StandardOutput.ReadToEnd().Trim().Split('\n').Last();
-            p.WaitForExit();
-            var f = line.Split(' ').Select(double.Parse).ToArray();
+            var f = Child.Run("measure-load", dir, dtype);
             Console.WriteLine($"{dtype,-10} {f[0],8:F2} {f[1] / 1e9,18:F2} {f[2] / 1e9,12:F2} {f[2] / fileBytes,10:F2} {f[3] / 1e9,11:F2} {f[4] / 1e9,15:F2}");
         }
         return 0;
@@ -63,8 +59,13 @@ static class LoadBenchmark
         return 0;
     }
 
-    static long Status(string key) => long.Parse(File.ReadLines("/proc/self/status")
+    internal static long Status(string key) => long.Parse(File.ReadLines("/proc/self/status")
         .First(l => l.StartsWith(key + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+
+    internal static void EnsureCheckpoint(string dir)
+    {
+        if (!File.Exists(Path.Combine(dir, "model.safetensors"))) Generate(dir);
+    }
 
     static void Generate(string dir)
     {
@@ -149,5 +150,86 @@ static class TokenizeBenchmark
         var random = new Random(42);
         while (sb.Length < targetChars) sb.Append(parts[random.Next(parts.Length)]);
         return sb.ToString();
+    }
+}
+
+/// <summary>Runs this program again for one measurement, so each figure starts from a fresh process.</summary>
+static class Child
+{
+    public static double[] Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        if (Path.GetFileName(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(Child).Assembly.Location);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var line = p.StandardOutput.ReadToEnd().Trim().Split('\n').Last();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"measurement {string.Join(" ", args)} failed: {line}");
+        return line.Split(' ').Select(double.Parse).ToArray();
+    }
+}
+
+static class GenerateBenchmark
+{
+    const int PromptTokens = 128, NewTokens = 32;
+
+    public static int Run(string dir)
+    {
+        LoadBenchmark.EnsureCheckpoint(dir);
+        Console.WriteLine($"Llama-3.2-1B shapes, random bf16 weights ({dir}); prompt {PromptTokens} tokens, {NewTokens} new tokens, greedy, KV cache; fresh process per row");
+        Console.WriteLine("capture = every blocks.{i}.hook_resid_post kept (prefill: one ActivationCache; decode: a copy per step)");
+        Console.WriteLine($"{"dtype",-9} {"capture",-8} {"prefill tok/s",14} {"decode tok/s",13} {"peak RSS GB",12} {"private GB",11}");
+        var rows = new List<(string, string, double[])>();
+        foreach (var dtype in new[] { "bfloat16", "float32" })
+            foreach (var capture in new[] { "none", "capture" })
+            {
+                var f = Child.Run("measure-generate", dir, dtype, capture);
+                rows.Add((dtype, capture, f));
+                Console.WriteLine($"{dtype,-9} {capture,-8} {f[0],14:F1} {f[1],13:F2} {f[2] / 1e9,12:F2} {f[3] / 1e9,11:F2}");
+            }
+        Console.WriteLine($"bf16 / fp32 speed-up: prefill {rows[0].Item3[0] / rows[2].Item3[0]:F2}x, decode {rows[0].Item3[1] / rows[2].Item3[1]:F2}x");
+        Console.WriteLine($"capture cost (bf16): prefill {rows[1].Item3[0] / rows[0].Item3[0]:F2}x, decode {rows[1].Item3[1] / rows[0].Item3[1]:F2}x of the plain speed");
+        return 0;
+    }
+
+    /// <summary>Prints "prefill-tok/s decode-tok/s peak-rss anon-rss".</summary>
+    public static int Measure(string dir, string dtype, bool capture)
+    {
+        TorchRuntime.EnsureLoaded();
+        using var model = LanguageModel.Load(dir, new LoadOptions { DType = DTypes.ParseCompute(dtype) });
+        var random = new Random(1);
+        var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(1000, 100000)).ToList();
+        var names = Enumerable.Range(0, model.Config.NumLayers).Select(NotebookLens.Inspection.HookPoints.ResidPost).ToHashSet();
+        using (var warm = tensor(prompt.Take(8).Select(i => (long)i).ToArray())) using (model.Forward(warm)) { }
+
+        var sw = Stopwatch.StartNew();
+        using (var ids = tensor(prompt.Select(i => (long)i).ToArray()))
+        {
+            if (capture)
+            {
+                var (result, cache) = NotebookLens.Inspection.ActivationCacheExtensions.RunWithCache(model, ids, new NotebookLens.Inspection.CacheOptions { Filter = names.Contains });
+                result.Dispose();
+                cache.Dispose();
+            }
+            else using (model.Forward(ids)) { }
+        }
+        double prefill = PromptTokens / sw.Elapsed.TotalSeconds;
+
+        var kept = new List<Tensor>();
+        var hooks = capture
+            ? new NotebookLens.Inspection.HookSet().Add(names.Contains, (x, _) => { kept.Add(x.detach().clone().DetachFromDisposeScope()); return null; })
+            : null;
+        // Decode speed from the time between the first and the last new token (the first one includes the prefill).
+        var stamps = new List<double>();
+        sw.Restart();
+        var options = new NotebookLens.Generation.GenerationOptions
+        {
+            MaxNewTokens = NewTokens, StopTokens = [], Hooks = hooks, OnToken = _ => stamps.Add(sw.Elapsed.TotalSeconds),
+        };
+        NotebookLens.Generation.TextGeneration.Generate(model, prompt, options);
+        double decode = (NewTokens - 1) / (stamps[^1] - stamps[0]);
+        foreach (var t in kept) t.Dispose();
+        Console.WriteLine($"{prefill} {decode} {LoadBenchmark.Status("VmHWM")} {LoadBenchmark.Status("RssAnon")}");
+        return 0;
     }
 }

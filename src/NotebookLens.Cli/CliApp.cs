@@ -9,6 +9,8 @@ public static class CliApp
     {
         new InfoCommand(),
         new TokenizeCommand(),
+        new ChatCommand(),
+        new GenerateCommand(),
         new DumpCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
@@ -37,7 +39,8 @@ public static class CliApp
             return 2;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException
-                                   or KeyNotFoundException or UnauthorizedAccessException or PlatformNotSupportedException or OutOfMemoryException)
+                                   or KeyNotFoundException or UnauthorizedAccessException or PlatformNotSupportedException or OutOfMemoryException
+                                   or NotebookLens.Tokenization.Templates.TemplateException)
         {
             error.WriteLine($"error: {e.Message}");
             return 1;

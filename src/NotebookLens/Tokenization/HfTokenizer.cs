@@ -51,7 +51,10 @@ public sealed class HfTokenizer : Tokenizer
         foreach (var a in added) _idToToken[a.Id] = a.Content;
         ByteLevel = preTokenizer?.ByteLevel ?? false;
         SpecialIds = added.Where(a => a.Special).Select(a => a.Id).ToHashSet();
+        _chatTemplate = new(() => settings.ChatTemplate is { } source ? new ChatTemplate(source, settings) : null);
     }
+
+    readonly Lazy<ChatTemplate?> _chatTemplate;
 
     /// <summary>Settings from <c>tokenizer_config.json</c> (and generation_config.json): special tokens, cleanup, chat template.</summary>
     public TokenizerSettings Settings { get; }
@@ -80,6 +83,23 @@ public sealed class HfTokenizer : Tokenizer
         Settings.EosTokenIds.Concat(Id(Settings.EosToken) is int eos ? [eos] : []).Distinct().ToList();
 
     int? Id(string? token) => token is null ? null : TokenToId(token);
+
+    /// <summary>The model's chat template, or null for tokenizers without one (base models).</summary>
+    public ChatTemplate? ChatTemplate => _chatTemplate.Value;
+
+    /// <summary>
+    /// The conversation as the model expects it, as transformers' <c>apply_chat_template(tokenize=False)</c>. The text
+    /// already starts with BOS where the template puts it: encode it with <c>addSpecialTokens: false</c>.
+    /// </summary>
+    public string ApplyChatTemplate(IEnumerable<ChatMessage> messages, bool addGenerationPrompt = true, IReadOnlyDictionary<string, object?>? variables = null) =>
+        RequireChatTemplate().Render(messages, addGenerationPrompt, variables);
+
+    /// <inheritdoc cref="ApplyChatTemplate(IEnumerable{ChatMessage}, bool, IReadOnlyDictionary{string, object?}?)"/>
+    public string ApplyChatTemplate(JsonElement messages, bool addGenerationPrompt = true, IReadOnlyDictionary<string, object?>? variables = null) =>
+        RequireChatTemplate().Render(messages, addGenerationPrompt, variables);
+
+    ChatTemplate RequireChatTemplate() => ChatTemplate
+        ?? throw new NotSupportedException("This tokenizer has no chat_template in tokenizer_config.json (base models have none: use the -Instruct / -it model).");
 
     /// <summary>Loads <c>tokenizer.json</c> and, when present, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>, <c>generation_config.json</c>.</summary>
     public static HfTokenizer Load(string folder)

@@ -141,8 +141,76 @@ public class CliTests
         TensorAssert.Close(dump.Read("logits")[-1], golden["logits_last.0"], 1e-4, 1e-4, "logits_last");
     }
 
+    [Fact]
+    public void Chat_renders_a_messages_file_and_its_ids()
+    {
+        var messages = Path.Combine(Fixtures.TempDir(), "messages.json");
+        File.WriteAllText(messages, """[{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "The apple is green. What color is the apple?"}]""");
+        var (code, output, err) = Run("chat", "--model", Fixtures.Gemma, "--messages", messages, "--add-generation-prompt", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("<bos><start_of_turn>user\nYou are a helpful assistant.\n\nThe apple is green. What color is the apple?<end_of_turn>\n<start_of_turn>model\n",
+            doc.RootElement.GetProperty("text").GetString());
+        var ids = doc.RootElement.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()).ToList();
+        Assert.Equal(2, ids[0]);
+        Assert.NotEqual(2, ids[1]);
+        Assert.Equal([105, 4368, 107], ids.TakeLast(3));
+
+        (code, output, _) = Run("chat", "--model", Fixtures.Gemma, "--messages", messages);
+        Assert.Equal(0, code);
+        Assert.EndsWith("<end_of_turn>\n", output);
+    }
+
+    [Fact]
+    public void Chat_problems_exit_1()
+    {
+        var messages = Path.Combine(Fixtures.TempDir(), "messages.json");
+        File.WriteAllText(messages, """[{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]""");
+        var (code, _, err) = Run("chat", "--model", Fixtures.Gemma, "--messages", messages);
+        Assert.Equal(1, code);
+        Assert.Contains("alternate", err);
+        (code, _, err) = Run("chat", "--model", Fixtures.Gemma, "--messages", "/no/messages.json");
+        Assert.Equal(1, code);
+        Assert.Contains("/no/messages.json", err);
+    }
+
+    [Fact]
+    public void Generate_json_gives_the_greedy_continuation()
+    {
+        using var golden = new Golden(Fixtures.Llama);
+        var ids = Ids(golden["input_ids.0"]);
+        var (code, output, err) = Run("generate", "--model", Fixtures.Llama, "--ids", ids, "--max-new-tokens", "8", "--dtype", "float32", "--greedy", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var generated = golden["generated_ids.0"].data<long>().Select(x => (int)x).ToList();
+        // Stops early only if the continuation hits an end token; the random fixture's does not.
+        Assert.Equal(generated, doc.RootElement.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()));
+        Assert.Equal("length", doc.RootElement.GetProperty("finish_reason").GetString());
+        Assert.False(string.IsNullOrEmpty(doc.RootElement.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public void Generate_streams_text_for_a_person_and_chats()
+    {
+        var (code, streamed, err) = Run("generate", "--model", Fixtures.Gemma, "--text", "The apple is", "--max-new-tokens", "6", "--dtype", "float32");
+        Assert.True(code == 0, err);
+        var (_, json, _) = Run("generate", "--model", Fixtures.Gemma, "--text", "The apple is", "--max-new-tokens", "6", "--dtype", "float32", "--json");
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal(doc.RootElement.GetProperty("text").GetString() + "\n", streamed);
+
+        (code, json, err) = Run("generate", "--model", Fixtures.Gemma, "--text", "Hi", "--chat", "--system", "Be brief.", "--max-new-tokens", "3",
+            "--temperature", "0.8", "--top-k", "20", "--top-p", "0.9", "--seed", "5", "--json");
+        Assert.True(code == 0, err);
+        using var sampled = JsonDocument.Parse(json);
+        Assert.InRange(sampled.RootElement.GetProperty("ids").GetArrayLength(), 1, 3);
+    }
+
     [Theory]
     [InlineData(new[] { "info" }, "--model is required")]
+    [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "2", "--greedy", "--temperature", "1" }, "--greedy cannot be combined")]
+    [InlineData(new[] { "generate", "--model", "x", "--ids", "1", "--chat", "--max-new-tokens", "2" }, "--chat wraps --text")]
+    [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "-3" }, "--max-new-tokens")]
+    [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "2", "--top-k", "5" }, "--temperature")]
     [InlineData(new[] { "tokenize", "--model", "x" }, "either --text TEXT or --jsonl")]
     [InlineData(new[] { "dump", "--model", "x", "--ids", "1", "--text", "a", "--out", "o" }, "either --ids or --text")]
     [InlineData(new[] { "info", "--model", "x", "--jsn" }, "unknown option --jsn")]

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using NotebookLens.Tokenization;
+
+namespace NotebookLens.Cli.Commands;
+
+/// <summary>
+/// <c>chat</c>: renders a messages file with the model's chat template; with <c>--json</c>
+/// <c>{"text": rendered, "ids": [...]}</c> (ids of the rendered text, BOS not added a second time).
+/// </summary>
+public sealed class ChatCommand : ICommand
+{
+    public string Name => "chat";
+    public string Usage => "chat --model DIR --messages FILE.json [--add-generation-prompt] [--json]";
+    public IReadOnlySet<string> Options { get; } = new HashSet<string> { "model", "messages" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "add-generation-prompt", "json" };
+
+    public int Run(CliArgs args, CliIO io)
+    {
+        var folder = args.Require("model");
+        var path = args.Require("messages");
+        bool generationPrompt = args.Flag("add-generation-prompt"), json = args.Flag("json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"Messages file not found: {path}", path);
+        JsonElement messages;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            messages = doc.RootElement.Clone();
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e); }
+        var tokenizer = HfTokenizer.Load(folder);
+        var text = tokenizer.ApplyChatTemplate(messages, generationPrompt);
+        if (json) io.Output.WriteLine(CliJson.Serialize(new { text, ids = tokenizer.Encode(text, addSpecialTokens: false) }));
+        else io.Output.Write(text);
+        return 0;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using NotebookLens.Generation;
+using NotebookLens.Models;
+using NotebookLens.Tokenization;
+
+namespace NotebookLens.Cli.Commands;
+
+/// <summary>
+/// <c>generate</c>: continues a prompt, streaming the text for a person, or with <c>--json</c> printing
+/// <c>{"ids": [new token ids], "text": "...", "finish_reason": "..."}</c>.
+/// </summary>
+public sealed class GenerateCommand : ICommand
+{
+    public string Name => "generate";
+    public string Usage => $"generate {ModelArgs.Usage} (--ids ID,... | --text TEXT) [--chat] [--system TEXT] --max-new-tokens N [--greedy | --temperature T --top-k K --top-p P --seed S] [--json]";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["ids", "text", "system", "max-new-tokens", "temperature", "top-k", "top-p", "seed"]).ToHashSet();
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "chat", "greedy", "json" };
+
+    public int Run(CliArgs args, CliIO io)
+    {
+        string? idList = args.Get("ids"), text = args.Get("text"), system = args.Get("system");
+        bool chat = args.Flag("chat"), json = args.Flag("json");
+        if ((idList is null) == (text is null)) throw new UsageException("give either --ids or --text");
+        if (chat && text is null) throw new UsageException("--chat wraps --text as a user message");
+        if (system is not null && !chat) throw new UsageException("--system needs --chat");
+        var options = Sampling(args) with { MaxNewTokens = Int(args.Require("max-new-tokens"), "max-new-tokens", 0) };
+
+        var tokenizer = HfTokenizer.Load(args.Require("model"));
+        var prompt = idList is not null ? DumpCommand.ParseIds(idList).Select(i => (int)i).ToList()
+            : chat ? ChatPrompt.Ids(tokenizer, ChatPrompt.Messages(system, text!), addGenerationPrompt: true)
+            : tokenizer.Encode(text!).ToList();
+        using var model = ModelArgs.Load(args);
+        options = options with { StopTokens = model.StopTokenIds.Concat(tokenizer.EosIds).ToHashSet() };
+
+        var stream = json ? null : new TextStream(tokenizer, io.Output);
+        var result = model.Generate(prompt, options with { OnToken = stream is null ? null : t => stream.Add(t.Id) });
+        var decoded = tokenizer.Decode(result.NewIds, skipSpecialTokens: true);
+        if (json)
+            io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = decoded, finish_reason = result.FinishReason.ToString().ToLowerInvariant() }));
+        else
+            io.Output.WriteLine();
+        return 0;
+    }
+
+    static GenerationOptions Sampling(CliArgs args)
+    {
+        string? temperature = args.Get("temperature"), topK = args.Get("top-k"), topP = args.Get("top-p"), seed = args.Get("seed");
+        bool sampling = temperature is not null || topK is not null || topP is not null || seed is not null;
+        if (args.Flag("greedy") && sampling) throw new UsageException("--greedy cannot be combined with --temperature, --top-k, --top-p or --seed");
+        if (!sampling) return new GenerationOptions();
+        if (temperature is null) throw new UsageException("sampling needs --temperature T (> 0)");
+        var options = new GenerationOptions
+        {
+            Temperature = Double(temperature, "temperature"),
+            TopK = topK is null ? 0 : Int(topK, "top-k", 0),
+            TopP = topP is null ? 1.0 : Double(topP, "top-p"),
+            Seed = seed is null ? 0 : Int(seed, "seed", int.MinValue),
+        };
+        if (options.Temperature <= 0) throw new UsageException("--temperature must be > 0 (use --greedy for greedy decoding)");
+        if (options.TopP is <= 0 or > 1) throw new UsageException("--top-p must be in (0, 1]");
+        return options;
+    }
+
+    static int Int(string value, string name, int min) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min ? v
+            : throw new UsageException($"--{name}: '{value}' is not a whole number{(min == 0 ? " ≥ 0" : "")}");
+
+    static double Double(string value, string name) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new UsageException($"--{name}: '{value}' is not a number");
+
+    /// <summary>Prints the text of the tokens so far as it grows, holding back bytes of a character not yet complete.</summary>
+    sealed class TextStream(HfTokenizer tokenizer, TextWriter output)
+    {
+        readonly List<int> _ids = [];
+        int _printed;
+
+        public void Add(int id)
+        {
+            _ids.Add(id);
+            var text = tokenizer.Decode(_ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: false);
+            int ready = text.EndsWith('\uFFFD') ? text.TrimEnd('\uFFFD').Length : text.Length;
+            if (ready <= _printed) return;
+            output.Write(text[_printed..ready]);
+            output.Flush();
+            _printed = ready;
+        }
+    }
+}
