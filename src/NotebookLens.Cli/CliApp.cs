@@ -12,6 +12,13 @@ public static class CliApp
         new ChatCommand(),
         new GenerateCommand(),
         new DumpCommand(),
+        new NeighborsCommand(),
+        new ArithmeticCommand(),
+        new SimilarityCommand(),
+        new LensCommand(),
+        new AttentionCommand(),
+        new NeuronsCommand(),
+        new PcaCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)

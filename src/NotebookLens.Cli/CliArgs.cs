@@ -6,7 +6,7 @@ public sealed class UsageException(string message) : Exception(message);
 /// <summary><c>--name value</c> options and <c>--flag</c> switches; a name the verb does not know is an error.</summary>
 public sealed class CliArgs
 {
-    readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+    readonly Dictionary<string, List<string?>> _values = new(StringComparer.Ordinal);
 
     public CliArgs(IEnumerable<string> args, IReadOnlySet<string> options, IReadOnlySet<string> flags)
     {
@@ -19,13 +19,27 @@ public sealed class CliArgs
             var name = a[2..];
             if (!options.Contains(name) && !flags.Contains(name))
                 throw new UsageException($"unknown option --{name}");
-            if (flags.Contains(name)) _values[name] = null;
-            else if (e.MoveNext()) _values[name] = e.Current;
+            if (!_values.TryGetValue(name, out var values)) _values[name] = values = [];
+            if (flags.Contains(name)) values.Add(null);
+            else if (e.MoveNext()) values.Add(e.Current);
             else throw new UsageException($"--{name} needs a value");
         }
     }
 
-    public string? Get(string name) => _values.TryGetValue(name, out var v) ? v : null;
+    /// <summary>The option's value; given twice, the last one wins.</summary>
+    public string? Get(string name) => _values.TryGetValue(name, out var v) ? v[^1] : null;
+
+    /// <summary>Every value of an option that may be repeated (<c>--sentence A --sentence B</c>).</summary>
+    public IReadOnlyList<string> GetAll(string name) => _values.TryGetValue(name, out var v) ? v.OfType<string>().ToList() : [];
+
+    public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
+    {
+        var value = Get(name);
+        if (value is null) return fallback;
+        return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw new UsageException($"--{name}: '{value}' is not a whole number{(min > int.MinValue ? $" ≥ {min}" : "")}{(max < int.MaxValue ? $" ≤ {max}" : "")}");
+    }
 
     public string Require(string name) => Get(name) ?? throw new UsageException($"--{name} is required");
 

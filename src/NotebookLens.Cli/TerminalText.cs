@@ -18,6 +18,22 @@ public static class TerminalText
         return width;
     }
 
+    /// <summary>Quoted, with line breaks, tabs and other control characters made visible.</summary>
+    public static string Quote(string text)
+    {
+        var sb = new System.Text.StringBuilder("\"");
+        foreach (var c in text)
+            sb.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:X4}",
+                _ => c.ToString(),
+            });
+        return sb.Append('"').ToString();
+    }
+
     public static string PadRight(string text, int width) => text + new string(' ', Math.Max(0, width - Width(text)));
 
     static bool IsWide(int c) =>

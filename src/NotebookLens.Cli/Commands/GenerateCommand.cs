@@ -23,7 +23,8 @@ public sealed class GenerateCommand : ICommand
         if ((idList is null) == (text is null)) throw new UsageException("give either --ids or --text");
         if (chat && text is null) throw new UsageException("--chat wraps --text as a user message");
         if (system is not null && !chat) throw new UsageException("--system needs --chat");
-        var options = Sampling(args) with { MaxNewTokens = Int(args.Require("max-new-tokens"), "max-new-tokens", 0) };
+        args.Require("max-new-tokens");
+        var options = Sampling(args) with { MaxNewTokens = args.Int("max-new-tokens", 0, min: 0) };
 
         var tokenizer = HfTokenizer.Load(args.Require("model"));
         var prompt = idList is not null ? DumpCommand.ParseIds(idList).Select(i => (int)i).ToList()
@@ -52,20 +53,16 @@ public sealed class GenerateCommand : ICommand
         var options = new GenerationOptions
         {
             Temperature = Double(temperature, "temperature"),
-            TopK = topK is null ? 0 : Int(topK, "top-k", 0),
+            TopK = args.Int("top-k", 0, min: 0),
             TopP = topP is null ? 1.0 : Double(topP, "top-p"),
-            Seed = seed is null ? 0 : Int(seed, "seed", int.MinValue),
+            Seed = args.Int("seed", 0),
         };
         if (options.Temperature <= 0) throw new UsageException("--temperature must be > 0 (use --greedy for greedy decoding)");
         if (options.TopP is <= 0 or > 1) throw new UsageException("--top-p must be in (0, 1]");
         return options;
     }
 
-    static int Int(string value, string name, int min) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min ? v
-            : throw new UsageException($"--{name}: '{value}' is not a whole number{(min == 0 ? " ≥ 0" : "")}");
-
-    static double Double(string value, string name) =>
+    internal static double Double(string value, string name) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
             : throw new UsageException($"--{name}: '{value}' is not a number");
 

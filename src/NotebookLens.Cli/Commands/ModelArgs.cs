@@ -13,6 +13,11 @@ static class ModelArgs
     {
         var folder = args.Require("model");
         var dtype = args.Get("dtype");
-        return LanguageModel.Load(folder, new LoadOptions { DType = dtype is null ? null : DTypes.ParseCompute(dtype) });
+        return LanguageModel.Load(folder, LoadOptionsOf(dtype));
     }
+
+    /// <summary>The model with its tokenizer, for the analysis verbs.</summary>
+    public static LensModel LoadLens(CliArgs args) => LensModel.Load(args.Require("model"), LoadOptionsOf(args.Get("dtype")));
+
+    static LoadOptions LoadOptionsOf(string? dtype) => new() { DType = dtype is null ? null : DTypes.ParseCompute(dtype) };
 }

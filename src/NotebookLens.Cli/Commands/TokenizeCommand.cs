@@ -46,27 +46,11 @@ public sealed class TokenizeCommand : ICommand
         return 0;
     }
 
-    /// <summary>Quoted, with line breaks, tabs and other control characters made visible.</summary>
-    static string Quote(string text)
-    {
-        var sb = new System.Text.StringBuilder("\"");
-        foreach (var c in text)
-            sb.Append(c switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.IsControl(c) => $"\\u{(int)c:X4}",
-                _ => c.ToString(),
-            });
-        return sb.Append('"').ToString();
-    }
-
     static void Print(IReadOnlyList<TextToken> tokens, TextWriter output)
     {
         output.WriteLine($"{tokens.Count} token{(tokens.Count == 1 ? "" : "s")}");
         if (tokens.Count == 0) return;
-        var shown = tokens.Select(t => Quote(t.Text)).ToList();
+        var shown = tokens.Select(t => TerminalText.Quote(t.Text)).ToList();
         int idWidth = Math.Max(2, tokens.Max(t => t.Id.ToString().Length));
         int textWidth = Math.Max(4, shown.Max(TerminalText.Width));
         output.WriteLine($"{"#",4}  {"id".PadLeft(idWidth)}  {"text".PadRight(textWidth)}  token");
