@@ -11,8 +11,10 @@ using static TorchSharp.torch;
 //   tokenize DIR [DIR ...]     encode throughput of each folder's tokenizer on 1 MB of mixed text
 //   generate [DIR]             prefill and decode tokens/s, bf16 and fp32, with and without capturing residual streams
 //   measure-generate DIR DTYPE CAPTURE   (internal) one measurement in a fresh process
+//   neighbors [DIR]            nearest-token search over the whole 128k vocabulary of the 1B-shaped model
 return args.FirstOrDefault() switch
 {
+    "neighbors" => NeighborsBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "generate" => GenerateBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-generate" => GenerateBenchmark.Measure(args[1], args[2], args[3] == "capture"),
     "tokenize" => TokenizeBenchmark.Run(args.Skip(1).ToArray()),
@@ -23,7 +25,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | neighbors [DIR]");
     return 2;
 }
 
@@ -230,6 +232,30 @@ static class GenerateBenchmark
         double decode = (NewTokens - 1) / (stamps[^1] - stamps[0]);
         foreach (var t in kept) t.Dispose();
         Console.WriteLine($"{prefill} {decode} {LoadBenchmark.Status("VmHWM")} {LoadBenchmark.Status("RssAnon")}");
+        return 0;
+    }
+}
+
+static class NeighborsBenchmark
+{
+    public static int Run(string dir)
+    {
+        LoadBenchmark.EnsureCheckpoint(dir);
+        TorchRuntime.EnsureLoaded();
+        // The random checkpoint has no tokenizer; Llama 3's (the fixture's) has the same 128,256 ids.
+        using var lens = new NotebookLens.LensModel(LanguageModel.Load(dir), NotebookLens.Tokenization.HfTokenizer.Load(Path.Combine("tests", "fixtures", "llama3-tiny")));
+        var model = lens.Model;
+        var sw = Stopwatch.StartNew();
+        using var space = new NotebookLens.Inspection.EmbeddingSpace(lens);
+        double setup = sw.Elapsed.TotalSeconds;
+        const int queries = 5;
+        sw.Restart();
+        for (int q = 0; q < queries; q++)
+        {
+            using var v = space.Vector(1000 + q);
+            space.Nearest(v, 10);
+        }
+        Console.WriteLine($"vocabulary {model.Embeddings.shape[0]} x {model.Embeddings.shape[1]} ({DTypes.Name(model.Embeddings.dtype)}): norms {setup:F2} s once, then {sw.Elapsed.TotalSeconds / queries * 1000:F0} ms per nearest-neighbour query");
         return 0;
     }
 }

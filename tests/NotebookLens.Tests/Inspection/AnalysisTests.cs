@@ -38,6 +38,23 @@ public sealed class AnalysisTests(FixtureLenses lenses) : IClassFixture<FixtureL
     }
 
     [Fact]
+    public void A_bf16_table_gives_the_exact_float32_ranking()
+    {
+        using var lens = LensModel.Load(Fixtures.Gemma);
+        Assert.Equal(ScalarType.BFloat16, lens.Model.Embeddings.dtype);
+        using var space = new EmbeddingSpace(lens);
+        using var scope = NewDisposeScope();
+        var v = randn(lens.Config.HiddenSize, generator: new TorchSharp.torch.Generator(11));
+        var table = lens.Model.Embeddings.to(ScalarType.Float32);
+        var exact = table.matmul(v) / (table.norm(1) * v.norm());
+        var (values, indices) = exact.topk(8);
+        var found = space.Nearest(v, 8, exclude: [indices[0].item<long>() is var first ? (int)first : 0]);
+        // With the best one excluded, the rest of the exact top 8 comes back in order.
+        Assert.Equal(indices.data<long>().Skip(1).Select(i => (int)i), found.Take(7).Select(n => n.Id));
+        for (int i = 0; i < 7; i++) Assert.Equal(values[i + 1].item<float>(), found[i].Similarity, 5);
+    }
+
+    [Fact]
     public void Words_resolve_to_their_tokens()
     {
         using var space = new EmbeddingSpace(lenses.Llama);
