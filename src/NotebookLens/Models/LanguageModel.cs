@@ -100,6 +100,7 @@ public abstract class LanguageModel : IDisposable
         try
         {
             var c = Config;
+            CheckMemory();
             Embeddings = Weight("embed_tokens.weight", c.VocabSize, c.HiddenSize);
             for (int i = 0; i < c.NumLayers; i++) _blocks.Add(BuildBlock(i));
             FinalNorm = Norm("norm.weight", c.HiddenSize);
@@ -121,6 +122,26 @@ public abstract class LanguageModel : IDisposable
     }
 
     protected abstract DecoderBlock BuildBlock(int layer);
+
+    /// <summary>Weights kept in their stored dtype are views of the mapped file; converted ones need new memory.</summary>
+    void CheckMemory()
+    {
+        long converted = Checkpoint.Tensors
+            .Where(t => t.Name.StartsWith(Checkpoint.TextPrefix, StringComparison.Ordinal) || t.Name == Checkpoint.LmHeadName)
+            .Where(t => !SafeTensorsDType.TryGetScalarType(t.DType, out var stored) || stored != DType || Device.type != DeviceType.CPU)
+            .Sum(t => t.ElementCount * ElementSize(DType));
+        if (Device.type == DeviceType.CPU)
+            MemoryCheck.Require(converted, MemoryCheck.AvailableBytes(), $"Loading {Checkpoint.Folder} as {DTypes.Name(DType)}",
+                "Load it in its stored dtype (no copy: the weights are mapped from the file), a smaller dtype such as bfloat16, or a smaller model.");
+    }
+
+    static long ElementSize(ScalarType type) => type switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
 
     static IEnumerable<int> GenerationConfigEos(string folder)
     {

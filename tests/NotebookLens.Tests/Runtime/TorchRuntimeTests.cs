@@ -125,3 +125,24 @@ public class TorchRuntimeTests
         return set;
     }
 }
+
+public class MemoryCheckTests
+{
+    [Fact]
+    public void Refuses_what_does_not_fit_with_advice()
+    {
+        var e = Assert.Throws<InsufficientMemoryException>(() =>
+            MemoryCheck.Require(12_000_000_000, 5_000_000_000, "Loading X as float32", "Load it in bfloat16."));
+        Assert.Contains("12.0 GB", e.Message);
+        Assert.Contains("5.0 GB", e.Message);
+        Assert.Contains("bfloat16", e.Message);
+        MemoryCheck.Require(1_000, 5_000, "small", "");
+        MemoryCheck.Require(long.MaxValue, null, "unknown availability", "");
+    }
+
+    [Fact]
+    public void Reads_available_memory_on_linux()
+    {
+        Assert.InRange(MemoryCheck.AvailableBytes()!.Value, 1L << 20, 1L << 50);
+    }
+}
