@@ -63,9 +63,10 @@ public sealed class EmbeddingSpace : IDisposable
     }
 
     /// <summary>The float32 vector of a text: its token's vector, or the mean over its tokens.</summary>
-    public Tensor VectorOf(string text)
+    public Tensor VectorOf(string text) => VectorOf(Resolve(text));
+
+    Tensor VectorOf(EmbeddingQuery query)
     {
-        var query = Resolve(text);
         using var scope = NewDisposeScope();
         return stack(query.Ids.Select(Vector).ToArray()).mean([0]).MoveToOuterDisposeScope();
     }
@@ -120,9 +121,8 @@ public sealed class EmbeddingSpace : IDisposable
         var plusQueries = plus.Select(Resolve).ToList();
         var minusQueries = minus.Select(Resolve).ToList();
         if (plusQueries.Count == 0) throw new ArgumentException("Arithmetic needs at least one term to add.", nameof(plus));
-        Tensor Mean(EmbeddingQuery q) => stack(q.Ids.Select(Vector).ToArray()).mean([0]);
-        var sum = plusQueries.Select(Mean).Aggregate((a, b) => a + b);
-        foreach (var q in minusQueries) sum = sum - Mean(q);
+        var sum = plusQueries.Select(VectorOf).Aggregate((a, b) => a + b);
+        foreach (var q in minusQueries) sum = sum - VectorOf(q);
         var exclude = excludeInputs ? plusQueries.Concat(minusQueries).SelectMany(q => q.Ids) : null;
         return Nearest(sum, k, exclude);
     }

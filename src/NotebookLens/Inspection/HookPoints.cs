@@ -105,8 +105,6 @@ public sealed class HookSet
         return combined;
     }
 
-    internal bool Wants(string name) => _hooks.Exists(h => h.Name == name || (h.Match?.Invoke(name) ?? false));
-
     internal TorchSharp.torch.Tensor Run(string name, int? layer, long positionOffset, TorchSharp.torch.Tensor activation)
     {
         HookContext? context = null;
