@@ -1,5 +1,6 @@
 using NotebookLens.Inspection;
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Generation;
@@ -136,11 +137,11 @@ public static class TextGeneration
         {
             if (options.Temperature == 0) return (int)logits.argmax().item<long>();
             using var scope = NewDisposeScope();
-            var scaled = logits / options.Temperature;
+            var scaled = logits / Scalars.Of(options.Temperature);
             if (options.TopK > 0 && options.TopK < scaled.shape[0])
             {
                 var kth = scaled.topk(options.TopK).values[-1];
-                scaled = scaled.masked_fill(scaled < kth, float.NegativeInfinity);
+                scaled = scaled.masked_fill(scaled < kth, Scalars.Of(double.NegativeInfinity));
             }
             var (sorted, order) = scaled.softmax(0).sort(descending: true);
             var probs = sorted.data<float>().ToArray();

@@ -1,3 +1,5 @@
+using NotebookLens.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
@@ -85,18 +87,19 @@ public sealed class EmbeddingSpace : IDisposable
         var v = vector.to(ScalarType.Float32, _table.device).flatten();
         if (v.shape[0] != _table.shape[1])
             throw new ArgumentException($"The vector has {v.shape[0]} entries; this model's embeddings have {_table.shape[1]}.", nameof(vector));
-        var vNorm = v.norm().clamp_min(1e-12);
-        var similarity = _table.matmul(v.to(_table.dtype)).to(ScalarType.Float32) / (_norms * vNorm).clamp_min(1e-12);
-        foreach (var id in exclude ?? []) if (id >= 0 && id < similarity.shape[0]) similarity[id] = float.NegativeInfinity;
+        var vNorm = v.norm().clamp_min(Scalars.Of(1e-12));
+        var similarity = _table.matmul(v.to(_table.dtype)).to(ScalarType.Float32) / (_norms * vNorm).clamp_min(Scalars.Of(1e-12));
+        foreach (var id in exclude ?? []) if (id >= 0 && id < similarity.shape[0]) similarity[id].fill_(Scalars.Of(double.NegativeInfinity));
         int count = Math.Min(k, (int)similarity.shape[0]);
         if (_table.dtype != ScalarType.Float32)
         {
             // Rescore exactly every token the rounded scan cannot rule out.
             var kth = similarity.topk(count).values[-1].item<float>();
-            var candidates = (similarity >= kth - RescoreMargin).logical_and(similarity.isfinite()).nonzero().squeeze(1);
+            using var threshold = (kth - RescoreMargin).ToScalar();
+            var candidates = (similarity >= threshold).logical_and(similarity.isfinite()).nonzero().squeeze(1);
             var rows = _table.index_select(0, candidates).to(ScalarType.Float32);
-            var exact = rows.matmul(v) / (rows.norm(1) * vNorm).clamp_min(1e-12);
-            similarity = full_like(similarity, float.NegativeInfinity).index_put_(exact, candidates);
+            var exact = rows.matmul(v) / (rows.norm(1) * vNorm).clamp_min(Scalars.Of(1e-12));
+            similarity = full_like(similarity, Scalars.Of(double.NegativeInfinity)).index_put_(exact, candidates);
         }
         var (values, indices) = similarity.topk(count);
         var ids = indices.data<long>().ToArray();

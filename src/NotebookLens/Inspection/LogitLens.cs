@@ -1,4 +1,5 @@
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
@@ -61,7 +62,7 @@ public static class LogitLens
                 var stream = cache[names[row]][0];
                 var normed = options.ApplyFinalNorm ? model.FinalNorm.Forward(stream) : stream;
                 var logits = nn.functional.linear(normed, model.LmHead).to(ScalarType.Float32);
-                if (model.Config.FinalLogitSoftcapping is double cap) logits = (logits / cap).tanh() * cap;
+                if (model.Config.FinalLogitSoftcapping is double cap) logits = (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap);
                 var probs = logits.softmax(-1);
                 var (values, indices) = probs.topk(options.TopK);
                 var idArray = indices.data<long>().ToArray();

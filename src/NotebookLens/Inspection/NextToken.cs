@@ -1,4 +1,5 @@
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
@@ -20,8 +21,8 @@ public static class NextToken
         var logits = run.Logits[0, 0].to(ScalarType.Float32);
         return temperatures.Select(t =>
         {
-            var probs = (logits / t).softmax(0);
-            var logProbs = (logits / t).log_softmax(0);
+            var probs = (logits / Scalars.Of(t)).softmax(0);
+            var logProbs = (logits / Scalars.Of(t)).log_softmax(0);
             double entropy = -(probs * logProbs).nan_to_num().sum().item<float>();
             var (values, indices) = probs.topk(Math.Min(k, (int)probs.shape[0]));
             var idArray = indices.data<long>().ToArray();

@@ -1,3 +1,4 @@
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
@@ -26,7 +27,7 @@ public static class Pca
         var signs = axes.gather(1, axes.abs().argmax(1, keepdim: true)).sign();
         axes = axes * signs;
         var projected = centered.matmul(axes.t());
-        var variance = s.pow(2);
+        var variance = s.pow(Scalars.Of(2L));
         var ratio = (variance / variance.sum()).narrow(0, 0, components).data<double>().ToArray();
         return new PcaResult(ToArray(projected), ratio, ToArray(axes), labels ?? Enumerable.Range(0, (int)n).Select(i => i.ToString()).ToList());
     }

@@ -1,5 +1,6 @@
 using NotebookLens.Generation;
 using NotebookLens.Inspection;
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -19,10 +20,10 @@ public sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
     {
         using var scope = NewDisposeScope();
         var xf = x.to(ScalarType.Float32);
-        var normed = xf * (xf.pow(2).mean([-1], keepdim: true) + Eps).rsqrt();
+        var normed = xf * (xf.pow(Scalars.Of(2L)).mean([-1], keepdim: true) + Scalars.Of(Eps)).rsqrt();
         // Each family's own rounding: Gemma scales in fp32 then casts; Llama casts then scales in the weight dtype.
         var y = OffsetWeight
-            ? (normed * (Weight.to(ScalarType.Float32) + 1.0)).to(x.dtype)
+            ? (normed * (Weight.to(ScalarType.Float32) + Scalars.Of(1.0))).to(x.dtype)
             : Weight * normed.to(x.dtype);
         return y.MoveToOuterDisposeScope();
     }
@@ -129,8 +130,8 @@ public sealed class Attention
             k = k.repeat_interleave(groups, 1);
             v = v.repeat_interleave(groups, 1);
         }
-        var scores = q.matmul(k.transpose(-2, -1)) * Scale;
-        if (Softcap is double cap) scores = (scores / cap).tanh() * cap;
+        var scores = q.matmul(k.transpose(-2, -1)) * Scalars.Of(Scale);
+        if (Softcap is double cap) scores = (scores / Scalars.Of(cap)).tanh() * Scalars.Of(cap);
         var mask = Sliding ? ctx.SlidingMask ?? ctx.GlobalMask : ctx.GlobalMask;
         scores = ctx.Hook(Names.Scores, Layer, scores.to(ScalarType.Float32) + mask);
         var probs = ctx.Hook(Names.Pattern, Layer, scores.softmax(-1));

@@ -279,7 +279,7 @@ public abstract class LanguageModel : IDisposable
         var padding = PaddingMask(options.PaddingMask, b, t);
         // Every real token of a row, cached ones included, counts one position; padding does not.
         var allPadding = cache?.PaddingMask is { } cached ? cat([cached, padding], 1) : padding;
-        var positions = (allPadding.to(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, past, t);
+        var positions = (allPadding.to(ScalarType.Int64).cumsum(1) - Scalars.Of(1L)).clamp_min(Scalars.Of(0L)).narrow(1, past, t);
         var hooks = options.Hooks ?? HookSet.Empty;
         using var ctx = new ForwardContext
         {
@@ -312,7 +312,7 @@ public abstract class LanguageModel : IDisposable
 
         var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1) : final;
         var logits = nn.functional.linear(head, LmHead);
-        if (Config.FinalLogitSoftcapping is double cap) logits = (logits / cap).tanh() * cap;
+        if (Config.FinalLogitSoftcapping is double cap) logits = (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap);
 
         return new ForwardResult
         {
@@ -355,12 +355,14 @@ public abstract class LanguageModel : IDisposable
     {
         using var scope = NewDisposeScope();
         long s = padding.shape[1];
-        var q = arange(past, past + t, device: Device).unsqueeze(1);
-        var k = arange(s, device: Device).unsqueeze(0);
+        // Per-call values: `using` keeps the scalars alive across the native calls (see Scalars).
+        using Scalar from = past, to = past + t, keys = s;
+        var q = arange(from, to, Scalars.Of(1L), device: Device).unsqueeze(1);
+        var k = arange(Scalars.Of(0L), keys, Scalars.Of(1L), device: Device).unsqueeze(0);
         var visible = (k <= q).unsqueeze(0).logical_and(padding.unsqueeze(1));
-        if (window is int w) visible = visible.logical_and((k > q - w).unsqueeze(0));
+        if (window is int w) visible = visible.logical_and((k > q - Scalars.Of((long)w)).unsqueeze(0));
         var mask = zeros([padding.shape[0], t, s], dtype: ScalarType.Float32, device: Device)
-            .masked_fill(visible.logical_not(), float.MinValue);
+            .masked_fill(visible.logical_not(), Scalars.Of((double)float.MinValue));
         return mask.unsqueeze(1).MoveToOuterDisposeScope();
     }
 

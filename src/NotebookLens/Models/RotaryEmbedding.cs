@@ -1,3 +1,4 @@
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Models;
@@ -16,8 +17,8 @@ public sealed class RotaryEmbedding : IDisposable
         Config = config;
         HeadDim = headDim;
         using var scope = NewDisposeScope();
-        var exponents = arange(0, headDim, 2, dtype: ScalarType.Int64).to(ScalarType.Float32) / headDim;
-        var inv = full_like(exponents, config.Theta).pow(exponents).reciprocal();
+        var exponents = arange(Scalars.Of(0L), Scalars.Of((long)headDim), Scalars.Of(2L), dtype: ScalarType.Int64).to(ScalarType.Float32) / Scalars.Of((double)headDim);
+        var inv = full_like(exponents, Scalars.Of(config.Theta)).pow(exponents).reciprocal();
         _invFreq = Scale(inv, config).DetachFromDisposeScope();
     }
 
@@ -33,17 +34,17 @@ public sealed class RotaryEmbedding : IDisposable
         switch (c.Type)
         {
             case "default": return inv;
-            case "linear": return inv / c.Factor;
+            case "linear": return inv / Scalars.Of(c.Factor);
             case "llama3":
                 // Llama 3.1+: keep high frequencies, divide low ones by the factor, blend in between.
                 // Python's `scalar / tensor` is `tensor.reciprocal() * scalar`; keep that rounding.
-                var wavelen = inv.reciprocal() * (2 * Math.PI);
+                var wavelen = inv.reciprocal() * Scalars.Of(2 * Math.PI);
                 double lowWavelen = c.OriginalMaxPositions / c.LowFreqFactor;
                 double highWavelen = c.OriginalMaxPositions / c.HighFreqFactor;
-                var scaled = where(wavelen > lowWavelen, inv / c.Factor, inv);
-                var smooth = (wavelen.reciprocal() * c.OriginalMaxPositions - c.LowFreqFactor) / (c.HighFreqFactor - c.LowFreqFactor);
-                var blended = (1 - smooth) * scaled / c.Factor + smooth * scaled;
-                var medium = (wavelen >= highWavelen).logical_and(wavelen <= lowWavelen);
+                var scaled = where(wavelen > Scalars.Of(lowWavelen), inv / Scalars.Of(c.Factor), inv);
+                var smooth = (wavelen.reciprocal() * Scalars.Of((double)c.OriginalMaxPositions) - Scalars.Of(c.LowFreqFactor)) / Scalars.Of(c.HighFreqFactor - c.LowFreqFactor);
+                var blended = (Scalars.Of(1.0) - smooth) * scaled / Scalars.Of(c.Factor) + smooth * scaled;
+                var medium = (wavelen >= Scalars.Of(highWavelen)).logical_and(wavelen <= Scalars.Of(lowWavelen));
                 return where(medium, blended, scaled);
             default: throw new NotSupportedException($"RoPE type '{c.Type}' is not supported.");
         }

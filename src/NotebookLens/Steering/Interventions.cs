@@ -1,5 +1,7 @@
 using NotebookLens.Inspection;
 using NotebookLens.Models;
+using NotebookLens.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Steering;
@@ -31,7 +33,7 @@ public static class Interventions
         foreach (var layer in layers.Distinct())
             hooks.Add($"blocks.{layer}.{hookPoint}", (x, ctx) =>
             {
-                var delta = (v.to(x.dtype, x.device) * scale).view(1, 1, -1);
+                var delta = (v.to(x.dtype, x.device) * Scalars.Of(scale)).view(1, 1, -1);
                 if (atPosition is null) return x + delta;
                 var mask = PositionMask(x.shape[1], ctx.PositionOffset, atPosition, x);
                 return x + delta * mask;
@@ -116,7 +118,8 @@ public static class Interventions
         var d = direction.detach().flatten().to(ScalarType.Float32);
         var norm = d.norm().item<float>();
         if (!(norm > 0) || float.IsInfinity(norm)) throw new ArgumentException("The direction has zero (or non-finite) length.", nameof(direction));
-        return (d / norm).MoveToOuterDisposeScope();
+        using var divisor = ((double)norm).ToScalar();
+        return (d / divisor).MoveToOuterDisposeScope();
     }
 
     static Tensor PositionMask(long t, long offset, Func<long, bool> atPosition, Tensor like)
