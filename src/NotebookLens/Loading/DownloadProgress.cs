@@ -9,7 +9,7 @@ namespace NotebookLens.Loading;
 /// <param name="File">The repository file being fetched now.</param>
 /// <param name="FileNumber">1-based position of <paramref name="File"/> among the <paramref name="FileCount"/> files fetched.</param>
 /// <param name="BytesDone">Bytes on disk so far, including those of an earlier, interrupted run that this one resumed.</param>
-/// <param name="BytesPerSecond">Transfer rate over the last few seconds; 0 until there is one.</param>
+/// <param name="BytesPerSecond">Transfer rate over the last few seconds (0 in the first half second); in the last report, the average.</param>
 /// <param name="Remaining">Time left at that rate, or null while the rate is unknown.</param>
 /// <param name="Done">True in the last report, once every file is in place.</param>
 public sealed record DownloadProgress(
@@ -24,6 +24,8 @@ sealed class ProgressMeter(string repoId, int fileCount, long bytesTotal, IProgr
 {
     static readonly TimeSpan ReportEvery = TimeSpan.FromMilliseconds(100);
     static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(5);
+    // A rate over less time than this is mostly latency, and the time left it gives is wild.
+    static readonly TimeSpan ShortestRate = TimeSpan.FromSeconds(0.5);
 
     readonly Stopwatch _clock = Stopwatch.StartNew();
     // (time, bytes transferred) at the reports of the last RateWindow; resumed bytes count as done but not as transferred.
@@ -61,8 +63,9 @@ sealed class ProgressMeter(string repoId, int fileCount, long bytesTotal, IProgr
         _samples.Enqueue((now, _transferred));
         while (now - _samples.Peek().At > RateWindow) _samples.Dequeue();
         var (since, from) = _samples.Peek();
-        var seconds = (now - since).TotalSeconds;
-        double rate = seconds >= 0.01 ? (_transferred - from) / seconds : 0;
+        double rate = done ? _transferred / Math.Max(now.TotalSeconds, 1e-3)
+            : now - since >= ShortestRate ? (_transferred - from) / (now - since).TotalSeconds
+            : 0;
         TimeSpan? remaining = done ? TimeSpan.Zero : rate > 0 ? TimeSpan.FromSeconds((bytesTotal - _done) / rate) : null;
         progress.Report(new DownloadProgress(repoId, _file, _fileNumber, fileCount, _done, bytesTotal, rate, remaining, done));
     }
