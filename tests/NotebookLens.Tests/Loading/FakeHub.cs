@@ -64,12 +64,12 @@ public sealed class FakeHub : IDisposable
     readonly TcpListener _hub = new(IPAddress.Loopback, 0);
     readonly TcpListener _cdn = new(IPAddress.Loopback, 0);
     readonly CancellationTokenSource _stop = new();
-    readonly ConcurrentDictionary<string, FakeRepo> _repos = new();
+    readonly Dictionary<string, FakeRepo> _repos;
     int _cutAfter = -1, _stallAfter = -1;
 
     public FakeHub(params FakeRepo[] repos)
     {
-        foreach (var repo in repos) _repos[repo.Id] = repo;
+        _repos = repos.ToDictionary(r => r.Id);
         _hub.Start();
         _cdn.Start();
         _ = AcceptAsync(_hub, cdn: false);
@@ -90,8 +90,6 @@ public sealed class FakeHub : IDisposable
 
     /// <summary>While set, CDN downloads have one byte changed (the size stays right).</summary>
     public bool Corrupt { get; set; }
-
-    public void Add(FakeRepo repo) => _repos[repo.Id] = repo;
 
     /// <summary>Options for a fresh cache folder pointed at this hub.</summary>
     public HubOptions Options(string? cacheDir = null, string? token = null) => new()
