@@ -12,6 +12,7 @@ public static class CliApp
         new ChatCommand(),
         new GenerateCommand(),
         new DumpCommand(),
+        new DownloadCommand(),
         new NeighborsCommand(),
         new ArithmeticCommand(),
         new SimilarityCommand(),
@@ -21,7 +22,8 @@ public static class CliApp
         new PcaCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
-    public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
+    /// <param name="interactive">Standard error is a terminal: downloads draw a live progress line.</param>
+    public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error, bool interactive = false)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -37,7 +39,7 @@ public static class CliApp
         try
         {
             var parsed = new CliArgs(args.Skip(1), command.Options, command.Flags);
-            return command.Run(parsed, new CliIO(input, output));
+            return command.Run(parsed, new CliIO(input, output, error, interactive));
         }
         catch (UsageException e)
         {

@@ -1,3 +1,3 @@
 using NotebookLens.Cli;
 
-return CliApp.Run(args, Console.In, Console.Out, Console.Error);
+return CliApp.Run(args, Console.In, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected);

@@ -1,3 +1,4 @@
+using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
 using static TorchSharp.torch;
@@ -22,8 +23,11 @@ public sealed class LensModel : IDisposable
 
     public ModelConfig Config => Model.Config;
 
-    public static LensModel Load(string folder, LoadOptions? options = null)
+    /// <summary>Loads both from a folder or a hub id (resolved once, weights and tokenizer together).</summary>
+    public static LensModel Load(string folderOrHubId, LoadOptions? options = null)
     {
+        options ??= LoadOptions.Default;
+        var folder = ModelLocator.Resolve(folderOrHubId, ModelParts.All, options.Hub, options.DownloadProgress);
         var tokenizer = HfTokenizer.Load(folder);
         return new LensModel(LanguageModel.Load(folder, options), tokenizer);
     }

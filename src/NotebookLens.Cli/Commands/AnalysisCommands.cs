@@ -19,7 +19,7 @@ public sealed class SimilarityCommand : ICommand
         var sentences = args.GetAll("sentence");
         if (sentences.Count < 2) throw new UsageException("give at least two --sentence");
         int occurrence = args.Int("occurrence", 1, min: 1);
-        using var lens = ModelArgs.LoadLens(args);
+        using var lens = ModelArgs.LoadLens(args, io);
         var result = ContextualSimilarity.Compare(lens, sentences.Select(s => new WordInContext(s, word, occurrence)).ToList());
         var pairs = (from i in Enumerable.Range(0, sentences.Count) from j in Enumerable.Range(0, sentences.Count) where i < j select (i, j)).ToList();
         if (args.Flag("json"))
@@ -66,7 +66,7 @@ public sealed class LensCommand : ICommand
             ApplyFinalNorm = !args.Flag("no-final-norm"),
             Targets = args.GetAll("target"),
         };
-        using var lens = ModelArgs.LoadLens(args);
+        using var lens = ModelArgs.LoadLens(args, io);
         var result = LogitLens.Run(lens, lens.Ids(text), options);
         if (args.Flag("json"))
         {
@@ -110,7 +110,7 @@ public sealed class AttentionCommand : ICommand
         if ((from is null) != (to is null)) throw new UsageException("--from and --to go together");
         if ((layerText is null) != (headText is null)) throw new UsageException("--layer and --head go together");
         int k = args.Int("k", 5, min: 1);
-        using var lens = ModelArgs.LoadLens(args);
+        using var lens = ModelArgs.LoadLens(args, io);
         using var maps = AttentionMaps.Run(lens, text);
         var sink = maps.FirstTokenAttention();
         int? fromIndex = from is null ? null : maps.Locate(from), toIndex = to is null ? null : maps.Locate(to!);
@@ -165,7 +165,7 @@ public sealed class NeuronsCommand : ICommand
         bool byNeuron = args.Get("neuron") is not null;
         if (byNeuron == (text is not null)) throw new UsageException("give --text (top neurons of a prompt) or --neuron with --prompt (where one neuron fires)");
         if (byNeuron && prompts.Count == 0) throw new UsageException("--neuron needs at least one --prompt");
-        using var lens = ModelArgs.LoadLens(args);
+        using var lens = ModelArgs.LoadLens(args, io);
         var found = byNeuron ? Neurons.TopTokens(lens, prompts, layer, args.Int("neuron", 0, min: 0), k) : Neurons.Top(lens, text!, layer, k);
         if (args.Flag("json"))
         {
@@ -194,7 +194,7 @@ public sealed class PcaCommand : ICommand
         args.Require("layer");
         int components = args.Int("components", 2, min: 1, max: 3);
         var word = args.Get("word");
-        using var lens = ModelArgs.LoadLens(args);
+        using var lens = ModelArgs.LoadLens(args, io);
         int layer = args.Int("layer", 0, min: 0, max: lens.Config.NumLayers);
         using var scope = NewDisposeScope();
         var vectors = texts.Select(t =>

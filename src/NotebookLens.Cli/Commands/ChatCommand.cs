@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NotebookLens.Loading;
 using NotebookLens.Tokenization;
 
 namespace NotebookLens.Cli.Commands;
@@ -10,13 +11,12 @@ namespace NotebookLens.Cli.Commands;
 public sealed class ChatCommand : ICommand
 {
     public string Name => "chat";
-    public string Usage => "chat --model DIR --messages FILE.json [--add-generation-prompt] [--json]";
+    public string Usage => $"chat {ModelArgs.ModelUsage} --messages FILE.json [--add-generation-prompt] [--json]";
     public IReadOnlySet<string> Options { get; } = new HashSet<string> { "model", "messages" };
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "add-generation-prompt", "json" };
 
     public int Run(CliArgs args, CliIO io)
     {
-        var folder = args.Require("model");
         var path = args.Require("messages");
         bool generationPrompt = args.Flag("add-generation-prompt"), json = args.Flag("json");
         if (!File.Exists(path)) throw new FileNotFoundException($"Messages file not found: {path}", path);
@@ -27,7 +27,7 @@ public sealed class ChatCommand : ICommand
             messages = doc.RootElement.Clone();
         }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e); }
-        var tokenizer = HfTokenizer.Load(folder);
+        var tokenizer = HfTokenizer.Load(ModelArgs.Resolve(args, io, ModelParts.Tokenizer));
         var text = tokenizer.ApplyChatTemplate(messages, generationPrompt);
         if (json) io.Output.WriteLine(CliJson.Serialize(new { text, ids = tokenizer.Encode(text, addSpecialTokens: false) }));
         else io.Output.Write(text);

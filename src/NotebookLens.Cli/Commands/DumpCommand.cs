@@ -21,9 +21,11 @@ public sealed class DumpCommand : ICommand
         string? idList = args.Get("ids"), text = args.Get("text");
         if ((idList is null) == (text is null)) throw new UsageException("give either --ids or --text");
         var outPath = args.Require("out");
+        var given = idList is null ? null : ParseIds(idList);
+        var folder = ModelArgs.Resolve(args, io, given is null ? ModelParts.All : ModelParts.Weights);
         // The text is encoded as tokenizer(text) does: special tokens in it are parsed and BOS is added.
-        var ids = idList is not null ? ParseIds(idList) : HfTokenizer.Load(args.Require("model")).Encode(text!).Select(i => (long)i).ToArray();
-        using var model = ModelArgs.Load(args);
+        var ids = given ?? HfTokenizer.Load(folder).Encode(text!).Select(i => (long)i).ToArray();
+        using var model = ModelArgs.Load(args, folder);
         using var scope = NewDisposeScope();
         var input = tensor(ids, dtype: ScalarType.Int64);
         using var result = model.Forward(input, ForwardOptions.Everything);

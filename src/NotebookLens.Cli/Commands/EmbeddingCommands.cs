@@ -15,7 +15,7 @@ public sealed class NeighborsCommand : ICommand
         var token = args.Require("token");
         int k = args.Int("k", 10, min: 1);
         var table = EmbeddingArgs.Table(args);
-        using var lens = ModelArgs.LoadLens(args);
+        using var lens = ModelArgs.LoadLens(args, io);
         using var space = new EmbeddingSpace(lens, table);
         var query = space.Resolve(token);
         EmbeddingArgs.Print(io, query, space.Nearest(token, k), args.Flag("json"));
@@ -36,7 +36,7 @@ public sealed class ArithmeticCommand : ICommand
         var (plus, minus) = EmbeddingSpace.ParseExpression(args.Require("expression"));
         int k = args.Int("k", 10, min: 1);
         var table = EmbeddingArgs.Table(args);
-        using var lens = ModelArgs.LoadLens(args);
+        using var lens = ModelArgs.LoadLens(args, io);
         using var space = new EmbeddingSpace(lens, table);
         var neighbors = space.Arithmetic(plus, minus, k, excludeInputs: !args.Flag("keep-inputs"));
         if (args.Flag("json"))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using NotebookLens.Generation;
+using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
 
@@ -26,11 +27,12 @@ public sealed class GenerateCommand : ICommand
         args.Require("max-new-tokens");
         var options = Sampling(args) with { MaxNewTokens = args.Int("max-new-tokens", 0, min: 0) };
 
-        var tokenizer = HfTokenizer.Load(args.Require("model"));
+        var folder = ModelArgs.Resolve(args, io, ModelParts.All);
+        var tokenizer = HfTokenizer.Load(folder);
         var prompt = idList is not null ? DumpCommand.ParseIds(idList).Select(i => (int)i).ToList()
             : chat ? ChatPrompt.Ids(tokenizer, ChatPrompt.Messages(system, text!), addGenerationPrompt: true)
             : tokenizer.Encode(text!).ToList();
-        using var model = ModelArgs.Load(args);
+        using var model = ModelArgs.Load(args, folder);
         options = options with { StopTokens = model.StopTokenIds.Concat(tokenizer.EosIds).ToHashSet() };
 
         var stream = json ? null : new TextStream(tokenizer, io.Output);

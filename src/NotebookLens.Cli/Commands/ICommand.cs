@@ -17,5 +17,8 @@ public interface ICommand
     int Run(CliArgs args, CliIO io);
 }
 
-/// <summary>Standard input and output of one run (tests pass their own).</summary>
-public sealed record CliIO(TextReader Input, TextWriter Output);
+/// <summary>
+/// Standard input, output and error of one run (tests pass their own); <paramref name="Interactive"/> when standard
+/// error is a terminal, where progress is drawn as a live line.
+/// </summary>
+public sealed record CliIO(TextReader Input, TextWriter Output, TextWriter Error, bool Interactive = false);

@@ -1,3 +1,4 @@
+using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 
@@ -14,7 +15,7 @@ public sealed class InfoCommand : ICommand
     public int Run(CliArgs args, CliIO io)
     {
         bool json = args.Flag("json"), parameters = args.Flag("parameters");
-        using var model = ModelArgs.Load(args);
+        using var model = ModelArgs.Load(args, ModelArgs.Resolve(args, io, ModelParts.Weights));
         var c = model.Config;
         if (json)
         {

@@ -1,3 +1,4 @@
+using NotebookLens.Loading;
 using NotebookLens.Models;
 
 namespace NotebookLens.Cli.Commands;
@@ -5,19 +6,27 @@ namespace NotebookLens.Cli.Commands;
 /// <summary>The <c>--model</c> and <c>--dtype</c> options every model verb shares.</summary>
 static class ModelArgs
 {
-    public const string Usage = "--model DIR [--dtype float32|bfloat16]";
+    public const string ModelUsage = "--model DIR|ORG/NAME[@REV]";
+    public const string Usage = $"{ModelUsage} [--dtype float32|bfloat16]";
 
     public static readonly string[] Options = ["model", "dtype"];
 
-    public static LanguageModel Load(CliArgs args)
+    /// <summary>
+    /// The folder of <c>--model</c>: a folder as given, or a hub id's snapshot in the Hugging Face cache, downloaded
+    /// there first (progress on standard error) when it lacks what <paramref name="parts"/> needs.
+    /// </summary>
+    public static string Resolve(CliArgs args, CliIO io, ModelParts parts) =>
+        ModelLocator.Resolve(args.Require("model"), parts, progress: new DownloadReporter(io.Error, io.Interactive));
+
+    public static LanguageModel Load(CliArgs args, string folder)
     {
-        var folder = args.Require("model");
         var dtype = args.Get("dtype");
         return LanguageModel.Load(folder, LoadOptionsOf(dtype));
     }
 
-    /// <summary>The model with its tokenizer, for the analysis verbs.</summary>
-    public static LensModel LoadLens(CliArgs args) => LensModel.Load(args.Require("model"), LoadOptionsOf(args.Get("dtype")));
+    /// <summary>The model with its tokenizer, for the analysis verbs (a hub model is downloaded first, with progress).</summary>
+    public static LensModel LoadLens(CliArgs args, CliIO io) =>
+        LensModel.Load(args.Require("model"), LoadOptionsOf(args.Get("dtype")) with { DownloadProgress = new DownloadReporter(io.Error, io.Interactive) });
 
     static LoadOptions LoadOptionsOf(string? dtype) => new() { DType = dtype is null ? null : DTypes.ParseCompute(dtype) };
 }

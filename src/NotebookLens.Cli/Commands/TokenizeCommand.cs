@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NotebookLens.Loading;
 using NotebookLens.Tokenization;
 
 namespace NotebookLens.Cli.Commands;
@@ -10,17 +11,16 @@ namespace NotebookLens.Cli.Commands;
 public sealed class TokenizeCommand : ICommand
 {
     public string Name => "tokenize";
-    public string Usage => "tokenize --model DIR (--text TEXT | --jsonl) [--no-special]";
+    public string Usage => $"tokenize {ModelArgs.ModelUsage} (--text TEXT | --jsonl) [--no-special]";
     public IReadOnlySet<string> Options { get; } = new HashSet<string> { "model", "text" };
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "jsonl", "no-special" };
 
     public int Run(CliArgs args, CliIO io)
     {
-        var folder = args.Require("model");
         var text = args.Get("text");
         bool jsonl = args.Flag("jsonl"), special = !args.Flag("no-special");
         if ((text is null) == !jsonl) throw new UsageException("give either --text TEXT or --jsonl (JSON strings on standard input)");
-        var tokenizer = HfTokenizer.Load(folder);
+        var tokenizer = HfTokenizer.Load(ModelArgs.Resolve(args, io, ModelParts.Tokenizer));
         if (text is not null)
         {
             Print(tokenizer.Tokenize(text, special), io.Output);

@@ -16,8 +16,6 @@ public sealed record StoredTensor(string Name, long[] Shape, string DType, strin
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    const string IndexFile = "model.safetensors.index.json";
-
     /// <summary>Where a text decoder's weights may live: plain, multimodal as on the hub, multimodal as newer transformers saves it.</summary>
     static readonly string[] TextPrefixes = ["model.", "language_model.model.", "model.language_model."];
 
@@ -81,34 +79,25 @@ public sealed class Checkpoint : IDisposable
 
     static IEnumerable<string> WeightFiles(string folder)
     {
-        var index = Path.Combine(folder, IndexFile);
+        var index = Path.Combine(folder, ModelFiles.Index);
         if (File.Exists(index))
         {
-            HashSet<string> shards;
-            try
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllText(index));
-                shards = doc.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!).ToHashSet();
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                throw new InvalidDataException($"{index} is not a valid safetensors index (it needs a \"weight_map\" object): {e.Message}", e);
-            }
+            var shards = ModelFiles.Shards(index);
             var missing = shards.Where(s => !File.Exists(Path.Combine(folder, s))).Order().ToList();
             if (missing.Count > 0)
                 throw new FileNotFoundException(
-                    $"{folder}: {IndexFile} lists {missing.Count} shard(s) that are missing: {string.Join(", ", missing)}. The download is incomplete; fetch those files again.");
-            return shards.Order().Select(s => Path.Combine(folder, s));
+                    $"{folder}: {ModelFiles.Index} lists {missing.Count} shard(s) that are missing: {string.Join(", ", missing)}. The download is incomplete; fetch those files again.");
+            return shards.Select(s => Path.Combine(folder, s));
         }
         // Hub folders may hold other safetensors beside the weights (adapters, consolidated copies): take only the model's.
-        var single = Path.Combine(folder, "model.safetensors");
+        var single = Path.Combine(folder, ModelFiles.SingleWeights);
         if (File.Exists(single)) return [single];
         var shardFiles = Directory.GetFiles(folder, "model-*-of-*.safetensors").Order().ToList();
         if (shardFiles.Count > 0) return shardFiles;
         var pickles = Directory.GetFiles(folder, "*.bin").Concat(Directory.GetFiles(folder, "*.pth")).Select(Path.GetFileName).ToList();
         throw new FileNotFoundException(pickles.Count > 0
             ? $"{folder} has only PyTorch pickle weights ({string.Join(", ", pickles)}). NotebookLens reads safetensors: download the model's *.safetensors files (most hub repos have them) or convert with Python's safetensors."
-            : $"{folder} has no model weights: expected model.safetensors, or shards listed in {IndexFile}.");
+            : $"{folder} has no model weights: expected model.safetensors, or shards listed in {ModelFiles.Index}.");
     }
 
     /// <summary>Reads a tensor as stored (a view of the mapped file where possible). The caller owns it.</summary>

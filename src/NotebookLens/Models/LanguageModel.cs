@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace NotebookLens.Models;
 
-/// <summary>How to load a model: compute dtype (null keeps the stored dtype) and device.</summary>
+/// <summary>How to load a model: compute dtype (null keeps the stored dtype), device, and for a hub id the cache and a download's progress.</summary>
 public sealed record LoadOptions
 {
     /// <summary>Weights and compute in this dtype; null keeps the checkpoint's dtype (memory-mapped, no copy).</summary>
@@ -15,6 +15,12 @@ public sealed record LoadOptions
 
     /// <summary><c>cpu</c> (default) or <c>cuda</c>, <c>cuda:1</c>, ...</summary>
     public string Device { get; init; } = "cpu";
+
+    /// <summary>For a hub id: the cache and hub settings; null reads them from the environment (<see cref="HubOptions.FromEnvironment()"/>).</summary>
+    public HubOptions? Hub { get; init; }
+
+    /// <summary>For a hub id that is not in the cache yet: told how the download goes.</summary>
+    public IProgress<DownloadProgress>? DownloadProgress { get; init; }
 
     public static LoadOptions Default { get; } = new();
 }
@@ -71,12 +77,15 @@ public abstract class LanguageModel : IDisposable
     /// <summary>Ids that end generation: config.json's <c>eos_token_id</c> and generation_config.json's.</summary>
     public IReadOnlyList<int> StopTokenIds { get; private set; } = [];
 
-    /// <summary>Opens a Hugging Face model folder and loads its text decoder.</summary>
-    public static LanguageModel Load(string folder, LoadOptions? options = null)
+    /// <summary>
+    /// Loads the text decoder of a Hugging Face model folder, or of a hub id (<c>org/name[@revision]</c>) found in
+    /// or downloaded to the Hugging Face cache (<see cref="ModelLocator"/>).
+    /// </summary>
+    public static LanguageModel Load(string folderOrHubId, LoadOptions? options = null)
     {
         TorchRuntime.EnsureLoaded();
         options ??= LoadOptions.Default;
-        var checkpoint = Checkpoint.Open(folder);
+        var checkpoint = Checkpoint.Open(ModelLocator.Resolve(folderOrHubId, ModelParts.Weights, options.Hub, options.DownloadProgress));
         try
         {
             LanguageModel model = checkpoint.Config.Family switch

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
+using NotebookLens.Loading;
 
 namespace NotebookLens.Tokenization;
 
@@ -101,9 +102,14 @@ public sealed class HfTokenizer : Tokenizer
     ChatTemplate RequireChatTemplate() => ChatTemplate
         ?? throw new NotSupportedException("This tokenizer has no chat_template in tokenizer_config.json (base models have none: use the -Instruct / -it model).");
 
-    /// <summary>Loads <c>tokenizer.json</c> and, when present, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>, <c>generation_config.json</c>.</summary>
-    public static HfTokenizer Load(string folder)
+    /// <summary>
+    /// Loads <c>tokenizer.json</c> and, when present, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>,
+    /// <c>generation_config.json</c> from a model folder, or from a hub id through the Hugging Face cache
+    /// (<see cref="ModelLocator"/>; only the tokenizer's files are downloaded).
+    /// </summary>
+    public static HfTokenizer Load(string folderOrHubId, HubOptions? hub = null)
     {
+        var folder = ModelLocator.Resolve(folderOrHubId, ModelParts.Tokenizer, hub);
         var path = Path.Combine(folder, "tokenizer.json");
         if (!File.Exists(path))
             throw new FileNotFoundException(
