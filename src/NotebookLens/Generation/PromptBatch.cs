@@ -1,3 +1,5 @@
+using NotebookLens.Inspection;
+using NotebookLens.Models;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Generation;
@@ -25,5 +27,23 @@ internal static class PromptBatch
             }
         }
         return (tensor(ids).view(batch, longest), tensor(real).view(batch, longest));
+    }
+
+    /// <summary>
+    /// Runs the prompts in batches of <paramref name="batchSize"/> with <paramref name="hooks"/>, and hands each batch's
+    /// last-position logits <c>[b, V]</c> with the index of its first prompt to <paramref name="onLastLogits"/>
+    /// (valid only during the call).
+    /// </summary>
+    public static void Run(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int batchSize, HookSet? hooks, Action<int, Tensor>? onLastLogits = null)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
+        int pad = model.Config.PadTokenId ?? 0;
+        for (int first = 0; first < prompts.Count; first += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var (ids, mask) = LeftPad(prompts.Skip(first).Take(batchSize).ToList(), pad);
+            using var result = model.Forward(ids, new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = hooks });
+            onLastLogits?.Invoke(first, result.Logits.select(1, 0));
+        }
     }
 }
