@@ -99,4 +99,77 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
         Assert.Throws<ArgumentOutOfRangeException>(() => candidates[-6, 0]);
         Assert.Throws<ArgumentOutOfRangeException>(() => candidates[-1, 2]);
     }
+
+    [Fact]
+    public void Refusal_score_is_the_log_odds_of_the_refusal_tokens_and_kl_is_in_nats()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new double[,] { { 0, 0, 0, 0 }, { 0, 0, 2, 0 } });
+        var scores = RefusalScorer.RefusalScores(logits, tensor(new long[] { 1, 2 })).data<double>().ToArray();
+        Assert.Equal(Math.Log(0.5 + 1e-8) - Math.Log(0.5 + 1e-8), scores[0], 12);
+        double p = (1 + Math.Exp(2)) / (3 + Math.Exp(2)); // tokens 1 and 2 of exp(0, 0, 2, 0)
+        Assert.Equal(Math.Log(p + 1e-8) - Math.Log(1 - p + 1e-8), scores[1], 12);
+
+        var logP = tensor(new[] { Math.Log(0.5), Math.Log(0.5) }).view(1, 2);
+        var logQ = tensor(new[] { Math.Log(0.9), Math.Log(0.1) }).view(1, 2);
+        Assert.Equal(0.5 * Math.Log(0.5 / 0.9) + 0.5 * Math.Log(0.5 / 0.1), RefusalScorer.KlDivergence(logP, logQ).item<double>(), 12);
+        Assert.Equal(0, RefusalScorer.KlDivergence(logQ, logQ).item<double>(), 12);
+    }
+
+    [Fact]
+    public void Refusal_tokens_must_be_single_tokens()
+    {
+        var tokenizer = HfTokenizer.Load(Fixtures.Llama);
+        Assert.Equal([40], RefusalScorer.TokenIds(tokenizer, ["I"]));
+        var e = Assert.Throws<ArgumentException>(() => RefusalScorer.TokenIds(tokenizer, ["I cannot"]));
+        Assert.Contains("\"I cannot\" is 2 tokens", e.Message);
+    }
+
+    [Fact]
+    public void Candidate_scores_equal_a_direct_computation_one_prompt_at_a_time()
+    {
+        var (model, tokenizer) = Get("llama");
+        var prompts = new InstructionPrompts(tokenizer);
+        var refusal = RefusalScorer.TokenIds(tokenizer, ["I", "Sorry"]);
+        var harmful = prompts.Ids(Harmful);
+        var harmless = prompts.Ids(Harmless);
+        using var scope = NewDisposeScope();
+        using var candidates = CandidateDirections.Compute(model, harmful, harmless, 5);
+        using var scorer = new RefusalScorer(model, harmful, harmless, refusal, batchSize: 3);
+        var direction = candidates[-2, 1];
+        var score = scorer.Score(-2, 1, direction);
+
+        var ablate = Interventions.AblateDirection(direction, model.Config);
+        var add = Interventions.AddVector(direction, [1]);
+        var ids = tensor(refusal.Select(i => (long)i).ToArray());
+        Tensor LogProbs(IReadOnlyList<int> prompt, HookSet? hooks)
+        {
+            using var run = model.Forward(tensor(prompt.Select(i => (long)i).ToArray()), new ForwardOptions { Hooks = hooks });
+            return run.Logits[0, -1].to(ScalarType.Float64).log_softmax(-1).unsqueeze(0);
+        }
+        double Mean(IEnumerable<double> xs) => xs.Average();
+        Assert.Equal(Mean(harmful.Select(h => RefusalScorer.RefusalScores(LogProbs(h, null), ids).item<double>())), scorer.BaselineHarmful, 5);
+        Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, null), ids).item<double>())), scorer.BaselineHarmless, 5);
+        Assert.Equal(Mean(harmful.Select(h => RefusalScorer.RefusalScores(LogProbs(h, ablate), ids).item<double>())), score.RefusalScore, 5);
+        Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, add), ids).item<double>())), score.SteeringScore, 5);
+        double kl = Mean(harmless.Select(h => RefusalScorer.KlDivergence(LogProbs(h, null), LogProbs(h, ablate)).item<double>()));
+        Assert.Equal(kl, score.KlDivergence, 6);
+        Assert.True(score.KlDivergence > 1e-6, "ablating a real direction should change something");
+        Assert.NotEqual(scorer.BaselineHarmless, score.SteeringScore);
+        Assert.Equal(direction.norm().item<double>(), score.Norm, 9);
+    }
+
+    [Fact]
+    public void Layer_0_directions_are_zero_and_score_as_the_baseline()
+    {
+        var (model, tokenizer) = Get("gemma");
+        var prompts = new InstructionPrompts(tokenizer);
+        var harmful = prompts.Ids(Harmful);
+        var harmless = prompts.Ids(Harmless);
+        using var candidates = CandidateDirections.Compute(model, harmful, harmless, 5);
+        using var scorer = new RefusalScorer(model, harmful, harmless, RefusalScorer.TokenIds(tokenizer, ["I"]));
+        using var scope = NewDisposeScope();
+        var score = scorer.Score(-1, 0, candidates[-1, 0]);
+        Assert.Equal(new CandidateScore(-1, 0, 0, scorer.BaselineHarmful, scorer.BaselineHarmless, 0), score);
+    }
 }
