@@ -68,6 +68,16 @@ public abstract class LanguageModel : IDisposable
 
     public bool TiedEmbeddings => ReferenceEquals(Embeddings, LmHead);
 
+    /// <summary>
+    /// Points the LM head at its own tensor (null: back at the embedding table), so an edit of the embedding table
+    /// does not reach the unembedding. The caller owns <paramref name="head"/> and keeps it alive while it is in use.
+    /// </summary>
+    internal void OverrideLmHead(Tensor? head)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        LmHead = head ?? Embeddings;
+    }
+
     /// <summary>Ids that end generation: config.json's <c>eos_token_id</c> and generation_config.json's.</summary>
     public IReadOnlyList<int> StopTokenIds { get; private set; } = [];
 

@@ -172,4 +172,53 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
         var score = scorer.Score(-1, 0, candidates[-1, 0]);
         Assert.Equal(new CandidateScore(-1, 0, 0, scorer.BaselineHarmful, scorer.BaselineHarmless, 0), score);
     }
+
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("gemma")]
+    public void Ablating_the_direction_then_adding_back_its_component_round_trips(string name)
+    {
+        var (model, tokenizer) = Get(name);
+        var prompts = new InstructionPrompts(tokenizer);
+        using var candidates = CandidateDirections.Compute(model, prompts.Ids(Harmful), prompts.Ids(Harmless), 5);
+        using var direction = new RefusalDirection(1, -1, candidates[-1, 1]);
+        using var scope = NewDisposeScope();
+        var ids = tensor(prompts.Ids(Harmful[0]).Select(i => (long)i).ToArray());
+        var unit = Interventions.Unit(direction.Vector);
+        var points = Enumerable.Range(0, model.Config.NumLayers)
+            .SelectMany(l => new[] { HookPoints.ResidPre(l), HookPoints.AttnOut(l), HookPoints.MlpOut(l) }).ToArray();
+        var (plain, cache) = model.RunWithCache(ids, CacheOptions.Of(points));
+        using (plain)
+        using (cache)
+        {
+            using var ablated = model.Forward(ids, new ForwardOptions { Hooks = direction.Ablation(model.Config) });
+            Assert.True((ablated.Logits - plain.Logits).abs().max().item<float>() > 1e-3, "ablation should change the logits");
+            // Right after each projection, put back the component the untouched run had there.
+            var hooks = direction.Ablation(model.Config);
+            foreach (var point in points)
+            {
+                var component = cache[point].matmul(unit).unsqueeze(-1) * unit;
+                hooks = hooks.Then(Interventions.Custom(point, (x, _) => x + component));
+            }
+            using var roundTrip = model.Forward(ids, new ForwardOptions { Hooks = hooks });
+            TensorAssert.Close(roundTrip.Logits, plain.Logits, 1e-4, 1e-4, "round trip");
+        }
+    }
+
+    [Fact]
+    public void Activation_addition_adds_the_raw_vector_at_its_layer_with_the_coefficient()
+    {
+        var (model, tokenizer) = Get("llama");
+        using var scope = NewDisposeScope();
+        var v = randn(model.Config.HiddenSize);
+        using var direction = new RefusalDirection(1, -1, v);
+        var ids = tensor(new InstructionPrompts(tokenizer).Ids(Harmless[0]).Select(i => (long)i).ToArray());
+        foreach (double coefficient in new[] { 1.0, -1.0 })
+        {
+            var (plainRun, plain) = model.RunWithCache(ids, CacheOptions.Of(HookPoints.ResidPre(1)));
+            var (run, steered) = model.RunWithCache(ids, CacheOptions.Of(HookPoints.ResidPre(1)) with { Interventions = direction.Addition(coefficient) });
+            using (plainRun) using (plain) using (run) using (steered)
+                TensorAssert.Close(steered[HookPoints.ResidPre(1)] - plain[HookPoints.ResidPre(1)], (coefficient * v).expand(1, ids.shape[0], -1), 1e-5, 1e-5, $"coefficient {coefficient}");
+        }
+    }
 }
