@@ -126,18 +126,28 @@ public sealed class NoRefusalDirectionException(DirectionSelection selection) : 
 
     static string Explain(DirectionSelection s)
     {
-        var counts = s.DiscardCounts;
         var t = s.Thresholds;
-        int Count(DiscardReason r) => counts.GetValueOrDefault(r);
-        var parts = new List<string>();
-        if (Count(DiscardReason.LateLayer) > 0) parts.Add($"{Count(DiscardReason.LateLayer)} come from the last layers (≥ {s.FirstPrunedLayer})");
-        if (Count(DiscardReason.HighKlDivergence) > 0) parts.Add($"{Count(DiscardReason.HighKlDivergence)} change harmless outputs by a KL divergence above {t.MaxKlDivergence}");
-        if (Count(DiscardReason.InducesNoRefusal) > 0) parts.Add($"{Count(DiscardReason.InducesNoRefusal)} do not induce refusal (steering score below {t.MinSteeringScore})");
-        if (Count(DiscardReason.NotANumber) > 0) parts.Add($"{Count(DiscardReason.NotANumber)} have NaN scores");
-        if (Count(DiscardReason.ZeroVector) > 0) parts.Add($"{Count(DiscardReason.ZeroVector)} are zero vectors");
-        return $"No candidate direction survived the filters: of {s.Candidates.Count}, {string.Join("; ", parts)}. "
-            + "Relax them: raise MaxKlDivergence (CLI --kl-threshold), lower or turn off MinSteeringScore (--steering-threshold none), "
-            + "prune fewer layers (--prune-layers 0), or choose a layer yourself (--layer L). A model without trained refusal behaviour "
-            + "(random weights, a base model) has no refusal direction to find.";
+        int Count(DiscardReason r) => s.DiscardCounts.GetValueOrDefault(r);
+        var causes = new List<string>();
+        var remedies = new List<string>();
+        if (Count(DiscardReason.LateLayer) > 0)
+        {
+            causes.Add($"{Count(DiscardReason.LateLayer)} come from the last layers (≥ {s.FirstPrunedLayer})");
+            remedies.Add("prune fewer layers (PruneLayerFraction, CLI --prune-layers 0)");
+        }
+        if (Count(DiscardReason.HighKlDivergence) > 0)
+        {
+            causes.Add($"{Count(DiscardReason.HighKlDivergence)} change harmless outputs by a KL divergence above {t.MaxKlDivergence}");
+            remedies.Add("raise MaxKlDivergence (--kl-threshold)");
+        }
+        if (Count(DiscardReason.InducesNoRefusal) > 0)
+        {
+            causes.Add($"{Count(DiscardReason.InducesNoRefusal)} do not induce refusal (steering score below {t.MinSteeringScore})");
+            remedies.Add("lower or turn off MinSteeringScore (--steering-threshold none; a model without trained refusal behaviour, such as random weights or a base model, never passes it)");
+        }
+        if (Count(DiscardReason.ZeroVector) > 0) causes.Add($"{Count(DiscardReason.ZeroVector)} are zero vectors");
+        if (Count(DiscardReason.NotANumber) > 0) causes.Add($"{Count(DiscardReason.NotANumber)} have NaN scores");
+        remedies.Add("use other layers or instructions (--layer L, --harmful, --harmless)");
+        return $"No candidate direction survived the filters: of {s.Candidates.Count}, {string.Join("; ", causes)}. To relax them: {string.Join("; ", remedies)}.";
     }
 }
