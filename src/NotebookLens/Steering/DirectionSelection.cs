@@ -83,15 +83,17 @@ public sealed class DirectionSelection
     public static DirectionSelection Select(IReadOnlyList<CandidateScore> scores, int numLayers, SelectionThresholds? thresholds = null)
     {
         thresholds ??= SelectionThresholds.Default;
-        if (thresholds.PruneLayerFraction is < 0 or >= 1 || double.IsNaN(thresholds.PruneLayerFraction))
-            throw new ArgumentOutOfRangeException(nameof(thresholds), $"PruneLayerFraction must be in [0, 1), not {thresholds.PruneLayerFraction}.");
-        int firstPruned = FirstPruned(numLayers, thresholds.PruneLayerFraction);
-        var judged = scores.Select(s => new JudgedCandidate(s, Discards(s, thresholds, firstPruned))).ToList();
-        return new DirectionSelection(judged, thresholds, numLayers);
+        return new DirectionSelection(scores.Select(s => Judge(s, numLayers, thresholds)).ToList(), thresholds, numLayers);
     }
 
+    /// <summary>One candidate's reasons to be discarded, which depend on nothing but its scores, so they can be shown as it is scored.</summary>
+    public static JudgedCandidate Judge(CandidateScore score, int numLayers, SelectionThresholds thresholds) =>
+        new(score, Discards(score, thresholds, FirstPruned(numLayers, thresholds.PruneLayerFraction)));
+
     // As the reference: int(n_layer * (1.0 - prune_layer_percentage)).
-    static int FirstPruned(int numLayers, double fraction) => (int)(numLayers * (1.0 - fraction));
+    static int FirstPruned(int numLayers, double fraction) => fraction is >= 0 and < 1
+        ? (int)(numLayers * (1.0 - fraction))
+        : throw new ArgumentOutOfRangeException(nameof(fraction), $"PruneLayerFraction must be in [0, 1), not {fraction}.");
 
     static List<Discard> Discards(CandidateScore s, SelectionThresholds t, int firstPruned)
     {

@@ -33,8 +33,11 @@ public sealed record RefusalExperimentOptions
 
     public RefusalMatcher Matcher { get; init; } = RefusalMatcher.Default;
 
-    /// <summary>Called as each candidate is scored (scoring takes positions × layers × 3 validation passes).</summary>
-    public Action<CandidateScore>? OnCandidateScored { get; init; }
+    /// <summary>Called as each candidate is scored and judged (scoring takes positions × layers × 3 validation passes).</summary>
+    public Action<JudgedCandidate>? OnCandidateScored { get; init; }
+
+    /// <summary>The thresholds in force: a layer you chose is not discarded for being late.</summary>
+    public SelectionThresholds EffectiveThresholds => Layer is null ? Thresholds : Thresholds with { PruneLayerFraction = 0 };
 }
 
 /// <summary>One test instruction's greedy completion and whether it reads as a refusal.</summary>
@@ -100,10 +103,9 @@ public static class RefusalExperiment
                 using var vector = candidates[position, layer];
                 var score = scorer.Score(position, layer, vector);
                 scores.Add(score);
-                options.OnCandidateScored?.Invoke(score);
+                options.OnCandidateScored?.Invoke(DirectionSelection.Judge(score, config.NumLayers, options.EffectiveThresholds));
             }
-        var thresholds = options.Layer is null ? options.Thresholds : options.Thresholds with { PruneLayerFraction = 0 };
-        var selection = DirectionSelection.Select(scores, config.NumLayers, thresholds);
+        var selection = DirectionSelection.Select(scores, config.NumLayers, options.EffectiveThresholds);
         var direction = RefusalDirection.From(candidates, selection.Require());
         try
         {

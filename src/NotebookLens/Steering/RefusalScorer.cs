@@ -19,7 +19,9 @@ public sealed class RefusalScorer : IDisposable
     readonly IReadOnlyList<IReadOnlyList<int>> _harmless;
     readonly Tensor _refusalIds;
     readonly int _batchSize;
-    readonly Tensor _harmlessLogProbs;
+    // Untouched harmless next-token distributions P, and Σ P log P per row: KL(P ‖ Q) = Σ P log P − Σ P log Q.
+    readonly Tensor _harmlessProbs;
+    readonly Tensor _harmlessNegEntropy;
 
     /// <param name="refusalTokenIds">Tokens that start a refusal (e.g. "I"); see <see cref="TokenIds"/>.</param>
     public RefusalScorer(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> harmful, IReadOnlyList<IReadOnlyList<int>> harmless, IReadOnlyList<int> refusalTokenIds, int batchSize = 16)
@@ -32,9 +34,11 @@ public sealed class RefusalScorer : IDisposable
         _batchSize = batchSize;
         _refusalIds = tensor(refusalTokenIds.Select(i => (long)i).ToArray()).DetachFromDisposeScope();
         BaselineHarmful = MeanRefusalScore(harmful, null);
-        _harmlessLogProbs = LastLogProbs(harmless, null).DetachFromDisposeScope();
         using var scope = NewDisposeScope();
-        BaselineHarmless = RefusalScores(_harmlessLogProbs, _refusalIds).mean().item<double>();
+        var logP = LastLogProbs(harmless, null);
+        _harmlessProbs = logP.exp().DetachFromDisposeScope();
+        _harmlessNegEntropy = (_harmlessProbs * logP).sum(dim: 1).DetachFromDisposeScope();
+        BaselineHarmless = RefusalScores(logP, _refusalIds).mean().item<double>();
     }
 
     /// <summary>Mean refusal score of the harmful prompts without intervention.</summary>
@@ -54,7 +58,7 @@ public sealed class RefusalScorer : IDisposable
         double refusal = MeanRefusalScore(_harmful, ablation);
         double steering = MeanRefusalScore(_harmless, Interventions.AddVector(direction, [layer]));
         using var scope = NewDisposeScope();
-        double kl = KlDivergence(_harmlessLogProbs, LastLogProbs(_harmless, ablation)).mean().item<double>();
+        double kl = (_harmlessNegEntropy - (_harmlessProbs * LastLogProbs(_harmless, ablation)).sum(dim: 1)).mean().item<double>();
         return new CandidateScore(position, layer, norm, refusal, steering, kl);
     }
 
@@ -75,17 +79,14 @@ public sealed class RefusalScorer : IDisposable
 
     /// <summary>
     /// Refusal score per row: log-odds of the probability mass p of the refusal tokens, <c>log(p + ε) − log(1 − p + ε)</c>
-    /// with ε = 1e-8 as the reference. <paramref name="logProbs"/> are <c>[N, V]</c> log-probabilities (or logits: they are normalised).
+    /// with ε = 1e-8 as the reference. <paramref name="logProbs"/> are float64 log-probabilities <c>[N, V]</c>.
     /// </summary>
     public static Tensor RefusalScores(Tensor logProbs, Tensor refusalIds)
     {
         const double eps = 1e-8;
-        var p = logProbs.to(ScalarType.Float64).softmax(-1).index_select(1, refusalIds).sum(dim: 1);
+        var p = logProbs.index_select(1, refusalIds).exp().sum(dim: 1);
         return (p + eps).log() - (1 - p + eps).log();
     }
-
-    /// <summary>KL(P ‖ Q) per row, in nats, from float64 log-probabilities <c>[N, V]</c>: P is the reference run, Q the intervened one.</summary>
-    public static Tensor KlDivergence(Tensor logP, Tensor logQ) => (logP.exp() * (logP - logQ)).sum(dim: 1);
 
     /// <summary>
     /// The ids of refusal-start tokens given as text (e.g. "I"); each must be exactly one token of this tokenizer.
@@ -100,6 +101,7 @@ public sealed class RefusalScorer : IDisposable
     public void Dispose()
     {
         _refusalIds.Dispose();
-        _harmlessLogProbs.Dispose();
+        _harmlessProbs.Dispose();
+        _harmlessNegEntropy.Dispose();
     }
 }

@@ -101,19 +101,14 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
     }
 
     [Fact]
-    public void Refusal_score_is_the_log_odds_of_the_refusal_tokens_and_kl_is_in_nats()
+    public void Refusal_score_is_the_log_odds_of_the_refusal_tokens()
     {
         using var scope = NewDisposeScope();
-        var logits = tensor(new double[,] { { 0, 0, 0, 0 }, { 0, 0, 2, 0 } });
-        var scores = RefusalScorer.RefusalScores(logits, tensor(new long[] { 1, 2 })).data<double>().ToArray();
+        var logProbs = tensor(new double[,] { { 0, 0, 0, 0 }, { 0, 0, 2, 0 } }).log_softmax(-1);
+        var scores = RefusalScorer.RefusalScores(logProbs, tensor(new long[] { 1, 2 })).data<double>().ToArray();
         Assert.Equal(Math.Log(0.5 + 1e-8) - Math.Log(0.5 + 1e-8), scores[0], 12);
         double p = (1 + Math.Exp(2)) / (3 + Math.Exp(2)); // tokens 1 and 2 of exp(0, 0, 2, 0)
         Assert.Equal(Math.Log(p + 1e-8) - Math.Log(1 - p + 1e-8), scores[1], 12);
-
-        var logP = tensor(new[] { Math.Log(0.5), Math.Log(0.5) }).view(1, 2);
-        var logQ = tensor(new[] { Math.Log(0.9), Math.Log(0.1) }).view(1, 2);
-        Assert.Equal(0.5 * Math.Log(0.5 / 0.9) + 0.5 * Math.Log(0.5 / 0.1), RefusalScorer.KlDivergence(logP, logQ).item<double>(), 12);
-        Assert.Equal(0, RefusalScorer.KlDivergence(logQ, logQ).item<double>(), 12);
     }
 
     [Fact]
@@ -152,7 +147,8 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
         Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, null), ids).item<double>())), scorer.BaselineHarmless, 5);
         Assert.Equal(Mean(harmful.Select(h => RefusalScorer.RefusalScores(LogProbs(h, ablate), ids).item<double>())), score.RefusalScore, 5);
         Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, add), ids).item<double>())), score.SteeringScore, 5);
-        double kl = Mean(harmless.Select(h => RefusalScorer.KlDivergence(LogProbs(h, null), LogProbs(h, ablate)).item<double>()));
+        // KL(P ‖ Q) = Σ P (log P − log Q), P untouched, Q ablated.
+        double kl = Mean(harmless.Select(h => (LogProbs(h, null).exp() * (LogProbs(h, null) - LogProbs(h, ablate))).sum().item<double>()));
         Assert.Equal(kl, score.KlDivergence, 6);
         Assert.True(score.KlDivergence > 1e-6, "ablating a real direction should change something");
         Assert.NotEqual(scorer.BaselineHarmless, score.SteeringScore);

@@ -35,12 +35,12 @@ public sealed class RefusalExperimentTests(FixtureModels models) : IClassFixture
     public void The_experiment_scores_every_candidate_and_reports_four_conditions(string name, double prune)
     {
         var lens = Lens(name);
-        var scored = new List<CandidateScore>();
+        var scored = new List<JudgedCandidate>();
         var options = Tiny with { OnCandidateScored = scored.Add, Thresholds = Tiny.Thresholds with { PruneLayerFraction = prune } };
         using var result = RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, options);
         int layers = lens.Config.NumLayers;
         Assert.Equal(5 * layers, result.Selection.Candidates.Count);
-        Assert.Equal(scored, result.Selection.Candidates.Select(c => c.Score));
+        Assert.Equal(scored.Select(c => (c.Score, string.Join("; ", c.Discards))), result.Selection.Candidates.Select(c => (c.Score, string.Join("; ", c.Discards))));
         Assert.Equal(5, result.PostInstructionTokens.Count);
 
         // The chosen one is eligible and has the lowest ablation refusal score of the eligible.
