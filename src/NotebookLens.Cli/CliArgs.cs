@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace NotebookLens.Cli;
 
 /// <summary>A usage mistake: the message says what to type instead. Exit code 2.</summary>
@@ -30,4 +32,17 @@ public sealed class CliArgs
     public string Require(string name) => Get(name) ?? throw new UsageException($"--{name} is required");
 
     public bool Flag(string name) => _values.ContainsKey(name);
+
+    /// <summary>A whole number ≥ <paramref name="min"/>, or <paramref name="fallback"/> when the option is absent.</summary>
+    public int Int(string name, int fallback, int min = 0) => Get(name) is { } v ? ParseInt(v, name, min) : fallback;
+
+    public double Double(string name, double fallback) => Get(name) is { } v ? ParseDouble(v, name) : fallback;
+
+    public static int ParseInt(string value, string name, int min) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min ? v
+            : throw new UsageException($"--{name}: '{value}' is not a whole number{(min == int.MinValue ? "" : $" ≥ {min}")}");
+
+    public static double ParseDouble(string value, string name) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new UsageException($"--{name}: '{value}' is not a number");
 }

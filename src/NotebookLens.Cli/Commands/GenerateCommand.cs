@@ -1,4 +1,3 @@
-using System.Globalization;
 using NotebookLens.Generation;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
@@ -23,7 +22,7 @@ public sealed class GenerateCommand : ICommand
         if ((idList is null) == (text is null)) throw new UsageException("give either --ids or --text");
         if (chat && text is null) throw new UsageException("--chat wraps --text as a user message");
         if (system is not null && !chat) throw new UsageException("--system needs --chat");
-        var options = Sampling(args) with { MaxNewTokens = Int(args.Require("max-new-tokens"), "max-new-tokens", 0) };
+        var options = Sampling(args) with { MaxNewTokens = CliArgs.ParseInt(args.Require("max-new-tokens"), "max-new-tokens", 0) };
 
         var tokenizer = HfTokenizer.Load(args.Require("model"));
         var prompt = idList is not null ? DumpCommand.ParseIds(idList).Select(i => (int)i).ToList()
@@ -51,23 +50,15 @@ public sealed class GenerateCommand : ICommand
         if (temperature is null) throw new UsageException("sampling needs --temperature T (> 0)");
         var options = new GenerationOptions
         {
-            Temperature = Double(temperature, "temperature"),
-            TopK = topK is null ? 0 : Int(topK, "top-k", 0),
-            TopP = topP is null ? 1.0 : Double(topP, "top-p"),
-            Seed = seed is null ? 0 : Int(seed, "seed", int.MinValue),
+            Temperature = CliArgs.ParseDouble(temperature, "temperature"),
+            TopK = args.Int("top-k", 0),
+            TopP = args.Double("top-p", 1.0),
+            Seed = args.Int("seed", 0, int.MinValue),
         };
         if (options.Temperature <= 0) throw new UsageException("--temperature must be > 0 (use --greedy for greedy decoding)");
         if (options.TopP is <= 0 or > 1) throw new UsageException("--top-p must be in (0, 1]");
         return options;
     }
-
-    static int Int(string value, string name, int min) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min ? v
-            : throw new UsageException($"--{name}: '{value}' is not a whole number{(min == 0 ? " ≥ 0" : "")}");
-
-    static double Double(string value, string name) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new UsageException($"--{name}: '{value}' is not a number");
 
     /// <summary>Prints the text of the tokens so far as it grows, holding back bytes of a character not yet complete.</summary>
     sealed class TextStream(HfTokenizer tokenizer, TextWriter output)
