@@ -12,6 +12,7 @@ public static class CliApp
         new ChatCommand(),
         new GenerateCommand(),
         new DumpCommand(),
+        new RefusalCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
@@ -40,7 +41,7 @@ public static class CliApp
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException
                                    or KeyNotFoundException or UnauthorizedAccessException or PlatformNotSupportedException or OutOfMemoryException
-                                   or NotebookLens.Tokenization.Templates.TemplateException)
+                                   or NotebookLens.Tokenization.Templates.TemplateException or NotebookLens.Steering.NoRefusalDirectionException)
         {
             error.WriteLine($"error: {e.Message}");
             return 1;

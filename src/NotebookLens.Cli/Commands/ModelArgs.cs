@@ -1,4 +1,5 @@
 using NotebookLens.Models;
+using NotebookLens.Tokenization;
 
 namespace NotebookLens.Cli.Commands;
 
@@ -14,5 +15,12 @@ static class ModelArgs
         var folder = args.Require("model");
         var dtype = args.Get("dtype");
         return LanguageModel.Load(folder, new LoadOptions { DType = dtype is null ? null : DTypes.ParseCompute(dtype) });
+    }
+
+    /// <summary>The model with its tokenizer (the tokenizer first: it is the quicker to fail).</summary>
+    public static LensModel LoadLens(CliArgs args)
+    {
+        var tokenizer = HfTokenizer.Load(args.Require("model"));
+        return new LensModel(Load(args), tokenizer);
     }
 }
