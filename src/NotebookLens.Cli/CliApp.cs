@@ -13,6 +13,7 @@ public static class CliApp
         new GenerateCommand(),
         new DumpCommand(),
         new RefusalCommand(),
+        new PatchscopeCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
