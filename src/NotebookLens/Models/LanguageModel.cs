@@ -299,7 +299,8 @@ public abstract class LanguageModel : IDisposable
         var final = ctx.Hook(HookPoints.FinalNorm, null, FinalNorm.Forward(h));
         hidden[^1] = final;
 
-        var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1) : final;
+        // contiguous: a strided view sends a bfloat16 matmul down a path ~100x slower than a packed one.
+        var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1).contiguous() : final;
         var logits = nn.functional.linear(head, LmHead);
         if (Config.FinalLogitSoftcapping is double cap) logits = (logits / cap).tanh() * cap;
 
