@@ -79,10 +79,13 @@ public sealed class RefusalCommand : ICommand
 
     static string F(double x) => x.ToString("0.0000", CultureInfo.InvariantCulture);
 
+    // Significant digits: a norm of 1e-6 (rounding noise) must not read as the exact zero of layer 0.
+    static string Norm(double x) => x.ToString("G4", CultureInfo.InvariantCulture);
+
     static string Row(JudgedCandidate c)
     {
         var s = c.Score;
-        return $"{s.Position,8}  {s.Layer,5}  {F(s.Norm),9}  {F(s.RefusalScore),9}  {F(s.SteeringScore),9}  {F(s.KlDivergence),9}  "
+        return $"{s.Position,8}  {s.Layer,5}  {Norm(s.Norm),9}  {F(s.RefusalScore),9}  {F(s.SteeringScore),9}  {F(s.KlDivergence),9}  "
             + (c.Eligible ? "-" : string.Join("; ", c.Discards.Select(d => d.Message)));
     }
 
@@ -91,7 +94,7 @@ public sealed class RefusalCommand : ICommand
         var best = r.Selection.Best!;
         o.WriteLine();
         o.WriteLine($"post-instruction tokens: {string.Join(" ", r.PostInstructionTokens.Select(Quote))}");
-        o.WriteLine($"selected: layer {best.Layer}, position {best.Position} ({Quote(Token(r, best.Position))}), norm {F(best.Norm)}");
+        o.WriteLine($"selected: layer {best.Layer}, position {best.Position} ({Quote(Token(r, best.Position))}), norm {Norm(best.Norm)}");
         o.WriteLine($"  refusal score with the direction ablated {F(best.RefusalScore)} (harmful baseline {F(r.BaselineHarmful)})");
         o.WriteLine($"  refusal score with the direction added   {F(best.SteeringScore)} (harmless baseline {F(r.BaselineHarmless)})");
         o.WriteLine($"  KL divergence on harmless prompts        {F(best.KlDivergence)}");
