@@ -20,6 +20,8 @@ public static class CliApp
         new AttentionCommand(),
         new NeuronsCommand(),
         new PcaCommand(),
+        new RefusalCommand(),
+        new PatchscopeCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     /// <param name="interactive">Standard error is a terminal: downloads draw a live progress line.</param>
@@ -50,7 +52,7 @@ public static class CliApp
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException
                                    or KeyNotFoundException or UnauthorizedAccessException or PlatformNotSupportedException or OutOfMemoryException
                                    or NotebookLens.Tokenization.Templates.TemplateException
-                                   or System.Runtime.InteropServices.ExternalException)
+                                   or System.Runtime.InteropServices.ExternalException or NotebookLens.Steering.NoRefusalDirectionException)
         {
             error.WriteLine($"error: {e.Message}");
             return 1;

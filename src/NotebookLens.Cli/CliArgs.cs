@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace NotebookLens.Cli;
 
 /// <summary>A usage mistake: the message says what to type instead. Exit code 2.</summary>
@@ -32,16 +34,20 @@ public sealed class CliArgs
     /// <summary>Every value of an option that may be repeated (<c>--sentence A --sentence B</c>).</summary>
     public IReadOnlyList<string> GetAll(string name) => _values.TryGetValue(name, out var v) ? v.OfType<string>().ToList() : [];
 
-    public int Int(string name, int fallback, int min = int.MinValue, int max = int.MaxValue)
-    {
-        var value = Get(name);
-        if (value is null) return fallback;
-        return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
-            ? v
-            : throw new UsageException($"--{name}: '{value}' is not a whole number{(min > int.MinValue ? $" ≥ {min}" : "")}{(max < int.MaxValue ? $" ≤ {max}" : "")}");
-    }
-
     public string Require(string name) => Get(name) ?? throw new UsageException($"--{name} is required");
 
     public bool Flag(string name) => _values.ContainsKey(name);
+
+    /// <summary>A whole number in [<paramref name="min"/>, <paramref name="max"/>], or <paramref name="fallback"/> when the option is absent.</summary>
+    public int Int(string name, int fallback, int min = 0, int max = int.MaxValue) => Get(name) is { } v ? ParseInt(v, name, min, max) : fallback;
+
+    public double Double(string name, double fallback) => Get(name) is { } v ? ParseDouble(v, name) : fallback;
+
+    public static int ParseInt(string value, string name, int min, int max = int.MaxValue) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v
+            : throw new UsageException($"--{name}: '{value}' is not a whole number{(min == int.MinValue ? "" : $" ≥ {min}")}{(max == int.MaxValue ? "" : $" ≤ {max}")}");
+
+    public static double ParseDouble(string value, string name) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new UsageException($"--{name}: '{value}' is not a number");
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using NotebookLens.Generation;
 using NotebookLens.Loading;
 using NotebookLens.Models;
@@ -24,8 +23,7 @@ public sealed class GenerateCommand : ICommand
         if ((idList is null) == (text is null)) throw new UsageException("give either --ids or --text");
         if (chat && text is null) throw new UsageException("--chat wraps --text as a user message");
         if (system is not null && !chat) throw new UsageException("--system needs --chat");
-        args.Require("max-new-tokens");
-        var options = Sampling(args) with { MaxNewTokens = args.Int("max-new-tokens", 0, min: 0) };
+        var options = Sampling(args) with { MaxNewTokens = CliArgs.ParseInt(args.Require("max-new-tokens"), "max-new-tokens", 0) };
 
         var folder = ModelArgs.Resolve(args, io, ModelParts.All);
         var tokenizer = HfTokenizer.Load(folder);
@@ -54,19 +52,15 @@ public sealed class GenerateCommand : ICommand
         if (temperature is null) throw new UsageException("sampling needs --temperature T (> 0)");
         var options = new GenerationOptions
         {
-            Temperature = Double(temperature, "temperature"),
-            TopK = args.Int("top-k", 0, min: 0),
-            TopP = topP is null ? 1.0 : Double(topP, "top-p"),
-            Seed = args.Int("seed", 0),
+            Temperature = CliArgs.ParseDouble(temperature, "temperature"),
+            TopK = args.Int("top-k", 0),
+            TopP = args.Double("top-p", 1.0),
+            Seed = args.Int("seed", 0, int.MinValue),
         };
         if (options.Temperature <= 0) throw new UsageException("--temperature must be > 0 (use --greedy for greedy decoding)");
         if (options.TopP is <= 0 or > 1) throw new UsageException("--top-p must be in (0, 1]");
         return options;
     }
-
-    internal static double Double(string value, string name) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new UsageException($"--{name}: '{value}' is not a number");
 
     /// <summary>Prints the text of the tokens so far as it grows, holding back bytes of a character not yet complete.</summary>
     sealed class TextStream(HfTokenizer tokenizer, TextWriter output)

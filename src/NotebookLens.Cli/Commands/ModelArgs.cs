@@ -1,5 +1,6 @@
 using NotebookLens.Loading;
 using NotebookLens.Models;
+using NotebookLens.Tokenization;
 
 namespace NotebookLens.Cli.Commands;
 

@@ -61,7 +61,6 @@ public static class TextGeneration
     {
         options ??= new GenerationOptions();
         if (prompts.Count == 0) return [];
-        if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token (a BOS token will do).", nameof(prompts));
         if (options.MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(options), "MaxNewTokens cannot be negative.");
         if (options.Temperature < 0 || options.TopP is <= 0 or > 1 || options.TopK < 0)
             throw new ArgumentOutOfRangeException(nameof(options), "Temperature must be ≥ 0, TopK ≥ 0 and TopP in (0, 1].");
@@ -73,20 +72,7 @@ public static class TextGeneration
         var finish = new FinishReason?[batch];
         var samplers = prompts.Select(_ => new Sampler(options)).ToArray();
         using var cache = new KvCache(model.Config.NumLayers, longest + options.MaxNewTokens);
-
-        var ids = new long[batch * longest];
-        var real = new bool[batch * longest];
-        for (int r = 0; r < batch; r++)
-        {
-            int offset = longest - prompts[r].Count;
-            for (int j = 0; j < longest; j++)
-            {
-                ids[r * longest + j] = j < offset ? pad : prompts[r][j - offset];
-                real[r * longest + j] = j >= offset;
-            }
-        }
-        var input = tensor(ids).view(batch, longest);
-        var mask = tensor(real).view(batch, longest);
+        var (input, mask) = PromptBatch.LeftPad(prompts, pad);
         var forward = new ForwardOptions { LastPositionLogitsOnly = true, Hooks = options.Hooks };
         for (int step = 0; step < options.MaxNewTokens; step++)
         {

@@ -74,6 +74,16 @@ public abstract class LanguageModel : IDisposable
 
     public bool TiedEmbeddings => ReferenceEquals(Embeddings, LmHead);
 
+    /// <summary>
+    /// Points the LM head at its own tensor (null: back at the embedding table), so an edit of the embedding table
+    /// does not reach the unembedding. The caller owns <paramref name="head"/> and keeps it alive while it is in use.
+    /// </summary>
+    internal void OverrideLmHead(Tensor? head)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        LmHead = head ?? Embeddings;
+    }
+
     /// <summary>Ids that end generation: config.json's <c>eos_token_id</c> and generation_config.json's.</summary>
     public IReadOnlyList<int> StopTokenIds { get; private set; } = [];
 
@@ -319,7 +329,8 @@ public abstract class LanguageModel : IDisposable
         var final = ctx.Hook(HookPoints.FinalNorm, null, FinalNorm.Forward(h));
         hidden[^1] = final;
 
-        var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1) : final;
+        // contiguous: a strided view sends a bfloat16 matmul down a path ~100x slower than a packed one.
+        var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1).contiguous() : final;
         var logits = nn.functional.linear(head, LmHead);
         if (Config.FinalLogitSoftcapping is double cap) logits = (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap);
 

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using NotebookLens.Cli;
+
+namespace NotebookLens.Tests.Steering;
+
+public sealed class PatchscopeCliTests
+{
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(args, new StringReader(""), output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Patchscope_json_has_one_result_per_layer()
+    {
+        var (code, output, err) = Run("patchscope", "--model", Fixtures.Gemma, "--source", "Apple was founded by Steve Jobs", "--source-token", "Apple",
+            "--target", "Please briefly introduce X", "--placeholder", "X", "--layers", "0,2,5", "--max-new-tokens", "3", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        Assert.Equal("Apple", r.GetProperty("source").GetProperty("token").GetString());
+        Assert.Equal(" X", r.GetProperty("target").GetProperty("token").GetString());
+        var results = r.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal([0, 2, 5], results.Select(x => x.GetProperty("layer").GetInt32()));
+        Assert.Equal([0, 2, 5], results.Select(x => x.GetProperty("target_layer").GetInt32()));
+        Assert.All(results, x => Assert.InRange(x.GetProperty("ids").GetArrayLength(), 1, 3));
+    }
+
+    [Fact]
+    public void Patchscope_sweeps_every_layer_by_default_for_a_person()
+    {
+        var (code, output, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "The capital of France is Paris", "--source-position", "-2", "--max-new-tokens", "2");
+        Assert.True(code == 0, err);
+        Assert.Contains("source: token 5 \" is\"", output);
+        Assert.Contains("target: token 17 \" ?\" of \"cat -> cat; 1135 -> 1135; hello -> hello; ? ->\"", output);
+        Assert.Matches(@"\n\s+0\s+0\s+""", output);
+        Assert.Matches(@"\n\s+1\s+1\s+""", output);
+    }
+
+    [Fact]
+    public void Patchscope_reports_what_it_cannot_find_or_use()
+    {
+        var (code, _, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--source-token", "Microsoft");
+        Assert.Equal(1, code);
+        Assert.Contains("no \"Microsoft\"", err);
+        (code, _, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--target", "Tell me about it", "--placeholder", "X");
+        Assert.Equal(1, code);
+        Assert.Contains("target prompt has no \"X\"", err);
+        (code, _, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--layers", "0,2");
+        Assert.Equal(1, code);
+        Assert.Contains("layers 0 .. 1", err);
+        Assert.Equal(2, Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--target", "X?").Code);
+        Assert.Equal(2, Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--source-token", "pie", "--source-position", "1").Code);
+        Assert.Equal(2, Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--layers", "first").Code);
+    }
+}
