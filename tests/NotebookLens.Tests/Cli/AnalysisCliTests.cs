@@ -8,21 +8,17 @@ public class AnalysisCliTests
 {
     static JsonElement Json(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run([.. args, "--json", "--dtype", "float32"], TextReader.Null, output, error);
-        Assert.True(code == 0, error.ToString());
-        using var doc = JsonDocument.Parse(output.ToString());
+        var (code, output, error) = CliRunner.Run([.. args, "--json", "--dtype", "float32"]);
+        Assert.True(code == 0, error);
+        using var doc = JsonDocument.Parse(output);
         return doc.RootElement.Clone();
     }
 
     static string Text(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, TextReader.Null, output, error);
-        Assert.True(code == 0, error.ToString());
-        return output.ToString();
+        var (code, output, error) = CliRunner.Run(args);
+        Assert.True(code == 0, error);
+        return output;
     }
 
     [Fact]

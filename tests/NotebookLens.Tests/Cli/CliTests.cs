@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using NotebookLens.Cli;
+using static NotebookLens.Tests.Cli.CliRunner;
 using NotebookLens.Loading;
 using static TorchSharp.torch;
 
@@ -8,15 +9,7 @@ namespace NotebookLens.Tests.Cli;
 
 public class CliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args) => RunWithInput("", args);
 
-    static (int Code, string Out, string Err) RunWithInput(string input, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, new StringReader(input), output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     static string Ids(Tensor ids) => string.Join(",", ids.data<long>().ToArray());
 

@@ -1,17 +1,11 @@
 using System.Text.Json;
 using NotebookLens.Cli;
+using static NotebookLens.Tests.Cli.CliRunner;
 
 namespace NotebookLens.Tests.Steering;
 
 public sealed class PatchscopeCliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, new StringReader(""), output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void Patchscope_json_has_one_result_per_layer()

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NotebookLens.Cli;
+using static NotebookLens.Tests.Cli.CliRunner;
 
 namespace NotebookLens.Tests.Steering;
 
@@ -8,13 +9,6 @@ public sealed class RefusalCliTests
     // Random weights never refuse: the steering and KL filters are off, and Llama's second layer is its last 20 %.
     static readonly string[] Tiny = ["--n-train", "4", "--n-val", "2", "--n-test", "2", "--max-new-tokens", "4", "--steering-threshold", "none", "--kl-threshold", "none", "--prune-layers", "0"];
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliApp.Run(args, new StringReader(""), output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void Refusal_json_has_the_contract_fields()
