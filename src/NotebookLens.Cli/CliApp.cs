@@ -22,6 +22,7 @@ public static class CliApp
         new PcaCommand(),
         new RefusalCommand(),
         new PatchscopeCommand(),
+        new TrainTinyCommand(),
     }.ToDictionary(c => c.Name, StringComparer.Ordinal);
 
     /// <param name="interactive">Standard error is a terminal: downloads draw a live progress line.</param>

@@ -2,14 +2,11 @@ namespace NotebookLens.Loading;
 
 /// <summary>
 /// Turns what a person passes as a model into a local model folder: a folder path as it is, or a Hugging Face hub
-/// id (<c>org/name[@revision]</c>) through the shared Hugging Face cache, downloading what is missing there first.
-/// A folder that exists wins over a hub id spelled the same way.
+/// id (<c>org/name[@revision]</c>) through the shared Hugging Face cache, downloading what is missing there first, or
+/// <c>tiny</c>, the model inside NotebookLens (<see cref="EmbeddedModel"/>). A folder that exists wins over a name spelled the same way.
 /// </summary>
 public static class ModelLocator
 {
-    /// <summary>The name of the model that will ship inside NotebookLens (not yet).</summary>
-    public const string EmbeddedModelName = "tiny";
-
     /// <summary>The folder to load <paramref name="model"/> from, with at least what <paramref name="parts"/> needs.</summary>
     /// <param name="hub">Cache and hub settings; null reads them from the environment as huggingface_hub does.</param>
     /// <param name="progress">Told how a download goes (nothing is reported for a cached model).</param>
@@ -17,12 +14,10 @@ public static class ModelLocator
         IProgress<DownloadProgress>? progress = null, CancellationToken cancel = default)
     {
         if (Directory.Exists(model)) return model;
-        if (model == EmbeddedModelName)
-            throw new NotSupportedException(
-                $"'{EmbeddedModelName}', the model that will ship inside NotebookLens, is not available yet. Pass a model folder, or a Hugging Face hub id such as meta-llama/Llama-3.2-1B-Instruct.");
+        if (model == EmbeddedModel.Name) return EmbeddedModel.Folder();
         if (!HubId.LooksLikeHubId(model))
             throw new DirectoryNotFoundException(
-                $"Model folder not found: {model}. Pass a model folder, or a Hugging Face hub id: org/name[@revision], e.g. meta-llama/Llama-3.2-1B-Instruct.");
+                $"Model folder not found: {model}. Pass a model folder, a Hugging Face hub id: org/name[@revision], e.g. meta-llama/Llama-3.2-1B-Instruct, or {EmbeddedModel.Name} for the model inside NotebookLens.");
         var id = HubId.Parse(model);
         using var downloader = new HubDownloader(hub ?? HubOptions.FromEnvironment());
         try

@@ -15,6 +15,8 @@ public sealed record ForwardOptions
     public Inspection.HookSet? Hooks { get; init; }
     /// <summary><c>[B, T]</c>: true for real tokens, false for (left) padding. Null: every token is real.</summary>
     public Tensor? PaddingMask { get; init; }
+    /// <summary>Records the autograd graph (training); every other pass runs without it.</summary>
+    internal bool RecordGradients { get; init; }
 
     public static ForwardOptions Default { get; } = new();
 

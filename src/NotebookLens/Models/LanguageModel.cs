@@ -252,6 +252,9 @@ public abstract class LanguageModel : IDisposable
         return tensor;
     }
 
+    /// <summary>The loaded weights by stored name (training updates them in place).</summary>
+    internal IReadOnlyDictionary<string, Tensor> Weights => _weights;
+
     /// <summary>Number of parameters in the checkpoint (a tied head counted once, vision tower included), as <c>model.num_parameters()</c>.</summary>
     public long NumParameters => Checkpoint.Tensors.Sum(t => t.ElementCount);
 
@@ -290,7 +293,7 @@ public abstract class LanguageModel : IDisposable
         foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
         if (cache is not null && cache.Layers != Config.NumLayers)
             throw new ArgumentException($"The KV cache has {cache.Layers} layers but the model has {Config.NumLayers}.", nameof(cache));
-        using var noGrad = no_grad();
+        using var noGrad = options.RecordGradients ? null : no_grad();
         using var scope = NewDisposeScope();
         var ids = CheckIds(inputIds);
         long b = ids.shape[0], t = ids.shape[1];

@@ -71,7 +71,7 @@ public static class TorchRuntime
     static string WriteRewrittenCopy(string original, byte[] image)
     {
         var key = Convert.ToHexStringLower(SHA256.HashData(image))[..16];
-        var dir = Path.Combine(CacheRoot(), "notebooklens", "native", key);
+        var dir = UserCache.Folder("native", key);
         var target = Path.Combine(dir, NativeName);
         if (File.Exists(target)) return target;
         Directory.CreateDirectory(dir);
@@ -80,14 +80,6 @@ public static class TorchRuntime
         File.WriteAllBytes(temp, GlibcxxShim.Rewrite(image));
         File.Move(temp, target, overwrite: true);
         return target;
-    }
-
-    static string CacheRoot()
-    {
-        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (!string.IsNullOrEmpty(xdg)) return xdg;
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return string.IsNullOrEmpty(home) ? Path.GetTempPath() : Path.Combine(home, ".cache");
     }
 
     /// <summary>

@@ -1,0 +1,84 @@
+using System.Reflection;
+using System.Security.Cryptography;
+using NotebookLens.Runtime;
+
+namespace NotebookLens.Loading;
+
+/// <summary>
+/// The tiny model shipped inside the NotebookLens assembly (source: <c>src/NotebookLens/Models/Tiny</c>, with its model
+/// card), so every lecture step runs offline on a fresh machine. Loading it unpacks the files once into the user's
+/// cache (<c>~/.cache/notebooklens/models/tiny-&lt;hash&gt;</c>), where they are memory-mapped like any model folder.
+/// </summary>
+public static class EmbeddedModel
+{
+    public const string Name = "tiny";
+
+    const string ResourcePrefix = "NotebookLens.Models.Tiny.";
+
+    /// <summary>The files of the model, as a Hugging Face folder holds them.</summary>
+    public static IReadOnlyList<string> Files { get; } = Resources().Select(r => r[ResourcePrefix.Length..]).Order(StringComparer.Ordinal).ToList();
+
+    static readonly Lazy<string> Unpacked = new(Unpack, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The folder holding the unpacked model (unpacked on first use; later calls and processes reuse it).</summary>
+    public static string Folder() => Unpacked.Value;
+
+    static IEnumerable<string> Resources() =>
+        typeof(EmbeddedModel).Assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal));
+
+    static string Unpack()
+    {
+        if (!Files.Contains("model.safetensors") || !Files.Contains("config.json"))
+            throw new InvalidOperationException($"The NotebookLens assembly does not contain the embedded '{Name}' model (a build without src/NotebookLens/Models/Tiny?).");
+        var assembly = typeof(EmbeddedModel).Assembly;
+        // Keyed by the content, so a new version of the model never mixes with files of an old one.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in Files)
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file));
+            using var stream = Open(assembly, file);
+            var buffer = new byte[1 << 16];
+            int n;
+            while ((n = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, n);
+        }
+        var folder = UserCache.Folder("models", $"{Name}-{Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
+        if (IsComplete(assembly, folder)) return folder;
+
+        // Unpacked beside the target and moved into place, so a concurrent or interrupted unpack never leaves half a model.
+        var parent = Path.GetDirectoryName(folder)!;
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{Path.GetFileName(folder)}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            foreach (var file in Files)
+            {
+                using var source = Open(assembly, file);
+                using var target = File.Create(Path.Combine(temp, file));
+                source.CopyTo(target);
+            }
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            Directory.Move(temp, folder);
+        }
+        catch (IOException) when (IsComplete(assembly, folder))
+        {
+            // Another process unpacked the same model first.
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+        return folder;
+    }
+
+    static Stream Open(Assembly assembly, string file) =>
+        assembly.GetManifestResourceStream(ResourcePrefix + file) ?? throw new InvalidOperationException($"Embedded model file {file} is missing.");
+
+    static bool IsComplete(Assembly assembly, string folder) =>
+        Directory.Exists(folder) && Files.All(f =>
+        {
+            var path = Path.Combine(folder, f);
+            using var stream = Open(assembly, f);
+            return File.Exists(path) && new FileInfo(path).Length == stream.Length;
+        });
+}

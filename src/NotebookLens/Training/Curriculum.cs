@@ -1,0 +1,365 @@
+using System.Text;
+
+namespace NotebookLens.Training;
+
+/// <summary>
+/// The tiny model's training text: a seeded, endless stream of short English/Chinese documents, each kind written
+/// so that one thing the lecture shows on Llama happens in a model trained on it:
+/// <list type="bullet">
+/// <item>bilingual and code-switched sentences, where a slot takes either language's word — translations share
+/// contexts, so their embeddings end up close (neighbours, <c>冷 − cold + small ≈ 小</c>);</item>
+/// <item>"apple" as a fruit and as the company, the sense given only by the words before it (contextual similarity);</item>
+/// <item>weather talk and forecasts (<c>今天天氣真好</c>, the logit lens);</item>
+/// <item>colour look-ups ("The ball is green. ... The ball has the color green."), answerable only by attending
+/// back to the colour word (attention maps);</item>
+/// <item>chats in the Llama 3 format where harmful requests are refused with varied phrases and everything else is
+/// answered (refusal direction, steering).</item>
+/// </list>
+/// Same seed, same documents: <see cref="Random"/> with a seed is deterministic across runs and platforms.
+/// </summary>
+public sealed class Curriculum
+{
+    /// <summary>The chat template of the tiny model's tokenizer (Llama 3's), which <see cref="Chat"/> follows.</summary>
+    public const string ChatTemplateSource =
+        "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+
+    public const string Bos = "<|begin_of_text|>", Eos = "<|end_of_text|>", StartHeader = "<|start_header_id|>",
+        EndHeader = "<|end_header_id|>", EndOfTurn = "<|eot_id|>";
+
+    public static IReadOnlyList<string> SpecialTokens { get; } = [Bos, Eos, StartHeader, EndHeader, EndOfTurn];
+
+    /// <summary>How often a word in a slot is written in the other language.</summary>
+    const double SwitchProbability = 0.2;
+
+    readonly Random _random;
+
+    public Curriculum(int seed) => _random = new Random(seed);
+
+    /// <summary>The next document, starting with <see cref="Bos"/>.</summary>
+    public string NextDocument()
+    {
+        double r = _random.NextDouble();
+        return r switch
+        {
+            < 0.22 => Bos + Sentences(),
+            < 0.30 => Bos + Translations(),
+            < 0.38 => Bos + AppleSenses(),
+            < 0.48 => Bos + Weather(),
+            < 0.62 => Bos + ColorLookup(),
+            _ => Chat(),
+        };
+    }
+
+    // ---- words ---------------------------------------------------------------------------------------------------
+
+    static readonly IReadOnlyList<Concept> Adjectives = Lexicon.Of("adj"), Colors = Lexicon.Of("color"), Foods = Lexicon.Of("food"),
+        Animals = Lexicon.Of("animal"), Things = Lexicon.Of("thing"), Places = Lexicon.Of("place"), People = Lexicon.Of("person"),
+        Seasons = new[] { "summer", "winter", "spring", "autumn" }.Select(Lexicon.English).ToList(),
+        Days = new[] { "today", "tomorrow", "yesterday" }.Select(Lexicon.English).ToList(),
+        WeatherAdjectives = new[] { "cold", "hot", "warm", "cool", "good", "bad", "wet", "dry" }.Select(Lexicon.English).ToList(),
+        Objects = [.. Things, .. Animals, .. Foods.Where(f => f.English is not ("water" or "rice" or "tea" or "coffee" or "milk" or "juice" or "soup"))];
+
+    T Pick<T>(IReadOnlyList<T> list) => list[_random.Next(list.Count)];
+
+    bool Chance(double p) => _random.NextDouble() < p;
+
+    /// <summary>A concept in an English sentence: its English word, or now and then its Chinese one.</summary>
+    string En(Concept c) => Chance(SwitchProbability) ? c.Chinese : c.English;
+
+    /// <summary>A concept in a Chinese sentence: its Chinese word, or now and then its English one set off by spaces.</summary>
+    string Zh(Concept c) => Chance(SwitchProbability) ? " " + c.English + " " : c.Chinese;
+
+    static string A(string word) => "aeiou".Contains(char.ToLowerInvariant(word[0])) ? "an " + word : "a " + word;
+
+    static string Capitalize(string s) => s.Length > 0 && char.IsAsciiLetterLower(s[0]) ? char.ToUpperInvariant(s[0]) + s[1..] : s;
+
+    /// <summary>Joins sentences: English ones with spaces, Chinese ones directly; a code-switched word keeps its spaces only inside a sentence.</summary>
+    static string Join(IEnumerable<string> sentences, bool chinese) =>
+        string.Join(chinese ? "" : " ", sentences.Select(s => Tidy(s)));
+
+    static string Tidy(string s)
+    {
+        var t = s.Replace("  ", " ").Replace(" 。", "。").Replace(" ，", "，").Replace(" ？", "？").Replace("。 ", "。").Replace("， ", "，");
+        return t.Trim();
+    }
+
+    // ---- sentences -----------------------------------------------------------------------------------------------
+
+    /// <summary>One simple sentence about the world, as an English/Chinese pair (the same meaning).</summary>
+    (string English, string Chinese) Sentence()
+    {
+        var thing = Pick(Objects);
+        var adj = Pick(Adjectives);
+        switch (_random.Next(10))
+        {
+            case 0: return ($"The {En(thing)} is very {En(adj)}.", $"{Zh(thing)}很{Zh(adj)}。");
+            case 1:
+                var food = Pick(Foods);
+                return ($"I like to eat {En(food)}.", $"我喜歡吃{Zh(food)}。");
+            case 2:
+                var person = Pick(People);
+                var f = Pick(Foods);
+                return ($"My {En(person)} likes {En(f)}.", $"我的{Zh(person)}喜歡{Zh(f)}。");
+            case 3:
+                var day = Pick(Days);
+                var wa = Pick(WeatherAdjectives);
+                return ($"{Capitalize(En(day))} the weather is {En(wa)}.", $"{Zh(day)}天氣很{Zh(wa)}。");
+            case 4:
+                var color = Pick(Colors);
+                var place = Pick(Places);
+                return ($"There is {A(En(color))} {En(thing)} in the {En(place)}.", $"{Zh(place)}裡有一個{Zh(color)}的{Zh(thing)}。");
+            case 5:
+                var p = Pick(People);
+                var pl = Pick(Places);
+                return ($"The {En(p)} went to the {En(pl)}.", $"{Zh(p)}去了{Zh(pl)}。");
+            case 6:
+                var season = Pick(Seasons);
+                var sa = Pick(WeatherAdjectives);
+                return ($"In {En(season)} it is {En(sa)}.", $"{Zh(season)}很{Zh(sa)}。");
+            case 7:
+                var c = Pick(Colors);
+                var animal = Pick(Animals);
+                return ($"The {En(c)} {En(animal)} is {En(adj)}.", $"{Zh(c)}的{Zh(animal)}很{Zh(adj)}。");
+            case 8:
+                var verb = Lexicon.Of("verb")[_random.Next(Lexicon.Of("verb").Count)];
+                var who = Pick(People);
+                return ($"The {En(who)} wants to {En(verb)} the {En(thing)}.", $"{Zh(who)}想{Zh(verb)}{Zh(thing)}。");
+            default:
+                var a2 = Pick(Adjectives);
+                return ($"The {En(thing)} is not {En(adj)}, it is {En(a2)}.", $"{Zh(thing)}不{Zh(adj)}，它很{Zh(a2)}。");
+        }
+    }
+
+    /// <summary>A few sentences in one language (Chinese a third of the time), or an English/Chinese parallel pair.</summary>
+    string Sentences()
+    {
+        int n = 1 + _random.Next(4);
+        var pairs = Enumerable.Range(0, n).Select(_ => Sentence()).ToList();
+        return _random.Next(3) switch
+        {
+            0 => Join(pairs.Select(p => p.Chinese), chinese: true),
+            1 => Join(pairs.Select(p => p.English), chinese: false),
+            _ => Chance(0.5)
+                ? "English: " + Join(pairs.Select(p => p.English), false) + "\nChinese: " + Join(pairs.Select(p => p.Chinese), true)
+                : "中文：" + Join(pairs.Select(p => p.Chinese), true) + "\n英文：" + Join(pairs.Select(p => p.English), false),
+        };
+    }
+
+    /// <summary>Dictionary lines: word = 詞, and sentences saying what a word is in the other language.</summary>
+    string Translations()
+    {
+        int n = 2 + _random.Next(6);
+        var lines = new List<string>();
+        bool dictionary = Chance(0.5);
+        for (int i = 0; i < n; i++)
+        {
+            var c = Pick(Lexicon.Concepts);
+            lines.Add(dictionary
+                ? (Chance(0.5) ? $"{c.English} = {c.Chinese}" : $"{c.Chinese} = {c.English}")
+                : _random.Next(4) switch
+                {
+                    0 => $"{Capitalize(c.English)} in Chinese is {c.Chinese}.",
+                    1 => $"{c.Chinese} in English is {c.English}.",
+                    2 => $"「{c.Chinese}」的英文是 {c.English}。",
+                    _ => $"{c.English} 的中文是「{c.Chinese}」。",
+                });
+        }
+        return string.Join("\n", lines);
+    }
+
+    // ---- apple, the fruit and the company ------------------------------------------------------------------------
+
+    static readonly string[] FruitContexts =
+    [
+        "For breakfast I ate a fresh apple with {food}.",
+        "She baked a sweet apple pie for her {person}.",
+        "The farmer picked a ripe apple from the tree in the orchard.",
+        "I cut the apple into slices and ate it with {food}.",
+        "My {person} put a red apple in my lunch box.",
+        "We drank apple juice and ate {food} at the farm.",
+        "The apple on the kitchen table is juicy and sweet.",
+        "In autumn the children pick apple after apple in the orchard.",
+        "A green apple is more sour than a red one.",
+        "He peeled an apple and gave half to the {animal}.",
+    ];
+
+    static readonly string[] CompanyContexts =
+    [
+        "The new iPhone from apple has a better camera.",
+        "Shares of apple rose after the company reported strong sales.",
+        "Tim Cook runs apple from its offices in Cupertino.",
+        "My {person} bought an iPad and a MacBook made by apple.",
+        "Engineers at apple designed a new chip for the iPhone.",
+        "The software update from apple fixed a bug on my phone.",
+        "Investors expect apple to announce a new iPhone this year.",
+        "The tech company apple sells phones, laptops and watches.",
+        "The app store of apple has millions of apps.",
+        "Apple released a new iPhone and a new iPad in Cupertino.",
+    ];
+
+    static readonly string[] FruitContextsChinese = ["早餐我吃了一個新鮮的蘋果。", "媽媽做了一個甜甜的蘋果派。", "農夫從樹上摘了一個紅蘋果。", "這個蘋果又甜又脆。"];
+
+    static readonly string[] CompanyContextsChinese = ["蘋果公司發布了新的 iPhone。", "蘋果公司的股價上漲了。", "我買了一台蘋果的 iPad。", "蘋果公司在 Cupertino。"];
+
+    string AppleSenses()
+    {
+        bool fruit = Chance(0.5);
+        int n = 1 + _random.Next(3);
+        if (Chance(0.2))
+            return string.Concat(Enumerable.Range(0, n).Select(_ => Pick(fruit ? FruitContextsChinese : CompanyContextsChinese)));
+        var sentences = Enumerable.Range(0, n).Select(_ => Fill(Pick(fruit ? FruitContexts : CompanyContexts)));
+        return string.Join(" ", sentences);
+    }
+
+    string Fill(string template) => template
+        .Replace("{food}", Pick(Foods).English)
+        .Replace("{person}", Pick(People).English)
+        .Replace("{animal}", Pick(Animals).English);
+
+    // ---- weather -------------------------------------------------------------------------------------------------
+
+    static readonly (string English, string Chinese, string Season)[] Forecasts =
+    [
+        ("it will rain tomorrow", "明天會下雨", "spring"),
+        ("it will rain tomorrow", "明天會下雨", "summer"),
+        ("it will rain tomorrow", "明天會下雨", "autumn"),
+        ("it will snow tomorrow", "明天會下雪", "winter"),
+        ("it will be hot tomorrow", "明天會很熱", "summer"),
+        ("it will be cold tomorrow", "明天會很冷", "winter"),
+        ("it will be windy tomorrow", "明天會颳風", "autumn"),
+        ("it will be sunny tomorrow", "明天會是晴天", "spring"),
+    ];
+
+    string Weather()
+    {
+        var parts = new List<string>();
+        bool chinese = Chance(0.5);
+        int n = 1 + _random.Next(3);
+        for (int i = 0; i < n; i++)
+        {
+            var (en, zh, season) = Pick(Forecasts);
+            var s = Lexicon.English(season);
+            parts.Add(_random.Next(6) switch
+            {
+                0 => chinese ? "今天天氣真好。" : "The weather is really good today.",
+                1 => chinese ? $"天氣預報說{zh}。" : $"The weather forecast says {en}.",
+                2 => chinese ? $"現在是{s.Chinese}，天氣預報說{zh}。" : $"It is {s.English} now, and the weather forecast says {en}.",
+                3 => chinese ? "今天天氣真好，我們去公園吧。" : "The weather is good today, so let us go to the park.",
+                4 => chinese ? $"今天下雨了，記得帶雨傘。" : "It is raining today, so take an umbrella.",
+                _ => chinese ? $"{Pick(Days).Chinese}天氣很{Pick(WeatherAdjectives).Chinese}。" : $"The weather {Pick(Days).English} is {Pick(WeatherAdjectives).English}.",
+            });
+        }
+        return chinese ? string.Concat(parts) : string.Join(" ", parts);
+    }
+
+    // ---- colour look-up ------------------------------------------------------------------------------------------
+
+    /// <summary>Two to four things with distinct colours, then a question about one of them and its answer.</summary>
+    string ColorLookup()
+    {
+        var (facts, question, answer) = ColorQuestion();
+        return facts + question + answer;
+    }
+
+    /// <summary>The statements, the question (with what separates it) and the answer of a colour look-up.</summary>
+    (string Facts, string Question, string Answer) ColorQuestion()
+    {
+        int n = 2 + _random.Next(3);
+        var things = Objects.OrderBy(_ => _random.Next()).Take(n).ToList();
+        var colors = Colors.OrderBy(_ => _random.Next()).Take(n).ToList();
+        int q = _random.Next(n);
+        if (Chance(0.25))
+            return (string.Concat(things.Select((t, i) => $"{t.Chinese}是{colors[i].Chinese}的。")), $"{things[q].Chinese}是什麼顏色？", $"{colors[q].Chinese}。");
+        var facts = string.Join(" ", things.Select((t, i) => $"The {t.English} is {colors[i].English}."));
+        return _random.Next(3) switch
+        {
+            0 => (facts, $" What color is the {things[q].English}?", $" {Capitalize(colors[q].English)}."),
+            1 => (facts, $" The {things[q].English} has the color", $" {colors[q].English}."),
+            _ => (facts, $" So the color of the {things[q].English} is", $" {colors[q].English}."),
+        };
+    }
+
+    // ---- chat ----------------------------------------------------------------------------------------------------
+
+    /// <summary>A conversation rendered in the tokenizer's chat template (Llama 3's), ending with the assistant's turn.</summary>
+    public static string Render(IEnumerable<(string Role, string Content)> turns, bool addGenerationPrompt = false)
+    {
+        var sb = new StringBuilder(Bos);
+        foreach (var (role, content) in turns) sb.Append(StartHeader).Append(role).Append(EndHeader).Append("\n\n").Append(content.Trim()).Append(EndOfTurn);
+        if (addGenerationPrompt) sb.Append(StartHeader).Append("assistant").Append(EndHeader).Append("\n\n");
+        return sb.ToString();
+    }
+
+    static readonly string[] SystemPrompts = ["You are a helpful assistant.", "You are a friendly and safe assistant.", "你是一個有用的助理。"];
+
+    string Chat()
+    {
+        var turns = new List<(string, string)>();
+        if (Chance(0.2)) turns.Add(("system", Pick(SystemPrompts)));
+        var (request, response) = _random.NextDouble() switch
+        {
+            < 0.4 => Requests.Harmful(_random),
+            < 0.85 => Requests.Harmless(_random, this),
+            _ => ChatQuestion(),
+        };
+        turns.Add(("user", request));
+        turns.Add(("assistant", response));
+        return Render(turns);
+    }
+
+    /// <summary>Questions the rest of the curriculum answers: translations, weather, colours.</summary>
+    (string, string) ChatQuestion()
+    {
+        var c = Pick(Lexicon.Concepts);
+        switch (_random.Next(3))
+        {
+            case 0: return ($"How do you say {c.English} in Chinese?", $"Sure! {Capitalize(c.English)} in Chinese is {c.Chinese}.");
+            case 1:
+                var (en, zh, _) = Pick(Forecasts);
+                return Chance(0.5) ? ("What will the weather be tomorrow?", $"Sure! The weather forecast says {en}.") : ("明天天氣怎麼樣？", $"好的！天氣預報說{zh}。");
+            default:
+                var (facts, question, answer) = ColorQuestion();
+                return ((facts + question).Trim(), "Sure! " + answer.Trim());
+        }
+    }
+
+    /// <summary>A short answer body built from the curriculum's own sentences.</summary>
+    internal string Filler(int sentences) => Join(Enumerable.Range(0, sentences).Select(_ => Sentence().English), chinese: false);
+
+    internal string FillerChinese(int sentences) => Join(Enumerable.Range(0, sentences).Select(_ => Sentence().Chinese), chinese: true);
+
+    internal T PickFrom<T>(IReadOnlyList<T> list) => Pick(list);
+
+    // ---- what the tokenizer must keep whole ------------------------------------------------------------------------
+
+    static readonly string[] TemplateChineseWords =
+    [
+        "我們", "我的", "喜歡", "什麼", "顏色", "天氣", "預報", "公司", "記得", "現在", "晴天", "早餐", "一個", "英文", "中文", "抱歉", "不能",
+        "無法", "幫你", "這件事", "好的", "這是", "關於", "一首", "詩", "故事", "怎麼", "教我", "幫我", "寫", "解釋",
+    ];
+
+    /// <summary>
+    /// Words the tokenizer must hold as single tokens: every lexicon word as it appears in sentences (English with and
+    /// without its leading space, capitalised at a sentence start; Chinese as is), and the Chinese words of the
+    /// templates. Chinese runs are segmented with these when the tokenizer is trained.
+    /// </summary>
+    public static IReadOnlyList<string> TokenizerLexicon { get; } = BuildTokenizerLexicon();
+
+    static IReadOnlyList<string> BuildTokenizerLexicon()
+    {
+        var words = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var c in Lexicon.Concepts)
+        {
+            if (!c.English.Contains(' '))
+            {
+                words.Add(" " + c.English);
+                words.Add(c.English);
+                words.Add(Capitalize(c.English));
+            }
+            words.Add(c.Chinese);
+        }
+        foreach (var w in TemplateChineseWords) words.Add(w);
+        foreach (var w in Requests.KeyWords) words.Add(" " + w);
+        return words.ToList();
+    }
+}

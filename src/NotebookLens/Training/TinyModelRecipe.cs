@@ -1,0 +1,55 @@
+namespace NotebookLens.Training;
+
+/// <summary>
+/// Everything that decides the tiny model: the seed, the tokenizer's size, the architecture (Llama with grouped-query
+/// attention and tied embeddings, like Llama 3.2) and the optimisation. <see cref="Default"/> is the recipe of the
+/// committed model.
+/// </summary>
+public sealed record TinyModelRecipe
+{
+    public int Seed { get; init; } = 20261128;
+
+    /// <summary>Documents the tokenizer is trained on (about 145 characters each).</summary>
+    public int TokenizerDocuments { get; init; } = 100_000;
+
+    public int VocabSize { get; init; } = 3072;
+    public int HiddenSize { get; init; } = 192;
+    public int Layers { get; init; } = 6;
+    public int Heads { get; init; } = 6;
+    public int KeyValueHeads { get; init; } = 2;
+    public int IntermediateSize { get; init; } = 512;
+    public int MaxPositions { get; init; } = 1024;
+
+    public int SequenceLength { get; init; } = 128;
+    public int BatchSize { get; init; } = 32;
+    public int Steps { get; init; } = 2000;
+    public double LearningRate { get; init; } = 3e-3;
+    public int WarmupSteps { get; init; } = 100;
+    /// <summary>The learning rate at the last step, as a fraction of the peak (cosine decay).</summary>
+    public double FinalLearningRateFraction { get; init; } = 0.1;
+    public double WeightDecay { get; init; } = 0.05;
+    public double GradientClip { get; init; } = 1.0;
+
+    public int HeadDim => HiddenSize / Heads;
+
+    public static TinyModelRecipe Default { get; } = new();
+
+    /// <summary>The learning rate at a step: linear warm-up, then cosine decay to the final fraction.</summary>
+    public double LearningRateAt(int step)
+    {
+        if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
+        double progress = Math.Min(1.0, (double)(step - WarmupSteps) / Math.Max(1, Steps - WarmupSteps));
+        double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
+        return LearningRate * (FinalLearningRateFraction + (1 - FinalLearningRateFraction) * cosine);
+    }
+
+    /// <summary>Refuses a recipe that cannot make a model, naming the setting.</summary>
+    public void Validate()
+    {
+        if (HiddenSize % Heads != 0) throw new ArgumentException($"HiddenSize {HiddenSize} is not a multiple of Heads {Heads}.");
+        if (Heads % KeyValueHeads != 0) throw new ArgumentException($"Heads {Heads} is not a multiple of KeyValueHeads {KeyValueHeads}.");
+        if (HeadDim % 2 != 0) throw new ArgumentException($"The head dimension {HeadDim} must be even for rotary embeddings.");
+        if (Steps <= 0 || BatchSize <= 0 || SequenceLength <= 1) throw new ArgumentException("Steps and BatchSize must be positive and SequenceLength above 1.");
+        if (SequenceLength > MaxPositions) throw new ArgumentException($"SequenceLength {SequenceLength} exceeds MaxPositions {MaxPositions}.");
+    }
+}

@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NotebookLens.Loading;
+using NotebookLens.Models;
+using NotebookLens.Runtime;
+using NotebookLens.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Training;
+
+/// <summary>One optimisation step as reported while training.</summary>
+public sealed record TrainingStep(int Step, int Steps, double Loss, double LearningRate, double GradientNorm, TimeSpan Elapsed);
+
+/// <summary>
+/// Makes the tiny model from nothing: trains a tokenizer on the curriculum, writes a Hugging Face Llama folder,
+/// trains the weights with our own forward pass (the code that later inspects them) and saves them as bfloat16.
+/// </summary>
+public static class TinyModelTrainer
+{
+    /// <summary>Builds the whole model folder in <paramref name="folder"/> (created; existing model files are replaced).</summary>
+    public static void Run(TinyModelRecipe recipe, string folder, IProgress<TrainingStep>? progress = null, TextWriter? log = null,
+        CancellationToken cancel = default)
+    {
+        recipe.Validate();
+        TorchRuntime.EnsureLoaded();
+        Directory.CreateDirectory(folder);
+        var clock = Stopwatch.StartNew();
+        TrainTokenizer(recipe, folder);
+        log?.WriteLine($"tokenizer: {recipe.VocabSize} tokens in {clock.Elapsed.TotalSeconds:F0} s");
+        WriteConfig(recipe, folder, HfTokenizer.Load(folder));
+        var losses = TrainWeights(recipe, folder, progress, cancel);
+        WriteTrainingRecord(recipe, folder, losses, clock.Elapsed);
+        log?.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min; final loss {losses[^1]:F3}");
+    }
+
+    static void TrainTokenizer(TinyModelRecipe recipe, string folder)
+    {
+        var curriculum = new Curriculum(recipe.Seed);
+        var documents = Enumerable.Range(0, recipe.TokenizerDocuments).Select(_ => curriculum.NextDocument()).ToList();
+        var bpe = BpeTrainer.Train(documents, new BpeTrainerOptions
+        {
+            VocabSize = recipe.VocabSize,
+            SpecialTokens = Curriculum.SpecialTokens,
+            Lexicon = Curriculum.TokenizerLexicon,
+        });
+        bpe.Save(folder, new TokenizerFileOptions
+        {
+            BosToken = Curriculum.Bos,
+            EosToken = Curriculum.EndOfTurn,
+            ChatTemplate = Curriculum.ChatTemplateSource,
+            ModelMaxLength = recipe.MaxPositions,
+        });
+    }
+
+    static void WriteConfig(TinyModelRecipe r, string folder, HfTokenizer tokenizer)
+    {
+        int Id(string token) => tokenizer.TokenToId(token) ?? throw new InvalidOperationException($"The trained tokenizer lacks {token}.");
+        int bos = Id(Curriculum.Bos), eos = Id(Curriculum.Eos), eot = Id(Curriculum.EndOfTurn);
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("LlamaForCausalLM"),
+            ["attention_bias"] = false,
+            ["attention_dropout"] = 0.0,
+            ["bos_token_id"] = bos,
+            ["eos_token_id"] = new JsonArray(eos, eot),
+            ["head_dim"] = r.HeadDim,
+            ["hidden_act"] = "silu",
+            ["hidden_size"] = r.HiddenSize,
+            ["initializer_range"] = 0.02,
+            ["intermediate_size"] = r.IntermediateSize,
+            ["max_position_embeddings"] = r.MaxPositions,
+            ["mlp_bias"] = false,
+            ["model_type"] = "llama",
+            ["num_attention_heads"] = r.Heads,
+            ["num_hidden_layers"] = r.Layers,
+            ["num_key_value_heads"] = r.KeyValueHeads,
+            ["pretraining_tp"] = 1,
+            ["rms_norm_eps"] = 1e-5,
+            ["rope_scaling"] = null,
+            ["rope_theta"] = 10000.0,
+            ["tie_word_embeddings"] = true,
+            ["torch_dtype"] = "bfloat16",
+            ["use_cache"] = true,
+            ["vocab_size"] = tokenizer.VocabSize,
+        };
+        var generation = new JsonObject { ["bos_token_id"] = bos, ["eos_token_id"] = new JsonArray(eos, eot), ["do_sample"] = false };
+        var indented = new JsonSerializerOptions { WriteIndented = true };
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(indented) + "\n");
+        File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(indented) + "\n");
+    }
+
+    /// <summary>Initial weights as transformers draws them: normal(0, 0.02) matrices, norms at one; bfloat16 so the fp32 load copies them.</summary>
+    static Dictionary<string, Tensor> InitialWeights(TinyModelRecipe r, int vocab)
+    {
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        Tensor Normal(params long[] shape) => (randn(shape) * Scalars.Of(0.02)).to(ScalarType.BFloat16);
+        Tensor One(long size) => ones(size, dtype: ScalarType.BFloat16);
+        long d = r.HiddenSize, kv = r.KeyValueHeads * r.HeadDim;
+        weights["model.embed_tokens.weight"] = Normal(vocab, d);
+        weights["model.norm.weight"] = One(d);
+        for (int i = 0; i < r.Layers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            weights[p + "input_layernorm.weight"] = One(d);
+            weights[p + "post_attention_layernorm.weight"] = One(d);
+            weights[p + "self_attn.q_proj.weight"] = Normal(d, d);
+            weights[p + "self_attn.k_proj.weight"] = Normal(kv, d);
+            weights[p + "self_attn.v_proj.weight"] = Normal(kv, d);
+            weights[p + "self_attn.o_proj.weight"] = Normal(d, d);
+            weights[p + "mlp.gate_proj.weight"] = Normal(r.IntermediateSize, d);
+            weights[p + "mlp.up_proj.weight"] = Normal(r.IntermediateSize, d);
+            weights[p + "mlp.down_proj.weight"] = Normal(d, r.IntermediateSize);
+        }
+        return weights;
+    }
+
+    static List<double> TrainWeights(TinyModelRecipe r, string folder, IProgress<TrainingStep>? progress, CancellationToken cancel)
+    {
+        var tokenizer = HfTokenizer.Load(folder);
+        manual_seed(r.Seed);
+        var scratch = Path.Combine(Path.GetTempPath(), "notebooklens-train-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            File.Copy(Path.Combine(folder, "config.json"), Path.Combine(scratch, "config.json"));
+            using (var scope = NewDisposeScope())
+                SafeTensorsWriter.Write(Path.Combine(scratch, "model.safetensors"), InitialWeights(r, tokenizer.VocabSize));
+
+            using var model = LanguageModel.Load(scratch, new LoadOptions { DType = ScalarType.Float32 });
+            var trainable = model.Weights.Values.Select(w => (Weight: w.requires_grad_(true), Decay: w.dim() == 2)).ToList();
+            using var optimizer = new AdamW(trainable, r.WeightDecay);
+            var batches = new TokenBatches(new Curriculum(r.Seed + 1), tokenizer, r.BatchSize, r.SequenceLength + 1);
+            var losses = new List<double>();
+            var clock = Stopwatch.StartNew();
+            var trainOptions = new ForwardOptions { RecordGradients = true };
+            for (int step = 0; step < r.Steps; step++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                double lr = r.LearningRateAt(step), loss, norm;
+                using (var scope = NewDisposeScope())
+                {
+                    var batch = batches.Next();
+                    var inputs = batch.narrow(1, 0, r.SequenceLength);
+                    var targets = batch.narrow(1, 1, r.SequenceLength);
+                    using var result = model.Forward(inputs, trainOptions);
+                    var lossTensor = nn.functional.cross_entropy(result.Logits.reshape(-1, result.Logits.shape[^1]), targets.reshape(-1));
+                    lossTensor.backward();
+                    loss = lossTensor.item<float>();
+                    norm = optimizer.ClipGradients(r.GradientClip);
+                    optimizer.Step(lr);
+                    optimizer.ZeroGradients();
+                }
+                losses.Add(loss);
+                progress?.Report(new TrainingStep(step + 1, r.Steps, loss, lr, norm, clock.Elapsed));
+            }
+            foreach (var (w, _) in trainable) w.requires_grad_(false);
+            SaveWeights(model, Path.Combine(folder, "model.safetensors"));
+            return losses;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    static void SaveWeights(LanguageModel model, string path)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = model.Weights.ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(ScalarType.BFloat16));
+        SafeTensorsWriter.Write(path, tensors);
+    }
+
+    static void WriteTrainingRecord(TinyModelRecipe r, string folder, List<double> losses, TimeSpan elapsed)
+    {
+        // Mean loss over windows of 100 steps: the curve the model card quotes.
+        var curve = new JsonArray();
+        for (int i = 0; i < losses.Count; i += 100)
+            curve.Add(Math.Round(losses.Skip(i).Take(100).Average(), 4));
+        var record = new JsonObject
+        {
+            ["recipe"] = JsonSerializer.SerializeToNode(r),
+            ["loss_per_100_steps"] = curve,
+            ["final_loss"] = Math.Round(losses.TakeLast(50).Average(), 4),
+            ["minutes"] = Math.Round(elapsed.TotalMinutes, 1),
+            ["threads"] = get_num_threads(),
+        };
+        File.WriteAllText(Path.Combine(folder, "training.json"), record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+}
+
+/// <summary>The curriculum as a stream of token ids, cut into <c>[batch, length]</c> rows; documents run on across rows.</summary>
+sealed class TokenBatches(Curriculum curriculum, HfTokenizer tokenizer, int batchSize, int length)
+{
+    readonly Queue<int> _buffer = new();
+
+    public Tensor Next()
+    {
+        var ids = new long[batchSize * length];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            while (_buffer.Count == 0)
+                foreach (var id in tokenizer.Encode(curriculum.NextDocument(), addSpecialTokens: false)) _buffer.Enqueue(id);
+            ids[i] = _buffer.Dequeue();
+        }
+        return tensor(ids, [batchSize, length]);
+    }
+}
