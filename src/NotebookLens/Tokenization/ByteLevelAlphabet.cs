@@ -22,6 +22,9 @@ public static class ByteLevelAlphabet
         }
     }
 
+    /// <summary>The character that stands for one byte.</summary>
+    public static char Symbol(byte b) => ByteToChar[b];
+
     /// <summary>The UTF-8 bytes of <paramref name="text"/> spelled in the byte-level alphabet.</summary>
     public static string Encode(string text)
     {
