@@ -3,7 +3,10 @@ namespace NotebookLens.Training;
 /// <summary>What <see cref="BpeTrainer"/> learns: the vocabulary size, the special tokens, and the words that must stay whole.</summary>
 public sealed record BpeTrainerOptions
 {
-    /// <summary>Total number of ids, special tokens included (Llama 3: 128,256).</summary>
+    /// <summary>
+    /// Total number of ids, special tokens included (Llama 3: 128,256). Reached exactly unless the corpus
+    /// runs out of pairs to merge (or of pairs seen <see cref="MinFrequency"/> times); never exceeded.
+    /// </summary>
     public required int VocabSize { get; init; }
 
     /// <summary>Added tokens, in id order after the BPE vocabulary (e.g. <c>&lt;|begin_of_text|&gt;</c>, <c>&lt;|eot_id|&gt;</c>).</summary>

@@ -1,3 +1,5 @@
+using NotebookLens.Tokenization;
+
 namespace NotebookLens.Training;
 
 /// <summary>
@@ -37,7 +39,7 @@ sealed class PairCounts
         _weights = new long[units.Count];
         for (int u = 0; u < units.Count; u++)
         {
-            _units[u] = table.Symbols(Tokenization.ByteLevelAlphabet.Encode(units[u].Key));
+            _units[u] = table.Symbols(ByteLevelAlphabet.Encode(units[u].Key));
             _lengths[u] = _units[u].Length;
             _weights[u] = units[u].Value;
             var symbols = _units[u];

@@ -148,6 +148,25 @@ public sealed class BpeTrainerTests
         Assert.Equal(220, bpe.Vocab["Ġ"]);
     }
 
+    [Theory]
+    [InlineData(330)]
+    [InlineData(345)]
+    [InlineData(400)]
+    public void A_tight_vocabulary_still_fits_the_lexicon_exactly(int vocabSize)
+    {
+        var bpe = BpeTrainer.Train(Corpus(), Options(vocabSize));
+        Assert.Equal(vocabSize, bpe.VocabSize);
+        var folder = Fixtures.TempDir();
+        bpe.Save(folder, Files);
+        var tokenizer = HfTokenizer.Load(folder);
+        foreach (var word in Lexicon) Assert.Single(tokenizer.Encode(word, addSpecialTokens: false));
+        Assert.Contains(" cold", tokenizer.Tokenize("It is cold today.", false).Select(t => t.Text));
+        // 我 and 吃 may still be bytes in so small a vocabulary; the words are whole regardless.
+        var tokens = tokenizer.Tokenize("我喜歡吃蘋果。", false).Select(t => t.Text).ToList();
+        Assert.Contains("喜歡", tokens);
+        Assert.Contains("蘋果", tokens);
+    }
+
     [Fact]
     public void A_corpus_too_small_for_the_vocabulary_gives_fewer_tokens_but_keeps_the_lexicon()
     {
@@ -158,6 +177,18 @@ public sealed class BpeTrainerTests
         var tokenizer = HfTokenizer.Load(folder);
         foreach (var word in Lexicon) Assert.Single(tokenizer.Encode(word, addSpecialTokens: false));
         Assert.Contains("天氣", tokenizer.Tokenize("今天天氣真好。", false).Select(t => t.Text));
+    }
+
+    [Fact]
+    public void MinFrequency_stops_merging_rare_pairs_but_not_the_lexicon()
+    {
+        var corpus = Corpus();
+        var bpe = BpeTrainer.Train(corpus, Options() with { MinFrequency = 500 });
+        Assert.True(bpe.VocabSize < VocabSize);
+        Assert.All(Lexicon, word => Assert.Contains(ByteLevelAlphabet.Encode(word), bpe.Vocab.Keys));
+        // "Zhang San" occurs about 150 times, too rare for its pieces to be merged by frequency.
+        Assert.DoesNotContain("ĠSan", bpe.Vocab.Keys);
+        Assert.Contains("ĠSan", BpeTrainer.Train(corpus, Options()).Vocab.Keys);
     }
 
     [Fact]
