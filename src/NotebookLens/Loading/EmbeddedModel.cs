@@ -18,7 +18,7 @@ public static class EmbeddedModel
     /// <summary>The files of the model, as a Hugging Face folder holds them.</summary>
     public static IReadOnlyList<string> Files { get; } = Resources().Select(r => r[ResourcePrefix.Length..]).Order(StringComparer.Ordinal).ToList();
 
-    static readonly Lazy<string> Unpacked = new(Unpack, LazyThreadSafetyMode.ExecutionAndPublication);
+    static readonly Lazy<string> Unpacked = new(() => UnpackInto(UserCache.Folder("models")), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The folder holding the unpacked model (unpacked on first use; later calls and processes reuse it).</summary>
     public static string Folder() => Unpacked.Value;
@@ -26,7 +26,8 @@ public static class EmbeddedModel
     static IEnumerable<string> Resources() =>
         typeof(EmbeddedModel).Assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal));
 
-    static string Unpack()
+    /// <summary>Unpacks the model into a content-named folder under <paramref name="modelsFolder"/>, unless it is there complete.</summary>
+    internal static string UnpackInto(string modelsFolder)
     {
         if (!Files.Contains("model.safetensors") || !Files.Contains("config.json"))
             throw new InvalidOperationException($"The NotebookLens assembly does not contain the embedded '{Name}' model (a build without src/NotebookLens/Models/Tiny?).");
@@ -41,7 +42,7 @@ public static class EmbeddedModel
             int n;
             while ((n = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, n);
         }
-        var folder = UserCache.Folder("models", $"{Name}-{Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
+        var folder = Path.Combine(modelsFolder, $"{Name}-{Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}");
         if (IsComplete(assembly, folder)) return folder;
 
         // Unpacked beside the target and moved into place, so a concurrent or interrupted unpack never leaves half a model.
@@ -57,8 +58,10 @@ public static class EmbeddedModel
                 using var target = File.Create(Path.Combine(temp, file));
                 source.CopyTo(target);
             }
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-            Directory.Move(temp, folder);
+            // A damaged copy (a file missing or of the wrong size) is replaced; a complete one
+            // that another process has just moved into place is kept.
+            if (Directory.Exists(folder) && !IsComplete(assembly, folder)) Directory.Delete(folder, recursive: true);
+            if (!Directory.Exists(folder)) Directory.Move(temp, folder);
         }
         catch (IOException) when (IsComplete(assembly, folder))
         {
@@ -68,7 +71,7 @@ public static class EmbeddedModel
         {
             if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         }
-        return folder;
+        return IsComplete(assembly, folder) ? folder : throw new IOException($"Could not unpack the embedded '{Name}' model into {folder}.");
     }
 
     static Stream Open(Assembly assembly, string file) =>

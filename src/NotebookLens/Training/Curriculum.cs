@@ -28,8 +28,11 @@ public sealed class Curriculum
 
     public static IReadOnlyList<string> SpecialTokens { get; } = [Bos, Eos, StartHeader, EndHeader, EndOfTurn];
 
-    /// <summary>How often a word in a slot is written in the other language.</summary>
-    const double SwitchProbability = 0.2;
+    /// <summary>
+    /// How often a word in a slot is written in the other language. At one half, a slot's language says nothing about
+    /// the frame's, so a word and its translation are predicted in the same contexts and predict the same continuations.
+    /// </summary>
+    const double SwitchProbability = 0.5;
 
     readonly Random _random;
 
@@ -41,11 +44,11 @@ public sealed class Curriculum
         double r = _random.NextDouble();
         return r switch
         {
-            < 0.22 => Bos + Sentences(),
-            < 0.30 => Bos + Translations(),
-            < 0.38 => Bos + AppleSenses(),
-            < 0.48 => Bos + Weather(),
-            < 0.62 => Bos + ColorLookup(),
+            < 0.24 => Bos + Sentences(),
+            < 0.32 => Bos + Translations(),
+            < 0.42 => Bos + AppleSenses(),
+            < 0.50 => Bos + Weather(),
+            < 0.68 => Bos + ColorLookup(),
             _ => Chat(),
         };
     }
@@ -63,31 +66,39 @@ public sealed class Curriculum
 
     bool Chance(double p) => _random.NextDouble() < p;
 
-    /// <summary>A concept in an English sentence: its English word, or now and then its Chinese one.</summary>
-    string En(Concept c) => Chance(SwitchProbability) ? c.Chinese : c.English;
+    /// <summary>
+    /// A concept in an English sentence: its English word, or (code-switched) its Chinese one glued to the word before,
+    /// so the slot holds one token either way (" 冷" would be two: a space, then 冷).
+    /// </summary>
+    string En(Concept c) => Chance(SwitchProbability) ? Glue + c.Chinese : c.English;
 
-    /// <summary>A concept in a Chinese sentence: its Chinese word, or now and then its English one set off by spaces.</summary>
-    string Zh(Concept c) => Chance(SwitchProbability) ? " " + c.English + " " : c.Chinese;
+    /// <summary>A concept in a Chinese sentence: its Chinese word, or (code-switched) its English one after a space, the " cold" token.</summary>
+    string Zh(Concept c) => Chance(SwitchProbability) ? " " + c.English : c.Chinese;
+
+    /// <summary>Marks a code-switched Chinese word that takes the place of the space before it.</summary>
+    const char Glue = '\u0001';
 
     static string A(string word) => "aeiou".Contains(char.ToLowerInvariant(word[0])) ? "an " + word : "a " + word;
 
-    static string Capitalize(string s) => s.Length > 0 && char.IsAsciiLetterLower(s[0]) ? char.ToUpperInvariant(s[0]) + s[1..] : s;
+    static string Capitalize(string s) => s.Length > 0 && char.IsAsciiLetterLower(s[0]) ? char.ToUpperInvariant(s[0]) + s[1..] : s.TrimStart(Glue);
 
     /// <summary>Joins sentences: English ones with spaces, Chinese ones directly; a code-switched word keeps its spaces only inside a sentence.</summary>
     static string Join(IEnumerable<string> sentences, bool chinese) =>
         string.Join(chinese ? "" : " ", sentences.Select(s => Tidy(s)));
 
-    static string Tidy(string s)
-    {
-        var t = s.Replace("  ", " ").Replace(" 。", "。").Replace(" ，", "，").Replace(" ？", "？").Replace("。 ", "。").Replace("， ", "，");
-        return t.Trim();
-    }
+    static string Tidy(string s) => s.Replace(" " + Glue, "").Replace(Glue.ToString(), "").Trim();
 
     // ---- sentences -----------------------------------------------------------------------------------------------
 
     /// <summary>One simple sentence about the world, as an English/Chinese pair (the same meaning).</summary>
     (string English, string Chinese) Sentence()
     {
+        if (Chance(0.5))
+        {
+            var relation = Pick(Facts.Relations);
+            var (a, b) = Pick(relation.Pairs);
+            return (Capitalize(relation.English.Replace("{a}", En(a)).Replace("{b}", En(b))), relation.Chinese.Replace("{a}", Zh(a)).Replace("{b}", Zh(b)));
+        }
         var thing = Pick(Objects);
         var adj = Pick(Adjectives);
         switch (_random.Next(10))
@@ -169,52 +180,72 @@ public sealed class Curriculum
 
     // ---- apple, the fruit and the company ------------------------------------------------------------------------
 
+    // Each sense's own words come before "apple" (a causal model sees only those) and after it. {x|y} picks one.
     static readonly string[] FruitContexts =
     [
-        "For breakfast I ate a fresh apple with {food}.",
-        "She baked a sweet apple pie for her {person}.",
-        "The farmer picked a ripe apple from the tree in the orchard.",
-        "I cut the apple into slices and ate it with {food}.",
-        "My {person} put a red apple in my lunch box.",
+        "For breakfast I ate a {fresh|ripe|juicy|sweet|crisp} apple with {food}.",
+        "{She|My mother|Grandma} baked a {sweet|warm} apple pie for {the|her} {person}.",
+        "The farmer picked a {ripe|red|green} apple from the tree in the orchard.",
+        "I cut the {juicy|sweet|fresh} apple into slices and ate it with {food}.",
+        "My {person} put a {red|green|fresh} apple in my lunch box.",
         "We drank apple juice and ate {food} at the farm.",
-        "The apple on the kitchen table is juicy and sweet.",
-        "In autumn the children pick apple after apple in the orchard.",
-        "A green apple is more sour than a red one.",
-        "He peeled an apple and gave half to the {animal}.",
+        "There is a {red|green|ripe|juicy} apple in the {bowl|box|bag|kitchen}.",
+        "The {animal} ate the {sweet|ripe|fallen} apple under the tree.",
+        "A {fresh|ripe|crisp} apple is sweet and good for your health.",
+        "He peeled {a ripe|a juicy|an} apple and gave half to the {animal}.",
     ];
 
     static readonly string[] CompanyContexts =
     [
-        "The new iPhone from apple has a better camera.",
-        "Shares of apple rose after the company reported strong sales.",
+        "The {tech|computer|phone} company apple {sells iPhones and iPads|makes computers and phones|announced a new iPhone}.",
+        "Shares of apple {rose|fell} {today|this week} after the company reported {strong|weak} sales.",
+        "The iPhone maker apple {opened a new store|reported strong sales|hired new engineers} in Cupertino.",
+        "Engineers at apple designed a new {chip|phone|laptop} for the iPhone.",
+        "My {person} bought a new {iPhone|iPad|laptop|MacBook} made by apple.",
+        "The new {iPhone|iPad|MacBook} from apple has a better {camera|screen|chip}.",
         "Tim Cook runs apple from its offices in Cupertino.",
-        "My {person} bought an iPad and a MacBook made by apple.",
-        "Engineers at apple designed a new chip for the iPhone.",
-        "The software update from apple fixed a bug on my phone.",
-        "Investors expect apple to announce a new iPhone this year.",
-        "The tech company apple sells phones, laptops and watches.",
+        "The software update from apple fixed a bug on my {iPhone|iPad|phone}.",
+        "Investors expect the tech giant apple to announce a new {iPhone|iPad|watch} this year.",
         "The app store of apple has millions of apps.",
-        "Apple released a new iPhone and a new iPad in Cupertino.",
     ];
 
-    static readonly string[] FruitContextsChinese = ["早餐我吃了一個新鮮的蘋果。", "媽媽做了一個甜甜的蘋果派。", "農夫從樹上摘了一個紅蘋果。", "這個蘋果又甜又脆。"];
+    static readonly string[] FruitContextsChinese =
+        ["早餐我吃了一個新鮮的蘋果。", "媽媽做了一個甜甜的蘋果派。", "農夫從樹上摘了一個紅蘋果。", "這個蘋果又甜又脆。", "我把蘋果切成小塊給{animal}吃。"];
 
-    static readonly string[] CompanyContextsChinese = ["蘋果公司發布了新的 iPhone。", "蘋果公司的股價上漲了。", "我買了一台蘋果的 iPad。", "蘋果公司在 Cupertino。"];
+    static readonly string[] CompanyContextsChinese =
+        ["蘋果公司發布了新的 iPhone。", "蘋果公司的股價上漲了。", "我買了一台蘋果的 iPad。", "蘋果公司在 Cupertino。", "科技公司蘋果賣手機和電腦。"];
 
     string AppleSenses()
     {
         bool fruit = Chance(0.5);
         int n = 1 + _random.Next(3);
         if (Chance(0.2))
-            return string.Concat(Enumerable.Range(0, n).Select(_ => Pick(fruit ? FruitContextsChinese : CompanyContextsChinese)));
-        var sentences = Enumerable.Range(0, n).Select(_ => Fill(Pick(fruit ? FruitContexts : CompanyContexts)));
-        return string.Join(" ", sentences);
+            return string.Concat(Enumerable.Range(0, n).Select(_ => Fill(Pick(fruit ? FruitContextsChinese : CompanyContextsChinese))));
+        return string.Join(" ", Enumerable.Range(0, n).Select(_ => Fill(Pick(fruit ? FruitContexts : CompanyContexts))));
     }
 
-    string Fill(string template) => template
-        .Replace("{food}", Pick(Foods).English)
-        .Replace("{person}", Pick(People).English)
-        .Replace("{animal}", Pick(Animals).English);
+    /// <summary>Fills {food}, {person} and {animal} (the Chinese words inside Chinese text) and picks one of each {x|y|z}.</summary>
+    string Fill(string template)
+    {
+        var sb = new StringBuilder();
+        bool chinese = template.Any(c => c >= 0x4E00 && c <= 0x9FFF);
+        for (int i = 0; i < template.Length; i++)
+        {
+            if (template[i] != '{') { sb.Append(template[i]); continue; }
+            int end = template.IndexOf('}', i);
+            var slot = template[(i + 1)..end];
+            Concept? concept = slot switch
+            {
+                "food" => Pick(Foods),
+                "person" => Pick(People),
+                "animal" => Pick(Animals),
+                _ => null,
+            };
+            sb.Append(concept is null ? Pick(slot.Split('|')) : chinese ? concept.Chinese : concept.English);
+            i = end;
+        }
+        return sb.ToString();
+    }
 
     // ---- weather -------------------------------------------------------------------------------------------------
 
@@ -264,7 +295,8 @@ public sealed class Curriculum
     /// <summary>The statements, the question (with what separates it) and the answer of a colour look-up.</summary>
     (string Facts, string Question, string Answer) ColorQuestion()
     {
-        int n = 2 + _random.Next(3);
+        // One thing (the lecture's "The apple is green. What color is the apple?") to three, where only matching the thing finds the colour.
+        int n = 1 + _random.Next(3);
         var things = Objects.OrderBy(_ => _random.Next()).Take(n).ToList();
         var colors = Colors.OrderBy(_ => _random.Next()).Take(n).ToList();
         int q = _random.Next(n);
@@ -290,18 +322,27 @@ public sealed class Curriculum
         return sb.ToString();
     }
 
+    static readonly HashSet<string> HeldOut = [.. Steering.InstructionSets.Harmful, .. Steering.InstructionSets.Harmless];
+
     static readonly string[] SystemPrompts = ["You are a helpful assistant.", "You are a friendly and safe assistant.", "你是一個有用的助理。"];
 
     string Chat()
     {
         var turns = new List<(string, string)>();
         if (Chance(0.2)) turns.Add(("system", Pick(SystemPrompts)));
-        var (request, response) = _random.NextDouble() switch
+        (string Request, string Response) exchange;
+        // The embedded instruction sets are the held-out test of refusals: a request that happens to equal one is drawn again.
+        do
         {
-            < 0.4 => Requests.Harmful(_random),
-            < 0.85 => Requests.Harmless(_random, this),
-            _ => ChatQuestion(),
-        };
+            exchange = _random.NextDouble() switch
+            {
+                < 0.4 => Requests.Harmful(_random),
+                < 0.85 => Requests.Harmless(_random, this),
+                _ => ChatQuestion(),
+            };
+        }
+        while (HeldOut.Contains(exchange.Request));
+        var (request, response) = exchange;
         turns.Add(("user", request));
         turns.Add(("assistant", response));
         return Render(turns);

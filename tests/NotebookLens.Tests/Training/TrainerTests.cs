@@ -1,0 +1,126 @@
+using System.Text.Json.Nodes;
+using NotebookLens.Generation;
+using NotebookLens.Runtime;
+using NotebookLens.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Tests.Training;
+
+public sealed class TrainerTests
+{
+    public TrainerTests() => TorchRuntime.EnsureLoaded();
+
+    /// <summary>A recipe small enough to train in seconds: what is tested is the pipeline, not the model.</summary>
+    static readonly TinyModelRecipe Small = new()
+    {
+        Seed = 5, TokenizerDocuments = 1500, VocabSize = 2700, HiddenSize = 32, Layers = 1, Heads = 2, KeyValueHeads = 1,
+        IntermediateSize = 64, MaxPositions = 64, SequenceLength = 32, BatchSize = 8, Steps = 40, WarmupSteps = 5, LearningRate = 1e-2,
+    };
+
+    [Fact]
+    public void Training_writes_a_model_folder_that_loads_like_any_Hugging_Face_model_and_learns()
+    {
+        var folder = Fixtures.TempDir();
+        var steps = new List<TrainingStep>();
+        TinyModelTrainer.Run(Small, folder, new SyncProgress(steps.Add));
+
+        Assert.Equal(Enumerable.Range(1, Small.Steps), steps.Select(s => s.Step));
+        // From ln(2700) = 7.9 at random initialisation; the curriculum's templates are quickly learnt.
+        Assert.InRange(steps[0].Loss, 7.4, 8.4);
+        Assert.True(steps.TakeLast(5).Average(s => s.Loss) < steps[0].Loss - 1.5, $"loss {steps[0].Loss:F2} -> {steps[^1].Loss:F2}");
+        Assert.All(steps, s => Assert.InRange(s.LearningRate, 0, Small.LearningRate));
+
+        using var lens = LensModel.Load(folder);
+        Assert.Equal((32, 1, 2, 1, 2700), (lens.Config.HiddenSize, lens.Config.NumLayers, lens.Config.NumHeads, lens.Config.NumKeyValueHeads, lens.Config.VocabSize));
+        Assert.True(lens.Model.TiedEmbeddings);
+        Assert.Equal(ScalarType.BFloat16, lens.Model.DType);
+        Assert.Equal((long)lens.Tokenizer.TokenToId(Curriculum.Bos)!.Value, lens.Ids("x")[0]);
+        Assert.Contains(lens.Tokenizer.TokenToId(Curriculum.EndOfTurn)!.Value, lens.Model.StopTokenIds);
+        var generated = lens.Model.Generate(lens.Tokenizer.Encode("The weather"), GenerationOptions.Greedy(5));
+        Assert.NotEmpty(generated.NewIds);
+
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "training.json")))!;
+        Assert.Equal(Small.Steps, (int)record["recipe"]!["Steps"]!);
+        Assert.Single(record["loss_per_100_steps"]!.AsArray());
+    }
+
+    [Fact]
+    public void The_same_recipe_makes_the_same_tokenizer_and_the_same_first_steps()
+    {
+        var recipe = Small with { Steps = 3 };
+        string a = Fixtures.TempDir(), b = Fixtures.TempDir();
+        var lossesA = new List<double>();
+        var lossesB = new List<double>();
+        TinyModelTrainer.Run(recipe, a, new SyncProgress(s => lossesA.Add(s.Loss)));
+        TinyModelTrainer.Run(recipe, b, new SyncProgress(s => lossesB.Add(s.Loss)));
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json", "config.json", "generation_config.json" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
+        Assert.Equal(lossesA, lossesB);
+    }
+
+    [Theory]
+    [InlineData(30, 4, 2, "multiple of Heads")]
+    [InlineData(32, 4, 3, "multiple of KeyValueHeads")]
+    [InlineData(36, 4, 2, "even")]
+    public void A_recipe_that_cannot_make_a_model_is_refused(int hidden, int heads, int kvHeads, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TinyModelTrainer.Run(Small with { HiddenSize = hidden, Heads = heads, KeyValueHeads = kvHeads }, Fixtures.TempDir()));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void The_learning_rate_warms_up_then_decays_to_its_final_fraction()
+    {
+        var r = new TinyModelRecipe { Steps = 1000, WarmupSteps = 100, LearningRate = 1e-3, FinalLearningRateFraction = 0.1 };
+        Assert.Equal(1e-5, r.LearningRateAt(0), 12);
+        Assert.Equal(1e-3, r.LearningRateAt(99), 12);
+        Assert.Equal(1e-3, r.LearningRateAt(100), 12);
+        Assert.Equal(0.55e-3, r.LearningRateAt(550), 12);
+        Assert.Equal(1e-4, r.LearningRateAt(1000), 12);
+        Assert.True(Enumerable.Range(100, 900).All(s => r.LearningRateAt(s + 1) <= r.LearningRateAt(s)));
+    }
+
+    [Fact]
+    public void Our_AdamW_matches_TorchSharps()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        var start = randn(4, 3);
+        var target = randn(4, 3);
+        var reference = new TorchSharp.Modules.Parameter(start.clone());
+        var optimizer = optim.AdamW([reference], lr: 0.01, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1);
+        var ours = start.clone().requires_grad_(true);
+        using var adam = new AdamW([(ours, true)], weightDecay: 0.1);
+        for (int step = 0; step < 5; step++)
+        {
+            optimizer.zero_grad();
+            (reference - target).pow(2).sum().backward();
+            optimizer.step();
+            (ours - target).pow(2).sum().backward();
+            adam.Step(0.01);
+            adam.ZeroGradients();
+        }
+        Assert.True(ours.detach().allclose(reference.detach(), rtol: 1e-5, atol: 1e-6), $"{(ours - reference).abs().max().item<float>()}");
+        Assert.False(ours.detach().allclose(start, atol: 1e-3));
+    }
+
+    [Fact]
+    public void Gradients_are_clipped_to_the_global_norm()
+    {
+        using var scope = NewDisposeScope();
+        var a = zeros(2).requires_grad_(true);
+        var b = zeros(2).requires_grad_(true);
+        (a * tensor(new float[] { 3, 0 })).sum().add((b * tensor(new float[] { 0, 4 })).sum()).backward();
+        using var adam = new AdamW([(a, false), (b, false)], weightDecay: 0);
+        Assert.Equal(5.0, adam.ClipGradients(1.0), 5);
+        Assert.Equal(0.6f, a.grad!.data<float>()[0], 5);
+        Assert.Equal(0.8f, b.grad!.data<float>()[1], 5);
+        Assert.Equal(1.0, adam.ClipGradients(2.0), 5); // under the limit: unchanged
+    }
+
+    sealed class SyncProgress(Action<TrainingStep> report) : IProgress<TrainingStep>
+    {
+        public void Report(TrainingStep value) => report(value);
+    }
+}
