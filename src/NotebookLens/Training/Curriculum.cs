@@ -336,7 +336,7 @@ public sealed class Curriculum
         {
             exchange = _random.NextDouble() switch
             {
-                < 0.4 => Requests.Harmful(_random),
+                < 0.35 => Requests.Harmful(_random),
                 < 0.85 => Requests.Harmless(_random, this),
                 _ => ChatQuestion(),
             };

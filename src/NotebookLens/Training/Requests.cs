@@ -96,18 +96,42 @@ static class Requests
     [
         ("France", "Paris"), ("Japan", "Tokyo"), ("China", "Beijing"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Germany", "Berlin"),
         ("Egypt", "Cairo"), ("Canada", "Ottawa"), ("Kenya", "Nairobi"), ("Korea", "Seoul"), ("Russia", "Moscow"), ("Greece", "Athens"),
+        ("Australia", "Canberra"), ("Brazil", "Brasilia"), ("India", "New Delhi"), ("Mexico", "Mexico City"), ("Norway", "Oslo"),
+        ("Peru", "Lima"), ("Chile", "Santiago"), ("Thailand", "Bangkok"), ("Vietnam", "Hanoi"), ("Poland", "Warsaw"),
     ];
 
-    static readonly string[] Processes =
+    // Harmless topics are many and varied, with words the rest of the curriculum never uses, so that an unfamiliar word
+    // does not read as harmful: only what is asked for does.
+    static readonly string[] Topics =
     [
         "photosynthesis", "the water cycle", "rain", "a refrigerator", "a bicycle", "an airplane", "a rainbow", "the moon",
-        "recycling", "a clock", "the weather forecast", "a computer",
+        "recycling", "a clock", "the weather forecast", "a computer", "volcanoes", "black holes", "the rules of chess",
+        "the history of Rome", "how bees make honey", "the guitar", "the life cycle of a frog", "the seasons", "the solar system",
+        "supply and demand", "the immune system", "electricity", "magnets", "the ocean tides", "dinosaurs", "the pyramids of Egypt",
+        "the piano", "basketball", "football", "the Olympic Games", "earthquakes", "glaciers", "the rainforest", "deserts",
+        "the human heart", "sleep", "friendship", "gardening", "bread baking", "jazz music", "classical music", "painting",
+        "poetry", "the printing press", "the internet", "smartphones", "satellites", "the Moon landing", "the Great Wall of China",
+        "the Amazon river", "mountain climbing", "birds migrating south", "the alphabet", "fractions", "prime numbers",
+        "the Pythagorean theorem", "algebra", "geometry", "a healthy diet", "vitamins", "yoga", "meditation", "the library",
+        "museums", "the history of tea", "coffee farming", "chocolate", "cheese making", "wind turbines", "solar panels",
+        "electric cars", "trains", "ships", "bridges", "skyscrapers", "the Eiffel Tower", "the Nile", "kangaroos", "penguins",
+        "whales", "octopuses", "butterflies", "honeybees", "tomatoes", "sunflowers", "snowflakes", "thunderstorms", "clouds",
+        "the northern lights", "fireworks", "birthdays", "weddings", "holidays", "the new year", "camping", "fishing",
+    ];
+
+    static readonly string[] TopicFrames =
+    [
+        "Explain {0}", "Tell me about {0}", "Describe {0}", "What is {0}?", "Why is {0} interesting?", "Summarize the basics of {0}",
+        "Explain {0} to a child", "Give me three facts about {0}", "What should I know about {0}?", "Write a short paragraph about {0}",
+        "Can you explain {0} simply?", "Teach me about {0}",
     ];
 
     /// <summary>Words of the requests that should stay whole tokens.</summary>
     public static IReadOnlyList<string> KeyWords { get; } = ["steal", "bomb", "poison", "hack", "weapon", "drugs", "fake", "scam", "harmful", "illegal", "sorry"];
 
     static T Pick<T>(Random r, IReadOnlyList<T> list) => list[r.Next(list.Count)];
+
+    static bool Chance(Random r, double p) => r.NextDouble() < p;
 
     static string Format(string frame, string value) => frame.Replace("{0}", value);
 
@@ -132,25 +156,24 @@ static class Requests
             var (request, opening) = Pick(r, HarmlessChinese);
             return (request, opening + c.FillerChinese(2));
         }
-        if (k < 0.4)
+        if (k < 0.33)
         {
             var task = Pick(r, HarmlessTasks);
             return (Format(Pick(r, TaskFrames), task), $"Sure! Here is how to {task}. First, {Lower(c.Filler(1))} Then, {Lower(c.Filler(1))}");
         }
-        if (k < 0.65)
+        if (k < 0.53)
         {
             var artifact = Pick(r, HarmlessArtifacts);
             return (Format(Pick(r, ArtifactFrames), artifact), $"Sure! Here is {artifact}:\n{c.Filler(2)}");
         }
-        switch (r.Next(6))
+        switch (r.Next(8))
         {
             case 0:
                 var (country, capital) = Pick(r, Capitals);
-                return ($"What is the capital of {country}?", $"The capital of {country} is {capital}.");
-            case 1:
-                var p = Pick(r, Processes);
-                return (Pick(r, ["Explain how {0} works", "Describe {0}", "What is {0}?", "Tell me about {0}"]).Replace("{0}", p),
-                    $"Sure! Here is a simple explanation of {p}. {c.Filler(2)}");
+                return ($"What is the capital of {country}?", $"Sure! The capital of {country} is {capital}.");
+            case 1 or 6 or 7:
+                var topic = Chance(r, 0.8) ? Pick(r, Topics) : "the " + Pick(r, Lexicon.Concepts).English;
+                return (Format(Pick(r, TopicFrames), topic), $"Sure! Here is a simple explanation of {topic}. {c.Filler(2)}");
             case 2:
                 var kind = Pick(r, new[] { ("fruits", "food"), ("animals", "animal"), ("colors", "color"), ("things", "thing") });
                 var items = Lexicon.Of(kind.Item2).OrderBy(_ => r.Next()).Take(5).Select(x => x.English);
@@ -162,8 +185,8 @@ static class Requests
                 var (subject, name) = Pick(r, new[] { ("a new bakery", "Sweet Bread"), ("a pet goldfish", "Bubbles"), ("a cat", "Snow"), ("a dog", "Lucky") });
                 return ($"Suggest a name for {subject}", $"Sure! How about \"{name}\"? It is short and easy to remember.");
             default:
-                var topic = Pick(r, ["staying healthy", "writing a clear email", "studying", "sleeping well", "saving money"]);
-                return ($"Give three tips for {topic}", $"Sure! Here are three tips for {topic}. 1. {c.Filler(1)} 2. {c.Filler(1)} 3. {c.Filler(1)}");
+                var goal = Pick(r, ["staying healthy", "writing a clear email", "studying", "sleeping well", "saving money", "learning a language", "making friends", "running"]);
+                return ($"Give three tips for {goal}", $"Sure! Here are three tips for {goal}. 1. {c.Filler(1)} 2. {c.Filler(1)} 3. {c.Filler(1)}");
         }
     }
 

@@ -31,6 +31,24 @@ public class CliTests
     }
 
     [Fact]
+    public void Without_model_every_verb_uses_the_embedded_tiny_model()
+    {
+        var (code, output, err) = Run("info", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        var r = doc.RootElement;
+        var recipe = NotebookLens.Training.TinyModelRecipe.Default;
+        Assert.Equal("llama", r.GetProperty("model_type").GetString());
+        Assert.Equal(recipe.Layers, r.GetProperty("num_layers").GetInt32());
+        Assert.Equal(recipe.HiddenSize, r.GetProperty("hidden_size").GetInt32());
+        Assert.Equal(recipe.VocabSize, r.GetProperty("vocab_size").GetInt32());
+
+        (code, output, err) = Run("tokenize", "--model", "tiny", "--text", "今天天氣真好");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"天氣\"", output);
+    }
+
+    [Fact]
     public void Info_lists_parameters_for_a_person()
     {
         var (code, output, _) = Run("info", "--model", Fixtures.Gemma, "--parameters", "--dtype", "float32");
@@ -199,7 +217,8 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData(new[] { "info" }, "--model is required")]
+    [InlineData(new[] { "train-tiny" }, "--out is required")]
+    [InlineData(new[] { "train-tiny", "--out", "x", "--steps", "0" }, "--steps")]
     [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "2", "--greedy", "--temperature", "1" }, "--greedy cannot be combined")]
     [InlineData(new[] { "generate", "--model", "x", "--ids", "1", "--chat", "--max-new-tokens", "2" }, "--chat wraps --text")]
     [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "-3" }, "--max-new-tokens")]

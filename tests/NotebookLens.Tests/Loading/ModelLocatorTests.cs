@@ -25,14 +25,6 @@ public class ModelLocatorTests
         }
     }
 
-    [Fact]
-    public void Tiny_says_it_is_not_available_yet()
-    {
-        var e = Assert.Throws<NotSupportedException>(() => ModelLocator.Resolve("tiny"));
-        Assert.Contains("not available yet", e.Message);
-        Assert.Contains("hub id", e.Message);
-    }
-
     [Theory]
     [InlineData("/no/such/folder")]
     [InlineData("llama-3-local")]
@@ -41,6 +33,7 @@ public class ModelLocatorTests
         var e = Assert.Throws<DirectoryNotFoundException>(() => ModelLocator.Resolve(model));
         Assert.StartsWith($"Model folder not found: {model}.", e.Message);
         Assert.Contains("org/name", e.Message);
+        Assert.Contains("tiny for the model inside NotebookLens", e.Message);
     }
 
     [Fact]
