@@ -369,8 +369,6 @@ public sealed class Curriculum
 
     internal string FillerChinese(int sentences) => Join(Enumerable.Range(0, sentences).Select(_ => Sentence().Chinese), chinese: true);
 
-    internal T PickFrom<T>(IReadOnlyList<T> list) => Pick(list);
-
     // ---- what the tokenizer must keep whole ------------------------------------------------------------------------
 
     static readonly string[] TemplateChineseWords =
