@@ -57,6 +57,7 @@ public sealed class Curriculum
 
     static readonly IReadOnlyList<Concept> Adjectives = Lexicon.Of("adj"), Colors = Lexicon.Of("color"), Foods = Lexicon.Of("food"),
         Animals = Lexicon.Of("animal"), Things = Lexicon.Of("thing"), Places = Lexicon.Of("place"), People = Lexicon.Of("person"),
+        Verbs = Lexicon.Of("verb"),
         Seasons = new[] { "summer", "winter", "spring", "autumn" }.Select(Lexicon.English).ToList(),
         Days = new[] { "today", "tomorrow", "yesterday" }.Select(Lexicon.English).ToList(),
         WeatherAdjectives = new[] { "cold", "hot", "warm", "cool", "good", "bad", "wet", "dry" }.Select(Lexicon.English).ToList(),
@@ -132,7 +133,7 @@ public sealed class Curriculum
                 var animal = Pick(Animals);
                 return ($"The {En(c)} {En(animal)} is {En(adj)}.", $"{Zh(c)}的{Zh(animal)}很{Zh(adj)}。");
             case 8:
-                var verb = Lexicon.Of("verb")[_random.Next(Lexicon.Of("verb").Count)];
+                var verb = Pick(Verbs);
                 var who = Pick(People);
                 return ($"The {En(who)} wants to {En(verb)} the {En(thing)}.", $"{Zh(who)}想{Zh(verb)}{Zh(thing)}。");
             default:
@@ -228,7 +229,7 @@ public sealed class Curriculum
     string Fill(string template)
     {
         var sb = new StringBuilder();
-        bool chinese = template.Any(c => c >= 0x4E00 && c <= 0x9FFF);
+        bool chinese = template.EnumerateRunes().Any(TrainingUnits.IsHan);
         for (int i = 0; i < template.Length; i++)
         {
             if (template[i] != '{') { sb.Append(template[i]); continue; }

@@ -29,8 +29,9 @@ public static class TinyModelTrainer
         var clock = Stopwatch.StartNew();
         TrainTokenizer(recipe, folder);
         log?.WriteLine($"tokenizer: {recipe.VocabSize} tokens in {clock.Elapsed.TotalSeconds:F0} s");
-        WriteConfig(recipe, folder, HfTokenizer.Load(folder));
-        var losses = TrainWeights(recipe, folder, progress, cancel);
+        var tokenizer = HfTokenizer.Load(folder);
+        WriteConfig(recipe, folder, tokenizer);
+        var losses = TrainWeights(recipe, folder, tokenizer, progress, cancel);
         WriteTrainingRecord(recipe, folder, losses, clock.Elapsed);
         log?.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min; final loss {losses[^1]:F3}");
     }
@@ -116,9 +117,8 @@ public static class TinyModelTrainer
         return weights;
     }
 
-    static List<double> TrainWeights(TinyModelRecipe r, string folder, IProgress<TrainingStep>? progress, CancellationToken cancel)
+    static List<double> TrainWeights(TinyModelRecipe r, string folder, HfTokenizer tokenizer, IProgress<TrainingStep>? progress, CancellationToken cancel)
     {
-        var tokenizer = HfTokenizer.Load(folder);
         manual_seed(r.Seed);
         var scratch = Path.Combine(Path.GetTempPath(), "notebooklens-train-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(scratch);
