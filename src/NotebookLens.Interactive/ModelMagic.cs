@@ -1,0 +1,167 @@
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Events;
+using Microsoft.DotNet.Interactive.Formatting;
+using NotebookLens.Interactive.Commands;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Interactive;
+
+/// <summary>
+/// The <c>#!model</c> directive: one root with the shared options (<c>--model</c>, <c>--as</c>) and one subcommand
+/// per action, each bound to its own command type the way .NET Interactive's <c>#!connect</c> is built. This class
+/// is the plumbing every subcommand shares: model lookup, a TorchSharp dispose scope, cancellation, output, the
+/// <c>--as</c> variable and errors; <see cref="ModelSubcommands"/> has what each subcommand does.
+/// </summary>
+sealed class ModelMagic
+{
+    public const string DirectiveName = "#!model";
+    const string CSharpKernelName = "csharp";
+
+    readonly Kernel _kernel;
+    readonly KernelActionDirective _root;
+    readonly List<Usage> _usages = [];
+
+    ModelMagic(Kernel kernel, ModelSession session)
+    {
+        _kernel = kernel;
+        Session = session;
+        _root = new KernelActionDirective(DirectiveName,
+            "Load language models and look inside them (NotebookLens). Run #!model alone for the list of subcommands.")
+        {
+            Parameters =
+            {
+                new KernelDirectiveParameter("--model", "The loaded model to use (default: the current one, else tiny)")
+                    .AddCompletions(() => Session.Models.Select(m => m.Name)),
+                new KernelDirectiveParameter("--as", "Also put the result into this C# variable"),
+            },
+        };
+    }
+
+    public ModelSession Session { get; }
+
+    /// <summary>One line of the help table: how a subcommand is written and what it does.</summary>
+    public sealed record Usage(string Name, string Syntax, string Description);
+
+    /// <summary>Adds <c>#!model</c> to <paramref name="kernel"/> once (hosts may load an extension twice).</summary>
+    public static ModelMagic? AddTo(Kernel kernel)
+    {
+        if (kernel.KernelInfo.SupportedDirectives.Any(d => d.Name == DirectiveName)) return null;
+        var session = new ModelSession();
+        kernel.RegisterForDisposal(session);
+        var magic = new ModelMagic(kernel, session);
+        ModelSubcommands.AddAll(magic);
+        // The root alone (or followed by a word that is no subcommand) shows the help.
+        kernel.AddDirective(magic._root, (command, context) => magic.ShowHelpAsync(command, context));
+        return magic;
+    }
+
+    /// <summary>Adds a subcommand whose work is synchronous, on a loaded model, inside a dispose scope.</summary>
+    public void AddAnalysis<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, LoadedModel, CancellationToken, Output> work)
+        where T : ModelCommand =>
+        Add<T>(usage, parameters, async (command, context) =>
+        {
+            var model = await Session.GetAsync(command.Model, context.CancellationToken);
+            return await InDisposeScope(() => work(command, model, context.CancellationToken), context.CancellationToken);
+        });
+
+    /// <summary>Adds a subcommand that manages the session's models (load, list, use, unload).</summary>
+    public void Add<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, KernelInvocationContext, Task<Output>> run)
+        where T : ModelCommand
+    {
+        var directive = new KernelActionDirective(usage.Name, $"{usage.Description} Usage: #!model {usage.Syntax}")
+        {
+            KernelCommandType = typeof(T),
+        };
+        foreach (var parameter in parameters) directive.Parameters.Add(parameter);
+        // Parented before it is registered, so the kernel lists it under #!model and not as a directive of its own.
+        _root.Subcommands.Add(directive);
+        _usages.Add(usage);
+        _kernel.AddDirective<T>(directive, (command, context) => InvokeAsync(command, context, run));
+    }
+
+    /// <summary>A completion source listing the loaded models' names.</summary>
+    public KernelDirectiveParameter WithModelNames(KernelDirectiveParameter parameter) =>
+        parameter.AddCompletions(() => Session.Models.Select(m => m.Name));
+
+    async Task InvokeAsync<T>(T command, KernelInvocationContext context, Func<T, KernelInvocationContext, Task<Output>> run)
+        where T : ModelCommand
+    {
+        try
+        {
+            if (command.As is { } variable) CSharpNames.Check(variable, "the --as variable", "--as result");
+            var output = await run(command, context);
+            var (html, text) = InterimView.Render(output);
+            context.Publish(new DisplayedValueProduced(html, context.Command,
+                [new FormattedValue(HtmlFormatter.MimeType, html), new FormattedValue(PlainTextFormatter.MimeType, text)]));
+            if (command.As is { } name) await SetVariableAsync(context, name, output.Value);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            context.Fail(command, message: "Cancelled.");
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            // The message is the whole story (what is wrong, what to do); a stack trace would bury it.
+            context.Fail(command, message: e.Message);
+        }
+    }
+
+    /// <summary>Errors that come from what the user asked for, worded by us or by the core, as opposed to bugs.</summary>
+    static bool IsUserError(Exception e) =>
+        e is MagicException or IOException or ArgumentException or NotSupportedException or UnauthorizedAccessException;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on one thread inside a TorchSharp dispose scope (scopes are per thread, so the work
+    /// must not hop threads): every tensor it makes is freed when it ends, which keeps memory flat over many runs.
+    /// Results are managed objects, never tensors.
+    /// </summary>
+    static Task<Output> InDisposeScope(Func<Output> work, CancellationToken cancel) =>
+        Task.Run(() =>
+        {
+            using var scope = NewDisposeScope();
+            return work();
+        }, cancel);
+
+    /// <summary>Declares <paramref name="name"/> in the C# kernel with <paramref name="value"/> (its runtime type).</summary>
+    public async Task SetVariableAsync(KernelInvocationContext context, string name, object value)
+    {
+        var csharp = _kernel.FindKernelByName(CSharpKernelName)
+                     ?? throw new MagicException($"There is no C# kernel to put '{name}' into.", "Use --as in a notebook with the C# (csharp) kernel.");
+        var send = new SendValue(name, value, null);
+        send.SetParent(context.Command, true);
+        var result = await csharp.SendAsync(send);
+        if (result.Events.OfType<CommandFailed>().FirstOrDefault() is { } failed)
+            throw new MagicException($"Could not set the C# variable '{name}': {failed.Message}", "Pick another name with --as.");
+    }
+
+    Task ShowHelpAsync(KernelCommand command, KernelInvocationContext context)
+    {
+        var help = new Output(_usages,
+            "#!model subcommands (each also takes --model N to pick a loaded model and --as VAR to put its result into a C# variable)",
+            ["subcommand", "usage", "what it does"],
+            [.. _usages.Select(u => (IReadOnlyList<string>)[u.Name, "#!model " + u.Syntax, u.Description])]);
+        var (html, text) = InterimView.Render(help);
+        context.Publish(new DisplayedValueProduced(html, context.Command,
+            [new FormattedValue(HtmlFormatter.MimeType, html), new FormattedValue(PlainTextFormatter.MimeType, text)]));
+        if (UnknownSubcommand(command) is { } word)
+            context.Fail(command, message:
+                $"Unknown subcommand '{word}'. #!model takes one of: {string.Join(", ", _usages.Select(u => u.Name))} " +
+                "(see the table above), e.g. #!model tokens \"Hello world\".");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The first word after <c>#!model</c> when the parser found no subcommand in it. The directive's text is only
+    /// public through the command's <c>ToString()</c> ("Directive: #!model ...").
+    /// </summary>
+    static string? UnknownSubcommand(KernelCommand command)
+    {
+        var text = command.ToString() ?? "";
+        var at = text.IndexOf(DirectiveName, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var rest = text[(at + DirectiveName.Length)..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return rest.FirstOrDefault(w => !w.StartsWith("--", StringComparison.Ordinal));
+    }
+}
