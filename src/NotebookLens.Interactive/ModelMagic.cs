@@ -4,6 +4,7 @@ using Microsoft.DotNet.Interactive.Directives;
 using Microsoft.DotNet.Interactive.Events;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLens.Interactive.Commands;
+using NotebookLens.Loading;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Interactive;
@@ -62,9 +63,15 @@ sealed class ModelMagic
         where T : ModelCommand =>
         Add<T>(usage, parameters, async (command, context) =>
         {
-            var model = await Session.GetAsync(command.Model, context.CancellationToken);
+            var model = NeedsTiny(command.Model)
+                ? await LoadAsync(context, EmbeddedModel.Name, null, null, "cpu", null)
+                : Session.Get(command.Model)!;
             return await InDisposeScope(() => work(command, model, context.CancellationToken), context.CancellationToken);
         });
+
+    /// <summary>Without a load, commands run on the embedded model, loaded on first use.</summary>
+    bool NeedsTiny(string? name) =>
+        (name ?? Session.Current ?? EmbeddedModel.Name) == EmbeddedModel.Name && Session.Models.All(m => m.Name != EmbeddedModel.Name);
 
     /// <summary>Adds a subcommand that manages the session's models (load, list, use, unload).</summary>
     public void Add<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, KernelInvocationContext, Task<Output>> run)
@@ -90,6 +97,7 @@ sealed class ModelMagic
     {
         try
         {
+            if (command.Parent is SubmitCode cell) DirectiveLines.Check(cell.Code, _root);
             if (command.As is { } variable) CSharpNames.Check(variable, "the --as variable", "--as result");
             var output = await run(command, context);
             var (html, text) = InterimView.Render(output);
@@ -124,16 +132,28 @@ sealed class ModelMagic
             return work();
         }, cancel);
 
+    /// <summary>Loads a model into the session and declares it as a C# variable under its name.</summary>
+    public async Task<LoadedModel> LoadAsync(KernelInvocationContext context, string source, string? name, ScalarType? dtype,
+        string device, IProgress<DownloadProgress>? progress)
+    {
+        var loaded = await Session.LoadAsync(source, name, dtype, device, progress, context.CancellationToken);
+        await SetVariableAsync(context, loaded.Name, loaded.Model);
+        return loaded;
+    }
+
     /// <summary>Declares <paramref name="name"/> in the C# kernel with <paramref name="value"/> (its runtime type).</summary>
     public async Task SetVariableAsync(KernelInvocationContext context, string name, object value)
     {
         var csharp = _kernel.FindKernelByName(CSharpKernelName)
                      ?? throw new MagicException($"There is no C# kernel to put '{name}' into.", "Use --as in a notebook with the C# (csharp) kernel.");
-        var send = new SendValue(name, value, null);
+        // Without a formatted value SendValue JSON-serializes the value itself, which fails on TorchSharp tensors
+        // (Span<byte> properties); the C# kernel uses the object, the text is only a label.
+        var send = new SendValue(name, value, new FormattedValue(PlainTextFormatter.MimeType, value.GetType().Name));
         send.SetParent(context.Command, true);
         var result = await csharp.SendAsync(send);
         if (result.Events.OfType<CommandFailed>().FirstOrDefault() is { } failed)
-            throw new MagicException($"Could not set the C# variable '{name}': {failed.Message}", "Pick another name with --as.");
+            throw new MagicException($"Could not set the C# variable '{name}': {failed.Message.Split('\n')[0].Trim()}",
+                "Pick another name with --as (a name already used for a variable of another type cannot be reused).");
     }
 
     Task ShowHelpAsync(KernelCommand command, KernelInvocationContext context)

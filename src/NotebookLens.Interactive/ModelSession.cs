@@ -22,7 +22,8 @@ sealed class ModelSession : IDisposable
 
     public IReadOnlyList<LoadedModel> Models
     {
-        get { lock (_gate) return [.. _models.Values]; }
+        // A List, not a collection expression: its runtime type must be one a C# variable can be declared with (--as).
+        get { lock (_gate) return _models.Values.ToList(); }
     }
 
     /// <summary>
@@ -58,16 +59,15 @@ sealed class ModelSession : IDisposable
         return loaded;
     }
 
-    /// <summary>The named model, else the current one, else the embedded <c>tiny</c> (loaded on first use).</summary>
-    public async Task<LoadedModel> GetAsync(string? name, CancellationToken cancel)
+    /// <summary>The named model, else the current one; null when no name is given and nothing is loaded.</summary>
+    public LoadedModel? Get(string? name)
     {
         lock (_gate)
         {
             if (name is not null)
                 return _models.TryGetValue(name, out var named) ? named : throw NotLoaded(name);
-            if (Current is not null) return _models[Current];
+            return Current is null ? null : _models[Current];
         }
-        return await LoadAsync(EmbeddedModel.Name, null, null, "cpu", null, cancel);
     }
 
     public LoadedModel Use(string name)

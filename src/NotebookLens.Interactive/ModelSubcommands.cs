@@ -102,9 +102,8 @@ static class ModelSubcommands
         if (!DeviceNames.Contains(device))
             throw new MagicException($"Unknown device '{device}'.", "Use --device cpu or --device cuda.");
         var progress = new LoadProgress(context);
-        var loaded = await magic.Session.LoadAsync(source, command.Name, dtype, device, progress, context.CancellationToken);
+        var loaded = await magic.LoadAsync(context, source, command.Name, dtype, device, progress);
         progress.Done();
-        await magic.SetVariableAsync(context, loaded.Name, loaded.Model);
         var model = loaded.Model.Model;
         return new Output(loaded.Model, $"Loaded {source} as {loaded.Name} (C# variable {loaded.Name}, a LensModel; now the current model)",
             ["name", "type", "layers", "parameters", "dtype", "device"],
@@ -113,7 +112,7 @@ static class ModelSubcommands
 
     static Output List(ModelSession session) =>
         new(session.Models,
-            session.Models.Count == 0 ? "No model loaded: commands use tiny (loaded on first use)." : $"{session.Models.Count} models loaded",
+            session.Models.Count == 0 ? "No model loaded: commands use tiny (loaded on first use)." : $"Loaded models: {session.Models.Count}",
             ["", "name", "source", "type", "parameters"],
             [.. session.Models.Select(m => (IReadOnlyList<string>)
                 [m.Name == session.Current ? "*" : "", m.Name, m.Source, m.Model.Config.ModelType, Count(m.Model.Model.NumParameters)])]);

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using NotebookLens.Models;
+using NotebookLens.Tokenization;
+
+namespace NotebookLens.Interactive.Tests;
+
+/// <summary>Each #!model subcommand in a real kernel, held to the core's tokenizer and the checkpoints' own files.</summary>
+public sealed class ModelMagicTests : IAsyncLifetime
+{
+    NotebookKernel _notebook = null!;
+
+    public async Task InitializeAsync() => _notebook = await NotebookKernel.StartAsync();
+
+    public Task DisposeAsync()
+    {
+        _notebook.Dispose();
+        return Task.CompletedTask;
+    }
+
+    Task<Submission> Submit(string code) => _notebook.SubmitAsync(code);
+
+    /// <summary>The model argument for a fixture folder (tiny is embedded).</summary>
+    public static TheoryData<string> Models => new() { "tiny", "llama3-tiny", "gemma3-tiny" };
+
+    static string Source(string model) => model == "tiny" ? "tiny" : Repo.Fixture(model);
+
+    /// <summary>Loads a fixture under a name (tiny needs no load: it is the default).</summary>
+    async Task<string> Load(string model)
+    {
+        if (model == "tiny") return "tiny";
+        var name = model.Replace('-', '_');
+        (await Submit($"#!model load {Source(model)} --name {name}")).AssertSucceeded();
+        return name;
+    }
+
+    /// <summary>The view's token rows: position, id, readable text, as the tokenizer gives them.</summary>
+    static void AssertTokenRows(string html, IReadOnlyList<TextToken> expected)
+    {
+        Assert.NotEmpty(expected);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            var row = $"<tr><td>{i}</td><td>{expected[i].Id.ToString("N0", CultureInfo.InvariantCulture)}</td><td>{WebUtility.HtmlEncode(expected[i].Text)}</td>";
+            Assert.Contains(row, html);
+        }
+        Assert.DoesNotContain($"<tr><td>{expected.Count}</td>", html);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Tokens_shows_the_tokenizers_ids_and_text(string model)
+    {
+        var name = await Load(model);
+        const string text = "The apple is red. 苹果是红色的。";
+        var cell = (await Submit($"#!model tokens \"{text}\" --model {name}")).AssertSucceeded();
+        AssertTokenRows(cell.Html, HfTokenizer.Load(Source(model)).Tokenize(text));
+        Assert.Contains("tokens of", cell.Text);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Chat_renders_the_template_and_its_tokens(string model)
+    {
+        var name = await Load(model);
+        var cell = (await Submit($"#!model chat \"What colour is the sky?\" --system \"Answer briefly.\" --model {name}")).AssertSucceeded();
+        var tokenizer = HfTokenizer.Load(Source(model));
+        // Gemma's template has no system role of its own: it folds the system text into the user turn.
+        var prompt = tokenizer.ApplyChatTemplate([new("system", "Answer briefly."), new("user", "What colour is the sky?")], addGenerationPrompt: true);
+        AssertTokenRows(cell.Html, tokenizer.Tokenize(prompt, addSpecialTokens: false));
+        Assert.Contains(WebUtility.HtmlEncode(prompt), cell.Html);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Info_and_params_show_the_checkpoint(string model)
+    {
+        var name = await Load(model);
+        var folder = model == "tiny" ? Loading.EmbeddedModel.Folder() : Source(model);
+        var config = ModelConfig.Load(folder);
+        var info = (await Submit($"#!model info --model {name}")).AssertSucceeded();
+        Assert.Contains($"<td>layers</td><td>{config.NumLayers}</td>", info.Html);
+        Assert.Contains($"<td>hidden size</td><td>{config.HiddenSize.ToString("N0", CultureInfo.InvariantCulture)}</td>", info.Html);
+
+        // The checkpoint's own header: names and shapes of the layer-0 tensors.
+        var expected = SafeTensorsHeader(Path.Combine(folder, "model.safetensors"))
+            .Where(t => t.Name.Contains("layers.0.", StringComparison.Ordinal)).ToList();
+        var cell = (await Submit($"#!model params layers.0. --model {name}")).AssertSucceeded();
+        Assert.NotEmpty(expected);
+        foreach (var (tensor, shape) in expected)
+            Assert.Contains($"<td>{tensor}</td><td>[{string.Join(", ", shape)}]</td>", cell.Html);
+        Assert.Contains(WebUtility.HtmlEncode($"{expected.Count} parameters of {name} matching 'layers.0.'"), cell.Html);
+    }
+
+    static List<(string Name, long[] Shape)> SafeTensorsHeader(string file)
+    {
+        using var stream = File.OpenRead(file);
+        var length = new byte[8];
+        stream.ReadExactly(length);
+        var header = new byte[BitConverter.ToInt64(length)];
+        stream.ReadExactly(header);
+        using var json = JsonDocument.Parse(header);
+        return json.RootElement.EnumerateObject().Where(p => p.Name != "__metadata__")
+            .Select(p => (p.Name, p.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray())).ToList();
+    }
+
+    [Fact]
+    public async Task Weights_shows_the_top_left_block()
+    {
+        var cell = (await Submit("#!model weights model.embed_tokens.weight --rows 2 --cols 3 --as block")).AssertSucceeded();
+        var values = (float[][])(await Submit("block")).AssertSucceeded().ReturnValue!;
+        Assert.Equal(2, values.Length);
+        Assert.All(values, row => Assert.Equal(3, row.Length));
+        // Held to the checkpoint read by the core on its own.
+        using var model = LanguageModel.Load(Loading.EmbeddedModel.Folder());
+        using var weight = model.Parameter("model.embed_tokens.weight").to(TorchSharp.torch.ScalarType.Float32);
+        Assert.Equal(weight[1, 2].item<float>(), values[1][2]);
+        Assert.Contains($"<td>{values[1][2].ToString("G4", CultureInfo.InvariantCulture)}</td>", cell.Html);
+    }
+
+    [Fact]
+    public async Task As_puts_the_typed_result_into_a_csharp_variable()
+    {
+        const string text = "Hello world";
+        (await Submit($"#!model tokens \"{text}\" --as tokens")).AssertSucceeded();
+        var expected = HfTokenizer.Load("tiny").Encode(text);
+        Assert.Equal(expected.Count, (await Submit("tokens.Count")).AssertSucceeded().ReturnValue);
+        Assert.Equal(expected[^1], (await Submit("tokens[^1].Id")).AssertSucceeded().ReturnValue);
+    }
+
+    [Fact]
+    public async Task A_loaded_model_is_a_csharp_variable_and_list_use_unload_manage_the_session()
+    {
+        var folder = Repo.Fixture("llama3-tiny");
+        var load = (await Submit($"#!model load {folder} --dtype float32")).AssertSucceeded();
+        Assert.Contains("as llama3_tiny", load.Html);
+        Assert.Equal(ModelConfig.Load(folder).NumLayers, (await Submit("llama3_tiny.Config.NumLayers")).AssertSucceeded().ReturnValue);
+        Assert.Equal("float32", (await Submit("NotebookLens.Models.DTypes.Name(llama3_tiny.Model.DType)")).AssertSucceeded().ReturnValue);
+
+        (await Submit("#!model load tiny")).AssertSucceeded();
+        var list = (await Submit("#!model list --as models")).AssertSucceeded();
+        Assert.Contains("<tr><td>*</td><td>tiny</td>", list.Html);
+        Assert.Contains("<tr><td></td><td>llama3_tiny</td>", list.Html);
+        Assert.Equal(2, (await Submit("models.Count")).AssertSucceeded().ReturnValue);
+
+        (await Submit("#!model use llama3_tiny")).AssertSucceeded();
+        var info = (await Submit("#!model info")).AssertSucceeded();
+        Assert.Contains("llama3_tiny: llama", info.Html);
+
+        var unload = (await Submit("#!model unload llama3_tiny")).AssertSucceeded();
+        Assert.DoesNotContain("llama3_tiny", unload.Html);
+        var gone = (await Submit("#!model info --model llama3_tiny")).AssertFailed();
+        Assert.Contains("No model named 'llama3_tiny' is loaded", gone);
+        Assert.Contains("#!model load", gone);
+    }
+
+    [Fact]
+    public async Task Commands_without_a_load_run_on_tiny_and_declare_it()
+    {
+        var cell = (await Submit("#!model info")).AssertSucceeded();
+        Assert.Contains("tiny: llama", cell.Html);
+        Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
+    }
+
+    [Fact]
+    public async Task Alone_it_shows_the_subcommands()
+    {
+        var cell = (await Submit("#!model")).AssertSucceeded();
+        foreach (var subcommand in new[] { "load", "list", "use", "unload", "info", "params", "tokens", "chat", "weights" })
+            Assert.Contains($"<td>{subcommand}</td>", cell.Html);
+    }
+
+    /// <summary>Bad input: an error that says what to do, and the next cell works.</summary>
+    [Theory]
+    [InlineData("#!model load /no/such/folder", "Model folder not found: /no/such/folder")]
+    [InlineData("#!model frobnicate", "Unknown subcommand 'frobnicate'")]
+    [InlineData("#!model tokens \"hi\" --bogus 3", "Unknown option '--bogus' for #!model tokens")]
+    [InlineData("#!model --bogus tokens \"hi\"", "Unrecognized parameter name '--bogus'")]
+    [InlineData("#!model tokens", "#!model tokens needs the text to tokenize. For example: #!model tokens \"Hello world\"")]
+    [InlineData("#!model tokens Hello world", "Put text with spaces in double quotes")]
+    [InlineData("#!model tokens \"hi\" --as", "Option --as needs a value")]
+    [InlineData("#!model tokens \"hi\" --as 2x", "'2x' cannot be the --as variable")]
+    [InlineData("#!model load tiny --dtype float64", "Use --dtype bfloat16 or --dtype float32")]
+    [InlineData("#!model use nobody", "No model named 'nobody' is loaded")]
+    [InlineData("#!model weights no.such.weight", "tiny has no parameter 'no.such.weight'")]
+    [InlineData("#!model weights model.norm.weight --rows many", "--rows must be a positive whole number")]
+    [InlineData("#!model params zzz", "Run #!model params without a filter")]
+    public async Task A_mistake_fails_with_what_to_do_and_the_next_cell_works(string code, string message)
+    {
+        var failure = (await Submit(code)).AssertFailed();
+        Assert.Contains(message, failure);
+        Assert.DoesNotContain("   at ", failure); // no stack trace
+        (await Submit("#!model tokens \"hi\"")).AssertSucceeded();
+        Assert.Equal(2, (await Submit("1 + 1")).AssertSucceeded().ReturnValue);
+    }
+}
