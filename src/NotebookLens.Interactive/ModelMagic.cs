@@ -20,6 +20,8 @@ sealed class ModelMagic
     public const string DirectiveName = "#!model";
     const string CSharpKernelName = "csharp";
 
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Kernel, ModelMagic> Added = new();
+
     readonly Kernel _kernel;
     readonly KernelActionDirective _root;
     readonly List<Usage> _usages = [];
@@ -45,17 +47,21 @@ sealed class ModelMagic
     /// <summary>One line of the help table: how a subcommand is written and what it does.</summary>
     public sealed record Usage(string Name, string Syntax, string Description);
 
-    /// <summary>Adds <c>#!model</c> to <paramref name="kernel"/> once (hosts may load an extension twice).</summary>
-    public static ModelMagic? AddTo(Kernel kernel)
+    /// <summary>Adds <c>#!model</c> to <paramref name="kernel"/> once (a host may load an extension twice).</summary>
+    public static ModelMagic AddTo(Kernel kernel)
     {
-        if (kernel.KernelInfo.SupportedDirectives.Any(d => d.Name == DirectiveName)) return null;
-        var session = new ModelSession();
-        kernel.RegisterForDisposal(session);
-        var magic = new ModelMagic(kernel, session);
-        ModelSubcommands.AddAll(magic);
-        // The root alone (or followed by a word that is no subcommand) shows the help.
-        kernel.AddDirective(magic._root, (command, context) => magic.ShowHelpAsync(command, context));
-        return magic;
+        lock (Added)
+        {
+            if (Added.TryGetValue(kernel, out var existing)) return existing;
+            var session = new ModelSession();
+            kernel.RegisterForDisposal(session);
+            var magic = new ModelMagic(kernel, session);
+            ModelSubcommands.AddAll(magic);
+            // The root alone (or followed by a word that is no subcommand) shows the help.
+            kernel.AddDirective(magic._root, (command, context) => magic.ShowHelpAsync(command, context));
+            Added.Add(kernel, magic);
+            return magic;
+        }
     }
 
     /// <summary>Adds a subcommand whose work is synchronous, on a loaded model, inside a dispose scope.</summary>

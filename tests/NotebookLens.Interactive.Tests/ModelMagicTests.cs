@@ -6,31 +6,25 @@ using NotebookLens.Tokenization;
 
 namespace NotebookLens.Interactive.Tests;
 
-/// <summary>Each #!model subcommand in a real kernel, held to the core's tokenizer and the checkpoints' own files.</summary>
-public sealed class ModelMagicTests : IAsyncLifetime
+/// <summary>
+/// Each #!model subcommand in a real kernel, held to the core's tokenizer and the checkpoints' own files. The tests
+/// share one kernel (starting one costs seconds) and name their model with --model, so the current model does not matter.
+/// </summary>
+public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<SharedNotebook>
 {
-    NotebookKernel _notebook = null!;
-
-    public async Task InitializeAsync() => _notebook = await NotebookKernel.StartAsync();
-
-    public Task DisposeAsync()
-    {
-        _notebook.Dispose();
-        return Task.CompletedTask;
-    }
-
-    Task<Submission> Submit(string code) => _notebook.SubmitAsync(code);
+    Task<Submission> Submit(string code) => shared.Notebook.SubmitAsync(code);
 
     /// <summary>The model argument for a fixture folder (tiny is embedded).</summary>
     public static TheoryData<string> Models => new() { "tiny", "llama3-tiny", "gemma3-tiny" };
 
     static string Source(string model) => model == "tiny" ? "tiny" : Repo.Fixture(model);
 
-    /// <summary>Loads a fixture under a name (tiny needs no load: it is the default).</summary>
+    /// <summary>Loads a fixture under a name once (tiny needs no load: it is the default).</summary>
     async Task<string> Load(string model)
     {
         if (model == "tiny") return "tiny";
         var name = model.Replace('-', '_');
+        if ((await Submit("#!model list")).Html.Contains($"<td>{name}</td>")) return name;
         (await Submit($"#!model load {Source(model)} --name {name}")).AssertSucceeded();
         return name;
     }
@@ -129,40 +123,6 @@ public sealed class ModelMagicTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_loaded_model_is_a_csharp_variable_and_list_use_unload_manage_the_session()
-    {
-        var folder = Repo.Fixture("llama3-tiny");
-        var load = (await Submit($"#!model load {folder} --dtype float32")).AssertSucceeded();
-        Assert.Contains("as llama3_tiny", load.Html);
-        Assert.Equal(ModelConfig.Load(folder).NumLayers, (await Submit("llama3_tiny.Config.NumLayers")).AssertSucceeded().ReturnValue);
-        Assert.Equal("float32", (await Submit("NotebookLens.Models.DTypes.Name(llama3_tiny.Model.DType)")).AssertSucceeded().ReturnValue);
-
-        (await Submit("#!model load tiny")).AssertSucceeded();
-        var list = (await Submit("#!model list --as models")).AssertSucceeded();
-        Assert.Contains("<tr><td>*</td><td>tiny</td>", list.Html);
-        Assert.Contains("<tr><td></td><td>llama3_tiny</td>", list.Html);
-        Assert.Equal(2, (await Submit("models.Count")).AssertSucceeded().ReturnValue);
-
-        (await Submit("#!model use llama3_tiny")).AssertSucceeded();
-        var info = (await Submit("#!model info")).AssertSucceeded();
-        Assert.Contains("llama3_tiny: llama", info.Html);
-
-        var unload = (await Submit("#!model unload llama3_tiny")).AssertSucceeded();
-        Assert.DoesNotContain("llama3_tiny", unload.Html);
-        var gone = (await Submit("#!model info --model llama3_tiny")).AssertFailed();
-        Assert.Contains("No model named 'llama3_tiny' is loaded", gone);
-        Assert.Contains("#!model load", gone);
-    }
-
-    [Fact]
-    public async Task Commands_without_a_load_run_on_tiny_and_declare_it()
-    {
-        var cell = (await Submit("#!model info")).AssertSucceeded();
-        Assert.Contains("tiny: llama", cell.Html);
-        Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
-    }
-
-    [Fact]
     public async Task Alone_it_shows_the_subcommands()
     {
         var cell = (await Submit("#!model")).AssertSucceeded();
@@ -192,5 +152,19 @@ public sealed class ModelMagicTests : IAsyncLifetime
         Assert.DoesNotContain("   at ", failure); // no stack trace
         (await Submit("#!model tokens \"hi\"")).AssertSucceeded();
         Assert.Equal(2, (await Submit("1 + 1")).AssertSucceeded().ReturnValue);
+    }
+}
+
+/// <summary>One kernel for a test class.</summary>
+public sealed class SharedNotebook : IAsyncLifetime
+{
+    internal NotebookKernel Notebook { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Notebook = await NotebookKernel.StartAsync();
+
+    public Task DisposeAsync()
+    {
+        Notebook.Dispose();
+        return Task.CompletedTask;
     }
 }

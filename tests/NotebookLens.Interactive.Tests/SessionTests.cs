@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using NotebookLens.Interactive.Commands;
+using NotebookLens.Models;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Interactive.Tests;
+
+/// <summary>Used by the cancellation test only: a subcommand that runs until it is cancelled.</summary>
+public sealed class ModelWaitCommand : ModelCommand;
+
+/// <summary>The session's state (models, current model) and the kernel's health: each test has its own kernel.</summary>
+public sealed class SessionTests : IAsyncLifetime
+{
+    NotebookKernel _notebook = null!;
+
+    public async Task InitializeAsync() => _notebook = await NotebookKernel.StartAsync();
+
+    public Task DisposeAsync()
+    {
+        _notebook.Dispose();
+        return Task.CompletedTask;
+    }
+
+    Task<Submission> Submit(string code) => _notebook.SubmitAsync(code);
+
+    [Fact]
+    public async Task A_loaded_model_is_a_csharp_variable_and_list_use_unload_manage_the_session()
+    {
+        var folder = Repo.Fixture("llama3-tiny");
+        var load = (await Submit($"#!model load {folder} --dtype float32")).AssertSucceeded();
+        Assert.Contains("as llama3_tiny", load.Html);
+        Assert.Equal(ModelConfig.Load(folder).NumLayers, (await Submit("llama3_tiny.Config.NumLayers")).AssertSucceeded().ReturnValue);
+        Assert.Equal("float32", (await Submit("NotebookLens.Models.DTypes.Name(llama3_tiny.Model.DType)")).AssertSucceeded().ReturnValue);
+
+        (await Submit("#!model load tiny")).AssertSucceeded();
+        var list = (await Submit("#!model list --as models")).AssertSucceeded();
+        Assert.Contains("<tr><td>*</td><td>tiny</td>", list.Html);
+        Assert.Contains("<tr><td></td><td>llama3_tiny</td>", list.Html);
+        Assert.Equal(2, (await Submit("models.Count")).AssertSucceeded().ReturnValue);
+
+        (await Submit("#!model use llama3_tiny")).AssertSucceeded();
+        var info = (await Submit("#!model info")).AssertSucceeded();
+        Assert.Contains("llama3_tiny: llama", info.Html);
+
+        var unload = (await Submit("#!model unload llama3_tiny")).AssertSucceeded();
+        Assert.DoesNotContain("llama3_tiny", unload.Html);
+        var gone = (await Submit("#!model info --model llama3_tiny")).AssertFailed();
+        Assert.Contains("No model named 'llama3_tiny' is loaded", gone);
+        Assert.Contains("#!model load", gone);
+    }
+
+    [Fact]
+    public async Task Commands_without_a_load_run_on_tiny_and_declare_it()
+    {
+        var cell = (await Submit("#!model info")).AssertSucceeded();
+        Assert.Contains("tiny: llama", cell.Html);
+        Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_cell_reaches_the_running_work_and_the_next_cell_works()
+    {
+        var started = new TaskCompletionSource();
+        var observed = new TaskCompletionSource<bool>();
+        ModelMagic.AddTo(_notebook.Kernel).AddAnalysis<ModelWaitCommand>(
+            new("wait", "wait", "Waits until cancelled (test only)."), [],
+            (_, _, cancel) =>
+            {
+                started.SetResult();
+                observed.SetResult(cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(60)));
+                cancel.ThrowIfCancellationRequested();
+                throw new InvalidOperationException("not cancelled");
+            });
+        var running = Submit("#!model wait");
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var clock = Stopwatch.StartNew();
+        await _notebook.Kernel.SendAsync(new Microsoft.DotNet.Interactive.Commands.Cancel());
+        var cell = await running.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("cancel", cell.AssertFailed(), StringComparison.OrdinalIgnoreCase);
+        Assert.True(await observed.Task.WaitAsync(TimeSpan.FromSeconds(10)), "the work never saw the cancellation");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"cancelling took {clock.Elapsed}");
+        (await Submit("#!model tokens \"hi\"")).AssertSucceeded();
+    }
+
+    /// <summary>
+    /// The same cell 100 times: no tensor outlives a run (each runs in a dispose scope) and managed memory stays
+    /// where it was after the first runs.
+    /// </summary>
+    [Fact]
+    public async Task Memory_stays_flat_over_100_runs_of_a_cell()
+    {
+        const string cell = "#!model weights model.layers.0.mlp.up_proj.weight --rows 16 --cols 16";
+        for (var i = 0; i < 5; i++) (await Submit(cell)).AssertSucceeded();
+        var (tensorsBefore, bytesBefore) = Measure();
+        for (var i = 0; i < 100; i++) (await Submit(cell)).AssertSucceeded();
+        var (tensorsAfter, bytesAfter) = Measure();
+        Assert.Equal(tensorsBefore, tensorsAfter);
+        Assert.True(bytesAfter - bytesBefore < 8_000_000, $"managed memory grew by {(bytesAfter - bytesBefore) / 1e6:F1} MB");
+    }
+
+    static (long Tensors, long Bytes) Measure()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return (Tensor.TotalCount, GC.GetTotalMemory(forceFullCollection: true));
+    }
+}
