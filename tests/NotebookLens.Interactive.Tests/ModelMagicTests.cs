@@ -29,18 +29,6 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         return name;
     }
 
-    /// <summary>The view's token rows: position, id, readable text, as the tokenizer gives them.</summary>
-    static void AssertTokenRows(string html, IReadOnlyList<TextToken> expected)
-    {
-        Assert.NotEmpty(expected);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            var row = $"<tr><td>{i}</td><td>{expected[i].Id.ToString("N0", CultureInfo.InvariantCulture)}</td><td>{WebUtility.HtmlEncode(expected[i].Text)}</td>";
-            Assert.Contains(row, html);
-        }
-        Assert.DoesNotContain($"<tr><td>{expected.Count}</td>", html);
-    }
-
     [Theory]
     [MemberData(nameof(Models))]
     public async Task Tokens_shows_the_tokenizers_ids_and_text(string model)
@@ -48,7 +36,7 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var name = await Load(model);
         const string text = "The apple is red. 苹果是红色的。";
         var cell = (await Submit($"#!model tokens \"{text}\" --model {name}")).AssertSucceeded();
-        AssertTokenRows(cell.Html, HfTokenizer.Load(Source(model)).Tokenize(text));
+        TokenView.AssertRows(cell.Html, HfTokenizer.Load(Source(model)).Tokenize(text));
         Assert.Contains("tokens of", cell.Text);
     }
 
@@ -61,7 +49,7 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var tokenizer = HfTokenizer.Load(Source(model));
         // Gemma's template has no system role of its own: it folds the system text into the user turn.
         var prompt = tokenizer.ApplyChatTemplate([new("system", "Answer briefly."), new("user", "What colour is the sky?")], addGenerationPrompt: true);
-        AssertTokenRows(cell.Html, tokenizer.Tokenize(prompt, addSpecialTokens: false));
+        TokenView.AssertRows(cell.Html, tokenizer.Tokenize(prompt, addSpecialTokens: false));
         Assert.Contains(WebUtility.HtmlEncode(prompt), cell.Html);
     }
 

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NotebookLens.Tokenization;
+using Xunit.Abstractions;
+
+namespace NotebookLens.Interactive.Tests;
+
+/// <summary>
+/// The package in the real hosts: build/pack.sh makes the feed, then a notebook runs in dotnet-repl (what Jupyter-style
+/// batch runs use) and commands go through <c>dotnet-interactive stdio</c> (VS Code's host), both with a package
+/// cache made for this run, so the package restores the way a student's first use does.
+/// </summary>
+public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFixture<PackedFeed>
+{
+    const string Text = "Hello world";
+
+    [Fact]
+    public async Task A_notebook_runs_in_dotnet_repl()
+    {
+        var llama = Repo.Fixture("llama3-tiny");
+        string[] cells =
+        [
+            feed.Reference,
+            $"#!model tokens \"{Text}\" --as tokens",
+            "tokens.Count",
+            $"#!model load {llama} --name llama",
+            "llama.Config.NumLayers",
+            "#!model list",
+        ];
+        var notebook = Path.Combine(feed.WorkFolder, "nb.ipynb");
+        var output = Path.Combine(feed.WorkFolder, "out.ipynb");
+        File.WriteAllText(notebook, Notebook(cells));
+        var clock = Stopwatch.StartNew();
+        var (exit, console) = await feed.RunAsync("dotnet",
+            ["tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-path", output, "--output-format", "ipynb"]);
+        log.WriteLine($"dotnet-repl: {clock.Elapsed.TotalSeconds:F0} s, exit {exit}\n{console}");
+        Assert.Equal(0, exit);
+
+        var outputs = JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray()
+            .Select(cell => string.Join("\n", cell!["outputs"]!.AsArray().SelectMany(o => Values(o!)))).ToList();
+        Assert.Equal(cells.Length, outputs.Count);
+        Assert.All(outputs, Assert.NotEmpty);
+        Assert.Contains("interactive-extensions/dotnet/NotebookLens.Interactive.dll", outputs[0]);
+        var expected = HfTokenizer.Load("tiny").Tokenize(Text);
+        TokenView.AssertRows(outputs[1], expected);
+        Assert.Contains($"<pre>{expected.Count}</pre>", outputs[2]);
+        Assert.Contains("Loaded", outputs[3]);
+        Assert.Contains($"<pre>{Models.ModelConfig.Load(llama).NumLayers}</pre>", outputs[4]);
+        Assert.Contains("<td>llama</td>", outputs[5]);
+    }
+
+    /// <summary>Every output's text: display data, results and errors.</summary>
+    static IEnumerable<string> Values(JsonNode output)
+    {
+        if (output["data"] is JsonObject data)
+            foreach (var (_, value) in data)
+                yield return value is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>())) : value!.ToString();
+        if (output["text"] is { } text) yield return text.ToString();
+        if (output["evalue"] is { } error) yield return error.ToString();
+    }
+
+    static string Notebook(IEnumerable<string> cells) => new JsonObject
+    {
+        ["cells"] = new JsonArray([.. cells.Select(code => (JsonNode)new JsonObject
+        {
+            ["cell_type"] = "code",
+            ["execution_count"] = null,
+            ["metadata"] = new JsonObject { ["polyglot_notebook"] = new JsonObject { ["kernelName"] = "csharp" } },
+            ["outputs"] = new JsonArray(),
+            ["source"] = code,
+        })]),
+        ["metadata"] = new JsonObject
+        {
+            ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+            ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+        },
+        ["nbformat"] = 4,
+        ["nbformat_minor"] = 5,
+    }.ToJsonString();
+
+    [Fact]
+    public async Task Vs_codes_host_dotnet_interactive_stdio_loads_the_package()
+    {
+        var clock = Stopwatch.StartNew();
+        await using var host = StdioHost.Start(feed);
+        var reference = await host.SubmitAsync(feed.Reference);
+        Assert.True(reference.Succeeded, reference.Transcript);
+        // VS Code's host loads the extension from lib/, not from interactive-extensions/.
+        Assert.Contains("lib/net10.0/NotebookLens.Interactive.dll", reference.Transcript);
+
+        var tokens = await host.SubmitAsync($"#!model tokens \"{Text}\"");
+        Assert.True(tokens.Succeeded, tokens.Transcript);
+        var html = tokens.Events.Where(e => e.Type == "DisplayedValueProduced")
+            .SelectMany(e => e.Body["formattedValues"]!.AsArray())
+            .Where(v => v!["mimeType"]!.GetValue<string>() == "text/html")
+            .Select(v => v!["value"]!.GetValue<string>()).Single();
+        TokenView.AssertRows(html, HfTokenizer.Load("tiny").Tokenize(Text));
+
+        var failure = await host.SubmitAsync("#!model tokens \"hi\" --bogus 1");
+        Assert.False(failure.Succeeded);
+        Assert.Contains("Unknown option '--bogus'", failure.Transcript);
+        log.WriteLine($"dotnet-interactive stdio: {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    /// <summary>
+    /// <c>dotnet-interactive stdio</c>: one JSON command envelope per line in ({"commandType", "command", "token"}),
+    /// JSON event envelopes out ({"eventType", "event", "command": {"token"}}). A submission is parsed when it arrives,
+    /// so the next is sent only after the previous one finished (a directive added by a package is unknown before).
+    /// </summary>
+    sealed class StdioHost : IAsyncDisposable
+    {
+        readonly Process _process;
+        readonly StringBuilder _errors = new();
+        int _next;
+
+        StdioHost(Process process) => _process = process;
+
+        public static StdioHost Start(PackedFeed feed)
+        {
+            var process = new Process { StartInfo = feed.StartInfo("dotnet", ["tool", "run", "dotnet-interactive", "--", "stdio", "--default-kernel", "csharp"]) };
+            process.StartInfo.RedirectStandardInput = true;
+            var host = new StdioHost(process);
+            process.ErrorDataReceived += (_, e) => { lock (host._errors) host._errors.AppendLine(e.Data); };
+            process.Start();
+            process.BeginErrorReadLine();
+            return host;
+        }
+
+        public async Task<StdioResult> SubmitAsync(string code)
+        {
+            var token = $"nb{++_next}";
+            var envelope = new JsonObject
+            {
+                ["commandType"] = "SubmitCode",
+                ["command"] = new JsonObject { ["code"] = code, ["targetKernelName"] = "csharp" },
+                ["token"] = token,
+            };
+            await _process.StandardInput.WriteLineAsync(envelope.ToJsonString());
+            await _process.StandardInput.FlushAsync();
+            var events = new List<StdioEvent>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            while (await _process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                // The host prints a banner before its first event; only JSON objects are events.
+                if (!line.StartsWith('{')) continue;
+                var json = JsonNode.Parse(line)!;
+                var type = json["eventType"]?.GetValue<string>();
+                var eventToken = json["command"]?["token"]?.GetValue<string>();
+                if (type is null || eventToken is null || !eventToken.StartsWith(token, StringComparison.Ordinal)) continue;
+                events.Add(new StdioEvent(type, json["event"]!, line));
+                if (eventToken == token && type is "CommandSucceeded" or "CommandFailed")
+                    return new StdioResult(type == "CommandSucceeded", events);
+            }
+            lock (_errors) throw new InvalidOperationException($"dotnet-interactive stdio ended before {token} finished: {_errors}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _process.StandardInput.Close();
+            // The host does not end when its input closes.
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(2))) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+    }
+
+    sealed record StdioEvent(string Type, JsonNode Body, string Line);
+
+    sealed record StdioResult(bool Succeeded, IReadOnlyList<StdioEvent> Events)
+    {
+        public string Transcript => string.Join("\n", Events.Select(e => e.Line));
+    }
+}
+
+/// <summary>
+/// Packs the feed once for the host tests and gives them a package cache of their own (a fresh NUGET_PACKAGES under
+/// a temporary folder, deleted afterwards), so what they restore comes from the feed and the NuGet source, never
+/// from a cache that already holds an older build of our packages.
+/// </summary>
+public sealed class PackedFeed : IAsyncLifetime
+{
+    public const string Version = "0.1.0-dev";
+
+    public string WorkFolder { get; } = Directory.CreateTempSubdirectory("notebooklens-host-").FullName;
+
+    string Packages => Path.Combine(WorkFolder, "nuget-packages");
+
+    public string Feed => Path.Combine(Repo.Root, "artifacts", "feed");
+
+    /// <summary>The first cell of a notebook that uses NotebookLens.</summary>
+    public string Reference => $"#i \"nuget: {Feed}\"\n#r \"nuget: NotebookLens.Interactive, {Version}\"";
+
+    public async Task InitializeAsync()
+    {
+        var (toolExit, toolLog) = await RunAsync("dotnet", ["tool", "restore"]);
+        Assert.True(toolExit == 0, toolLog);
+        var (packExit, packLog) = await RunAsync("bash", [Path.Combine(Repo.Root, "build", "pack.sh")]);
+        Assert.True(packExit == 0, packLog);
+        Assert.True(File.Exists(Path.Combine(Feed, $"NotebookLens.Interactive.{Version}.nupkg")), packLog);
+    }
+
+    public ProcessStartInfo StartInfo(string file, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = Repo.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["NUGET_PACKAGES"] = Packages;
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        return info;
+    }
+
+    /// <summary>Runs a process to its end; its exit code and everything it printed.</summary>
+    public async Task<(int Exit, string Output)> RunAsync(string file, IEnumerable<string> arguments)
+    {
+        using var process = Process.Start(StartInfo(file, arguments))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', arguments)} ran for more than 10 minutes");
+        }
+        return (process.ExitCode, await output + await errors);
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(WorkFolder, recursive: true);
+        return Task.CompletedTask;
+    }
+}
