@@ -4,7 +4,7 @@ namespace NotebookLens.Training;
 public sealed record Concept(string Kind, string English, string Chinese);
 
 /// <summary>
-/// The bilingual word list the curriculum is built from (source: <c>src/NotebookLens/Training/Data/lexicon.tsv</c>,
+/// The bilingual word list the curriculum is built from (source: <c>src/NotebookLens.Training/Data/lexicon.tsv</c>,
 /// embedded): a few hundred concepts with their traditional-Chinese translations.
 /// </summary>
 public static class Lexicon
