@@ -57,7 +57,7 @@ public static class CliApp
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException
                                    or KeyNotFoundException or UnauthorizedAccessException or PlatformNotSupportedException or OutOfMemoryException
-                                   or NotebookLens.Tokenization.Templates.TemplateException
+                                   or NotebookLens.Templates.TemplateException
                                    or System.Runtime.InteropServices.ExternalException)
         {
             error.WriteLine($"error: {e.Message}");
