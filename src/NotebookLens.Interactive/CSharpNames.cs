@@ -15,14 +15,6 @@ static class CSharpNames
         "uint", "ulong", "unchecked", "unsafe", "ushort", "using", "virtual", "void", "volatile", "while",
     ];
 
-    /// <summary>The default name: the folder's or hub repository's last part with what C# rejects replaced by '_'.</summary>
-    public static string FromSource(string source)
-    {
-        var last = source.TrimEnd('/', '\\').Split('/', '\\')[^1].Split('@')[0];
-        var name = new string(last.Select(c => char.IsLetterOrDigit(c) || c == '_' ? c : '_').ToArray());
-        return name.Length == 0 || char.IsDigit(name[0]) || Keywords.Contains(name) ? "_" + name : name;
-    }
-
     /// <param name="what">What the name is for, e.g. "a model name", to word the error.</param>
     public static void Check(string name, string what, string example)
     {

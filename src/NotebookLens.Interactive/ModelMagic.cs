@@ -5,7 +5,8 @@ using Microsoft.DotNet.Interactive.Events;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLens.Interactive.Commands;
 using NotebookLens.Loading;
-using static TorchSharp.torch;
+using NotebookLens.Models;
+using NotebookLens.Runtime;
 
 namespace NotebookLens.Interactive;
 
@@ -26,36 +27,35 @@ sealed class ModelMagic
     readonly KernelActionDirective _root;
     readonly List<Usage> _usages = [];
 
-    ModelMagic(Kernel kernel, ModelSession session)
+    ModelMagic(Kernel kernel, ModelRegistry registry)
     {
         _kernel = kernel;
-        Session = session;
+        Registry = registry;
         _root = new KernelActionDirective(DirectiveName,
             "Load language models and look inside them (NotebookLens). Run #!model alone for the list of subcommands.")
         {
             Parameters =
             {
                 new KernelDirectiveParameter("--model", "The loaded model to use (default: the current one, else tiny)")
-                    .AddCompletions(() => Session.Models.Select(m => m.Name)),
+                    .AddCompletions(() => Registry.Models.Select(m => m.Name)),
                 new KernelDirectiveParameter("--as", "Also put the result into this C# variable"),
             },
         };
     }
 
-    public ModelSession Session { get; }
+    /// <summary>The models <c>#!model</c> works on: <see cref="ModelRegistry.Shared"/> in a notebook, so C# code sees the same ones.</summary>
+    public ModelRegistry Registry { get; }
 
     /// <summary>One line of the help table: how a subcommand is written and what it does.</summary>
     public sealed record Usage(string Name, string Syntax, string Description);
 
     /// <summary>Adds <c>#!model</c> to <paramref name="kernel"/> once (a host may load an extension twice).</summary>
-    public static ModelMagic AddTo(Kernel kernel)
+    public static ModelMagic AddTo(Kernel kernel, ModelRegistry registry)
     {
         lock (Added)
         {
             if (Added.TryGetValue(kernel, out var existing)) return existing;
-            var session = new ModelSession();
-            kernel.RegisterForDisposal(session);
-            var magic = new ModelMagic(kernel, session);
+            var magic = new ModelMagic(kernel, registry);
             ModelSubcommands.AddAll(magic);
             // The root alone (or followed by a word that is no subcommand) shows the help.
             kernel.AddDirective(magic._root, (command, context) => magic.ShowHelpAsync(command, context));
@@ -65,19 +65,22 @@ sealed class ModelMagic
     }
 
     /// <summary>Adds a subcommand whose work is synchronous, on a loaded model, inside a dispose scope.</summary>
-    public void AddAnalysis<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, LoadedModel, CancellationToken, Output> work)
+    public void AddAnalysis<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, LensModel, CancellationToken, Output> work)
         where T : ModelCommand =>
         Add<T>(usage, parameters, async (command, context) =>
         {
             var model = NeedsTiny(command.Model)
-                ? await LoadAsync(context, EmbeddedModel.Name, null, null, "cpu", null)
-                : Session.Get(command.Model)!;
+                ? await LoadAsync(context, EmbeddedModel.Name, null, LoadOptions.Default, null)
+                : Registry.Get(command.Model);
             return await InDisposeScope(() => work(command, model, context.CancellationToken), context.CancellationToken);
         });
 
-    /// <summary>Without a load, commands run on the embedded model, loaded on first use.</summary>
+    /// <summary>
+    /// Without a load, commands run on the embedded model, loaded on first use. Loaded here rather than by the
+    /// registry's <c>Get</c>, so that it becomes a C# variable like any loaded model.
+    /// </summary>
     bool NeedsTiny(string? name) =>
-        (name ?? Session.Current ?? EmbeddedModel.Name) == EmbeddedModel.Name && Session.Models.All(m => m.Name != EmbeddedModel.Name);
+        (name ?? Registry.Current ?? EmbeddedModel.Name) == EmbeddedModel.Name && Registry.Models.All(m => m.Name != EmbeddedModel.Name);
 
     /// <summary>Adds a subcommand that manages the session's models (load, list, use, unload).</summary>
     public void Add<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, KernelInvocationContext, Task<Output>> run)
@@ -96,7 +99,7 @@ sealed class ModelMagic
 
     /// <summary>A completion source listing the loaded models' names.</summary>
     public KernelDirectiveParameter WithModelNames(KernelDirectiveParameter parameter) =>
-        parameter.AddCompletions(() => Session.Models.Select(m => m.Name));
+        parameter.AddCompletions(() => Registry.Models.Select(m => m.Name));
 
     async Task InvokeAsync<T>(T command, KernelInvocationContext context, Func<T, KernelInvocationContext, Task<Output>> run)
         where T : ModelCommand
@@ -115,16 +118,26 @@ sealed class ModelMagic
         {
             context.Fail(command, message: "Cancelled.");
         }
-        catch (Exception e) when (IsUserError(e))
+        catch (LensException e)
         {
-            // The message is the whole story (what is wrong, what to do); a stack trace would bury it.
+            context.Fail(command, message: $"{e.Problem} {Remedy(e)}".TrimEnd());
+        }
+        catch (Exception e) when (e is MagicException or IOException or ArgumentException or NotSupportedException or UnauthorizedAccessException)
+        {
+            // Errors that come from what the user asked for: the message is the whole story (what is wrong, what to
+            // do); a stack trace would bury it. Anything else is a bug and keeps its stack trace.
             context.Fail(command, message: e.Message);
         }
     }
 
-    /// <summary>Errors that come from what the user asked for, worded by us or by the core, as opposed to bugs.</summary>
-    static bool IsUserError(Exception e) =>
-        e is MagicException or IOException or ArgumentException or NotSupportedException or UnauthorizedAccessException;
+    /// <summary>The core words remedies in its API's terms; here they are said with #!model's subcommands and options.</summary>
+    static string Remedy(LensException e) => (e.Kind, e.Setting) switch
+    {
+        (LensErrorKind.NotFound, "model") => "Load it first (#!model load FOLDER_OR_HUB_ID --name NAME) or pick a loaded one with --model NAME; #!model list shows them.",
+        (_, "name") => "Unload that one first (#!model unload NAME) or load this one with another --name.",
+        (_, { } setting) when e.Remedy is null => $"Check --{setting}.",
+        _ => e.Remedy ?? "",
+    };
 
     /// <summary>
     /// Runs <paramref name="work"/> on one thread inside a TorchSharp dispose scope (scopes are per thread, so the work
@@ -134,17 +147,19 @@ sealed class ModelMagic
     static Task<Output> InDisposeScope(Func<Output> work, CancellationToken cancel) =>
         Task.Run(() =>
         {
-            using var scope = NewDisposeScope();
+            using var scope = TorchSharp.torch.NewDisposeScope();
             return work();
         }, cancel);
 
-    /// <summary>Loads a model into the session and declares it as a C# variable under its name.</summary>
-    public async Task<LoadedModel> LoadAsync(KernelInvocationContext context, string source, string? name, ScalarType? dtype,
-        string device, IProgress<DownloadProgress>? progress)
+    /// <summary>Loads a model into the registry (or finds it loaded) and declares it as a C# variable under its name.</summary>
+    public async Task<LensModel> LoadAsync(KernelInvocationContext context, string source, string? name, LoadOptions options,
+        IProgress<LensProgress>? progress)
     {
-        var loaded = await Session.LoadAsync(source, name, dtype, device, progress, context.CancellationToken);
-        await SetVariableAsync(context, loaded.Name, loaded.Model);
-        return loaded;
+        var modelName = name ?? LensModel.DefaultName(source);
+        CSharpNames.Check(modelName, "a model name", "--name llama");
+        var model = await Registry.LoadAsync(source, modelName, options, progress, context.CancellationToken);
+        await SetVariableAsync(context, model.Name, model);
+        return model;
     }
 
     /// <summary>Declares <paramref name="name"/> in the C# kernel with <paramref name="value"/> (its runtime type).</summary>

@@ -4,8 +4,9 @@ using Microsoft.DotNet.Interactive.Directives;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLens.Interactive.Commands;
 using NotebookLens.Models;
+using NotebookLens.Inspection;
+using NotebookLens.Runtime;
 using NotebookLens.Tokenization;
-using TorchSharp;
 using static TorchSharp.torch;
 using Usage = NotebookLens.Interactive.ModelMagic.Usage;
 
@@ -31,22 +32,24 @@ static class ModelSubcommands
             (command, context) => LoadAsync(magic, command, context));
 
         magic.Add<ModelListCommand>(new("list", "list", "Lists the loaded models; * marks the current one."), [],
-            (_, _) => Task.FromResult(List(magic.Session)));
+            (_, _) => Task.FromResult(List(magic.Registry)));
 
         magic.Add<ModelUseCommand>(new("use", "use N", "Makes a loaded model the current one."),
             [magic.WithModelNames(Implicit("--name", "A loaded model"))],
             (command, _) =>
             {
-                magic.Session.Use(Required(command.Name, "use", "the name of a loaded model", "#!model use tiny"));
-                return Task.FromResult(List(magic.Session));
+                magic.Registry.Use(Required(command.Name, "use", "the name of a loaded model", "#!model use tiny"));
+                return Task.FromResult(List(magic.Registry));
             });
 
         magic.Add<ModelUnloadCommand>(new("unload", "unload N", "Frees a loaded model (its C# variable can no longer be used)."),
             [magic.WithModelNames(Implicit("--name", "A loaded model"))],
             (command, _) =>
             {
-                magic.Session.Unload(Required(command.Name, "unload", "the name of a loaded model", "#!model unload tiny"));
-                return Task.FromResult(List(magic.Session));
+                var name = Required(command.Name, "unload", "the name of a loaded model", "#!model unload tiny");
+                if (!magic.Registry.Unload(name))
+                    throw new MagicException($"No model named '{name}' is loaded.", "#!model list shows the loaded models.");
+                return Task.FromResult(List(magic.Registry));
             });
 
         magic.AddAnalysis<ModelInfoCommand>(new("info", "info", "Shows the model's architecture."), [],
@@ -61,8 +64,8 @@ static class ModelSubcommands
             (command, model, _) =>
             {
                 var text = Required(command.Text, "tokens", "the text to tokenize", "#!model tokens \"Hello world\"");
-                var tokens = model.Model.Tokenizer.Tokenize(text);
-                return TokenTable(model, $"{tokens.Count} tokens of \"{text}\"", tokens);
+                var prompt = model.Prompt(text);
+                return TokenTable(model, $"{prompt.Count} tokens of \"{text}\"", prompt);
             });
 
         magic.AddAnalysis<ModelChatCommand>(new("chat", "chat TEXT [--system S]", "Renders a one-turn chat prompt with the model's chat template and shows its tokens."),
@@ -70,11 +73,8 @@ static class ModelSubcommands
             (command, model, _) =>
             {
                 var text = Required(command.Text, "chat", "the user's message", "#!model chat \"What is the capital of France?\"");
-                IEnumerable<ChatMessage> messages = command.System is null ? [new("user", text)] : [new("system", command.System), new("user", text)];
-                var prompt = model.Model.Tokenizer.ApplyChatTemplate(messages, addGenerationPrompt: true);
-                // The template writes the special tokens itself.
-                var tokens = model.Model.Tokenizer.Tokenize(prompt, addSpecialTokens: false);
-                return TokenTable(model, $"Chat prompt ({tokens.Count} tokens):\n{prompt}", tokens);
+                var prompt = model.ChatPrompt(text, command.System);
+                return TokenTable(model, $"Chat prompt ({prompt.Count} tokens):\n{prompt.Text}", prompt);
             });
 
         magic.AddAnalysis<ModelWeightsCommand>(new("weights", "weights NAME [--rows R] [--cols C]", "Shows the top-left R x C block (default 8 x 8) of a parameter."),
@@ -101,69 +101,67 @@ static class ModelSubcommands
         var device = command.Device ?? "cpu";
         if (!DeviceNames.Contains(device))
             throw new MagicException($"Unknown device '{device}'.", "Use --device cpu or --device cuda.");
-        var progress = new LoadProgress(context);
-        var loaded = await magic.LoadAsync(context, source, command.Name, dtype, device, progress);
-        progress.Done();
-        var model = loaded.Model.Model;
-        return new Output(loaded.Model, $"Loaded {source} as {loaded.Name} (C# variable {loaded.Name}, a LensModel; now the current model)",
+        var model = await magic.LoadAsync(context, source, command.Name, new LoadOptions { DType = dtype, Device = device }, new LoadProgress(context));
+        return new Output(model, $"Loaded {source} as {model.Name} (C# variable {model.Name}, a LensModel; now the current model)",
             ["name", "type", "layers", "parameters", "dtype", "device"],
-            [[loaded.Name, model.Config.ModelType, Count(model.Config.NumLayers), Count(model.NumParameters), DTypes.Name(model.DType), model.Device.ToString()]]);
+            [[model.Name, model.Config.ModelType, Count(model.Config.NumLayers), Count(model.Model.NumParameters), model.Ref.DType, model.Ref.Device]]);
     }
 
-    static Output List(ModelSession session) =>
-        new(session.Models,
-            session.Models.Count == 0 ? "No model loaded: commands use tiny (loaded on first use)." : $"Loaded models: {session.Models.Count}",
-            ["", "name", "source", "type", "parameters"],
-            [.. session.Models.Select(m => (IReadOnlyList<string>)
-                [m.Name == session.Current ? "*" : "", m.Name, m.Source, m.Model.Config.ModelType, Count(m.Model.Model.NumParameters)])]);
-
-    static Output Info(LoadedModel loaded)
+    static Output List(ModelRegistry registry)
     {
-        var c = loaded.Model.Config;
-        var m = loaded.Model.Model;
-        return new Output(c, $"{loaded.Name}: {c.ModelType} from {loaded.Source}", ["property", "value"],
+        var models = registry.Models;
+        return new(models,
+            models.Count == 0 ? "No model loaded: commands use tiny (loaded on first use)." : $"Loaded models: {models.Count}",
+            ["", "name", "source", "type", "parameters"],
+            [.. models.Select(m => (IReadOnlyList<string>)
+                [m.Name == registry.Current ? "*" : "", m.Name, m.Source, m.Config.ModelType, Count(m.Model.NumParameters)])]);
+    }
+
+    static Output Info(LensModel model)
+    {
+        var summary = model.Summary();
+        var c = summary.Config;
+        return new Output(summary, $"{model.Name}: {c.ModelType} from {model.Source}", ["property", "value"],
         [
             ["layers", Count(c.NumLayers)], ["hidden size", Count(c.HiddenSize)], ["MLP size", Count(c.IntermediateSize)],
             ["attention heads", $"{c.NumHeads} (key/value heads {c.NumKeyValueHeads}, head size {c.HeadDim})"],
             ["vocabulary", Count(c.VocabSize)], ["tied embeddings", c.TieWordEmbeddings ? "yes" : "no"],
-            ["parameters", Count(m.NumParameters)], ["dtype", DTypes.Name(m.DType)], ["device", m.Device.ToString()],
+            ["parameters", Count(summary.NumParameters)], ["dtype", model.Ref.DType], ["device", model.Ref.Device],
         ]);
     }
 
-    static Output Params(LoadedModel loaded, string? filter)
+    static Output Params(LensModel model, string? filter)
     {
-        var parameters = loaded.Model.Model.Parameters
+        var parameters = model.Parameters
             .Where(p => filter is null || p.Name.Contains(filter, StringComparison.Ordinal)).ToList();
         if (parameters.Count == 0)
-            throw new MagicException($"No parameter of {loaded.Name} has '{filter}' in its name.",
+            throw new MagicException($"No parameter of {model.Name} has '{filter}' in its name.",
                 "Run #!model params without a filter to see every name.");
         return new Output(parameters,
-            $"{parameters.Count} parameters of {loaded.Name}{(filter is null ? "" : $" matching '{filter}'")}, {Count(parameters.Sum(p => p.ElementCount))} values",
+            $"{parameters.Count} parameters of {model.Name}{(filter is null ? "" : $" matching '{filter}'")}, {Count(parameters.Sum(p => p.ElementCount))} values",
             ["name", "shape", "dtype", "count"],
             [.. parameters.Select(p => (IReadOnlyList<string>)[p.Name, $"[{string.Join(", ", p.Shape)}]", DTypes.Name(p.DType), Count(p.ElementCount)])]);
     }
 
-    static Output TokenTable(LoadedModel loaded, string title, IReadOnlyList<TextToken> tokens) =>
-        new(tokens, $"{loaded.Name}: {title}", ["#", "id", "text", "raw", "special"],
-            [.. tokens.Select((t, i) => (IReadOnlyList<string>)[Count(i), Count(t.Id), t.Text, t.Raw, t.Special ? "yes" : ""])]);
+    static Output TokenTable(LensModel model, string title, Prompt prompt) =>
+        new(prompt, $"{model.Name}: {title}", ["#", "id", "text", "raw", "special"],
+            [.. prompt.Tokens.Select(t => (IReadOnlyList<string>)[Count(t.Index), Count(t.Id), t.Text, t.Raw, t.Special ? "yes" : ""])]);
 
-    static Output Weights(LoadedModel loaded, ModelWeightsCommand command)
+    static Output Weights(LensModel model, ModelWeightsCommand command)
     {
         var name = Required(command.Name, "weights", "a parameter name", "#!model weights model.embed_tokens.weight");
-        if (loaded.Model.Model.Parameters.All(p => p.Name != name))
-            throw new MagicException($"{loaded.Name} has no parameter '{name}'.", $"Run #!model params {name.Split('.').FirstOrDefault()} to see the names.");
+        if (model.Parameters.All(p => p.Name != name))
+            throw new MagicException($"{model.Name} has no parameter '{name}'.", $"Run #!model params {name.Split('.').FirstOrDefault()} to see the names.");
         var rows = Positive(command.Rows, "--rows", 8);
         var cols = Positive(command.Cols, "--cols", 8);
-        var weight = loaded.Model.Model.Parameter(name);
+        var weight = model.Weight(name);
         var matrix = weight.dim() == 1 ? weight.unsqueeze(0) : weight.flatten(1);
-        var block = matrix.narrow(0, 0, Math.Min(rows, matrix.shape[0])).narrow(1, 0, Math.Min(cols, matrix.shape[1]))
-            .to(ScalarType.Float32).cpu();
-        var values = Enumerable.Range(0, (int)block.shape[0])
-            .Select(r => block[r].data<float>().ToArray()).ToArray();
+        var block = matrix.narrow(0, 0, Math.Min(rows, matrix.shape[0])).narrow(1, 0, Math.Min(cols, matrix.shape[1]));
+        var values = Matrix.From(block, Matrix.Numbered((int)block.shape[0]), Matrix.Numbered((int)block.shape[1]));
         return new Output(values,
-            $"{name} [{string.Join(", ", weight.shape)}] {DTypes.Name(weight.dtype)}: top-left {values.Length} x {block.shape[1]}",
-            [.. Enumerable.Range(0, (int)block.shape[1]).Select(c => Count(c))],
-            [.. values.Select(row => (IReadOnlyList<string>)[.. row.Select(v => v.ToString("G4", CultureInfo.InvariantCulture))])]);
+            $"{name} [{string.Join(", ", weight.shape)}] {DTypes.Name(weight.dtype)}: top-left {values.RowCount} x {values.ColumnCount}",
+            values.Columns,
+            [.. values.Values.Select(row => (IReadOnlyList<string>)[.. row.Select(v => v.ToString("G4", CultureInfo.InvariantCulture))])]);
     }
 
     static string Required(string? value, string subcommand, string what, string example) =>
@@ -181,20 +179,19 @@ static class ModelSubcommands
 
     static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>A download's progress as one line in the cell, updated in place.</summary>
-    sealed class LoadProgress(KernelInvocationContext context) : IProgress<NotebookLens.Loading.DownloadProgress>
+    /// <summary>A load's progress (download, then load) as one line in the cell, updated in place.</summary>
+    sealed class LoadProgress(KernelInvocationContext context) : IProgress<LensProgress>
     {
         DisplayedValue? _line;
 
-        public void Report(NotebookLens.Loading.DownloadProgress value)
+        public void Report(LensProgress value)
         {
-            var remaining = value.Remaining is { } r ? $", {r:mm\\:ss} left" : "";
-            var text = $"Downloading {value.RepoId}: file {value.FileNumber}/{value.FileCount} {value.File}, " +
-                       $"{value.BytesDone / 1e6:F1} of {value.BytesTotal / 1e6:F1} MB ({value.Fraction:P0}){remaining}";
+            var done = value.Unit == "B" ? $"{value.Done / 1e6:F1}" : Count(value.Done);
+            var total = value.Total is { } t ? " of " + (value.Unit == "B" ? $"{t / 1e6:F1} MB" : $"{Count(t)} {value.Unit}") : "";
+            var left = value.Remaining is { } r && !value.Finished ? $", {r:mm\\:ss} left" : "";
+            var text = $"{value.Stage} {value.Detail}: {done}{total}{left}";
             if (_line is null) _line = KernelInvocationContextExtensions.Display(context, text, PlainTextFormatter.MimeType);
             else _line.Update(text);
         }
-
-        public void Done() => _line?.Update("Downloaded.");
     }
 }

@@ -15,7 +15,8 @@ public sealed class NotebookLensKernelExtension : IKernelExtension
         FSharpCoreRedirect.Install();
         RegisterFormatters();
         // On the root kernel, #!model works in every cell whatever its language; variables go to the C# kernel.
-        ModelMagic.AddTo(kernel.RootKernel);
+        // The process's registry: C# code (ModelRegistry.Shared) sees the models #!model loaded.
+        ModelMagic.AddTo(kernel.RootKernel, ModelRegistry.Shared);
         return Task.CompletedTask;
     }
 

@@ -89,25 +89,25 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
     [Fact]
     public async Task Weights_shows_the_top_left_block()
     {
-        var cell = (await Submit("#!model weights model.embed_tokens.weight --rows 2 --cols 3 --as block")).AssertSucceeded();
-        var values = (float[][])(await Submit("block")).AssertSucceeded().ReturnValue!;
-        Assert.Equal(2, values.Length);
-        Assert.All(values, row => Assert.Equal(3, row.Length));
+        var cell = (await Submit("#!model weights model.embed_tokens.weight --rows 2 --cols 3 --as block --model tiny")).AssertSucceeded();
+        var block = (Inspection.Matrix)(await Submit("block")).AssertSucceeded().ReturnValue!;
+        Assert.Equal(2, block.RowCount);
+        Assert.Equal(3, block.ColumnCount);
         // Held to the checkpoint read by the core on its own.
         using var model = LanguageModel.Load(Loading.EmbeddedModel.Folder());
         using var weight = model.Parameter("model.embed_tokens.weight").to(TorchSharp.torch.ScalarType.Float32);
-        Assert.Equal(weight[1, 2].item<float>(), values[1][2]);
-        Assert.Contains($"<td>{values[1][2].ToString("G4", CultureInfo.InvariantCulture)}</td>", cell.Html);
+        Assert.Equal(weight[1, 2].item<float>(), block[1, 2], 1e-6);
+        Assert.Contains($"<td>{block[1, 2].ToString("G4", CultureInfo.InvariantCulture)}</td>", cell.Html);
     }
 
     [Fact]
     public async Task As_puts_the_typed_result_into_a_csharp_variable()
     {
         const string text = "Hello world";
-        (await Submit($"#!model tokens \"{text}\" --as tokens")).AssertSucceeded();
+        (await Submit($"#!model tokens \"{text}\" --as tokens --model tiny")).AssertSucceeded();
         var expected = HfTokenizer.Load("tiny").Encode(text);
         Assert.Equal(expected.Count, (await Submit("tokens.Count")).AssertSucceeded().ReturnValue);
-        Assert.Equal(expected[^1], (await Submit("tokens[^1].Id")).AssertSucceeded().ReturnValue);
+        Assert.Equal(expected[^1], (await Submit("tokens.Tokens[^1].Id")).AssertSucceeded().ReturnValue);
     }
 
     [Fact]
@@ -129,8 +129,8 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
     [InlineData("#!model tokens \"hi\" --as", "Option --as needs a value")]
     [InlineData("#!model tokens \"hi\" --as 2x", "'2x' cannot be the --as variable")]
     [InlineData("#!model load tiny --dtype float64", "Use --dtype bfloat16 or --dtype float32")]
-    [InlineData("#!model use nobody", "No model named 'nobody' is loaded")]
-    [InlineData("#!model weights no.such.weight", "tiny has no parameter 'no.such.weight'")]
+    [InlineData("#!model use nobody", "Load it first (#!model load FOLDER_OR_HUB_ID --name NAME)")]
+    [InlineData("#!model weights no.such.weight --model tiny", "tiny has no parameter 'no.such.weight'")]
     [InlineData("#!model weights model.norm.weight --rows many", "--rows must be a positive whole number")]
     [InlineData("#!model params zzz", "Run #!model params without a filter")]
     public async Task A_mistake_fails_with_what_to_do_and_the_next_cell_works(string code, string message)

@@ -13,8 +13,17 @@ namespace NotebookLens.Interactive.Tests;
 sealed class NotebookKernel : IDisposable
 {
     readonly CompositeKernel _kernel;
+    readonly ModelRegistry _registry;
 
-    NotebookKernel(CompositeKernel kernel) => _kernel = kernel;
+    NotebookKernel(CompositeKernel kernel, ModelRegistry registry, ModelMagic magic)
+    {
+        _kernel = kernel;
+        _registry = registry;
+        Magic = magic;
+    }
+
+    /// <summary>The kernel's #!model directive (tests add subcommands of their own through it).</summary>
+    public ModelMagic Magic { get; }
 
     public Kernel Kernel => _kernel;
 
@@ -22,8 +31,12 @@ sealed class NotebookKernel : IDisposable
     {
         var kernel = new CompositeKernel { new CSharpKernel() };
         kernel.DefaultKernelName = "csharp";
+        // A registry of its own rather than ModelRegistry.Shared, so test kernels running side by side do not see
+        // each other's models; the extension's OnLoadAsync then finds #!model added and does the rest.
+        var registry = new ModelRegistry();
+        var magic = ModelMagic.AddTo(kernel, registry);
         await new NotebookLensKernelExtension().OnLoadAsync(kernel);
-        var session = new NotebookKernel(kernel);
+        var session = new NotebookKernel(kernel, registry, magic);
         // What #r "nuget: ..." does in a host: the C# kernel references the package's assemblies, so the --as
         // variables (our result types) can be declared.
         foreach (var assembly in new[] { typeof(LensModel), typeof(NotebookLensKernelExtension), typeof(TorchSharp.torch) })
@@ -33,7 +46,11 @@ sealed class NotebookKernel : IDisposable
 
     public async Task<Submission> SubmitAsync(string code) => new(code, await _kernel.SendAsync(new SubmitCode(code)));
 
-    public void Dispose() => _kernel.Dispose();
+    public void Dispose()
+    {
+        _kernel.Dispose();
+        _registry.Dispose();
+    }
 }
 
 /// <summary>A cell's events, read the way a front end reads them.</summary>

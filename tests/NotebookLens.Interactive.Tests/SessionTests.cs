@@ -45,7 +45,7 @@ public sealed class SessionTests : IAsyncLifetime
         var unload = (await Submit("#!model unload llama3_tiny")).AssertSucceeded();
         Assert.DoesNotContain("llama3_tiny", unload.Html);
         var gone = (await Submit("#!model info --model llama3_tiny")).AssertFailed();
-        Assert.Contains("No model named 'llama3_tiny' is loaded", gone);
+        Assert.Contains("No model named \"llama3_tiny\" is loaded", gone);
         Assert.Contains("#!model load", gone);
     }
 
@@ -62,7 +62,7 @@ public sealed class SessionTests : IAsyncLifetime
     {
         var started = new TaskCompletionSource();
         var observed = new TaskCompletionSource<bool>();
-        ModelMagic.AddTo(_notebook.Kernel).AddAnalysis<ModelWaitCommand>(
+        _notebook.Magic.AddAnalysis<ModelWaitCommand>(
             new("wait", "wait", "Waits until cancelled (test only)."), [],
             (_, _, cancel) =>
             {
