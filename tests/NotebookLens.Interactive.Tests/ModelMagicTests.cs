@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Events;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
 
@@ -116,6 +118,29 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var cell = (await Submit("#!model")).AssertSucceeded();
         foreach (var subcommand in new[] { "load", "list", "use", "unload", "info", "params", "tokens", "chat", "weights" })
             Assert.Contains($"<td>{subcommand}</td>", cell.Html);
+    }
+
+    /// <summary>What the editor offers after the cursor (the end of <paramref name="code"/>).</summary>
+    async Task<IReadOnlyList<string>> Completions(string code)
+    {
+        var request = new RequestCompletions(code, new Microsoft.DotNet.Interactive.LinePosition(0, code.Length));
+        var result = await shared.Notebook.Kernel.SendAsync(request);
+        return result.Events.OfType<CompletionsProduced>().SelectMany(e => e.Completions).Select(c => c.DisplayText).ToList();
+    }
+
+    [Fact]
+    public async Task Completions_offer_subcommands_loaded_models_and_options()
+    {
+        var subcommands = await Completions("#!model ");
+        Assert.Superset(new HashSet<string> { "load", "list", "use", "unload", "info", "params", "tokens", "chat", "weights" }, subcommands.ToHashSet());
+
+        var name = await Load("llama3-tiny");
+        Assert.Contains(name, await Completions("#!model use "));
+        Assert.Contains(name, await Completions("#!model info --model "));
+
+        var options = await Completions("#!model chat \"hi\" ");
+        Assert.Superset(new HashSet<string> { "--system", "--model", "--as" }, options.ToHashSet());
+        Assert.Superset(new HashSet<string> { "bfloat16", "float32" }, (await Completions("#!model load tiny --dtype ")).ToHashSet());
     }
 
     /// <summary>Bad input: an error that says what to do, and the next cell works.</summary>
