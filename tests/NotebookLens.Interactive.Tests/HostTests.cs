@@ -28,6 +28,8 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
             $"#!model load {llama} --name llama",
             "llama.Config.NumLayers",
             "#!model list",
+            // What Plotly.NET 6 asks for; the host ships an older FSharp.Core, which the extension hands back.
+            "System.Reflection.Assembly.Load(\"FSharp.Core, Version=10.1.0.0\").GetName().Version.ToString()",
         ];
         var notebook = Path.Combine(feed.WorkFolder, "nb.ipynb");
         var output = Path.Combine(feed.WorkFolder, "out.ipynb");
@@ -49,6 +51,7 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
         Assert.Contains("Loaded", outputs[3]);
         Assert.Contains($"<pre>{Models.ModelConfig.Load(llama).NumLayers}</pre>", outputs[4]);
         Assert.Contains("<td>llama</td>", outputs[5]);
+        Assert.StartsWith("10.0.", outputs[6]);
     }
 
     /// <summary>Every output's text: display data, results and errors.</summary>
