@@ -82,7 +82,7 @@ sealed class ModelMagic
     bool NeedsTiny(string? name) =>
         (name ?? Registry.Current ?? EmbeddedModel.Name) == EmbeddedModel.Name && Registry.Models.All(m => m.Name != EmbeddedModel.Name);
 
-    /// <summary>Adds a subcommand that manages the session's models (load, list, use, unload).</summary>
+    /// <summary>Adds a subcommand; <paramref name="run"/> gets the kernel's context (load, list, use, unload need no current model).</summary>
     public void Add<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, KernelInvocationContext, Task<Output>> run)
         where T : ModelCommand
     {
@@ -109,9 +109,7 @@ sealed class ModelMagic
             if (command.Parent is SubmitCode cell) DirectiveLines.Check(cell.Code, _root);
             if (command.As is { } variable) CSharpNames.Check(variable, "the --as variable", "--as result");
             var output = await run(command, context);
-            var (html, text) = InterimView.Render(output);
-            context.Publish(new DisplayedValueProduced(html, context.Command,
-                [new FormattedValue(HtmlFormatter.MimeType, html), new FormattedValue(PlainTextFormatter.MimeType, text)]));
+            Show(context, output);
             if (command.As is { } name) await SetVariableAsync(context, name, output.Value);
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
@@ -128,6 +126,17 @@ sealed class ModelMagic
             // do); a stack trace would bury it. Anything else is a bug and keeps its stack trace.
             context.Fail(command, message: e.Message);
         }
+    }
+
+    /// <summary>
+    /// One display with the HTML view and its plain-text twin (for front ends without HTML). Strings published as
+    /// formatted values, never <c>HtmlString</c>: Microsoft.AspNetCore.Html.Abstractions is not in every host.
+    /// </summary>
+    static void Show(KernelInvocationContext context, Output output)
+    {
+        var (html, text) = InterimView.Render(output);
+        context.Publish(new DisplayedValueProduced(html, context.Command,
+            [new FormattedValue(HtmlFormatter.MimeType, html), new FormattedValue(PlainTextFormatter.MimeType, text)]));
     }
 
     /// <summary>The core words remedies in its API's terms; here they are said with #!model's subcommands and options.</summary>
@@ -183,9 +192,7 @@ sealed class ModelMagic
             "#!model subcommands (each also takes --model N to pick a loaded model and --as VAR to put its result into a C# variable)",
             ["subcommand", "usage", "what it does"],
             [.. _usages.Select(u => (IReadOnlyList<string>)[u.Name, "#!model " + u.Syntax, u.Description])]);
-        var (html, text) = InterimView.Render(help);
-        context.Publish(new DisplayedValueProduced(html, context.Command,
-            [new FormattedValue(HtmlFormatter.MimeType, html), new FormattedValue(PlainTextFormatter.MimeType, text)]));
+        Show(context, help);
         if (UnknownSubcommand(command) is { } word)
             context.Fail(command, message:
                 $"Unknown subcommand '{word}'. #!model takes one of: {string.Join(", ", _usages.Select(u => u.Name))} " +
