@@ -85,7 +85,7 @@ public sealed class AttentionMaps : IDisposable
 
     void CheckHead(int layer, int head)
     {
-        if (layer < 0 || layer >= Layers) throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {Layers - 1}.");
+        LayerRange.Check(layer, Layers);
         if (head < 0 || head >= Heads) throw new ArgumentOutOfRangeException(nameof(head), $"Head {head} is out of range; layers have heads 0 .. {Heads - 1}.");
     }
 

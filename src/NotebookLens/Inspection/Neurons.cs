@@ -1,3 +1,4 @@
+using NotebookLens.Models;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
@@ -59,7 +60,6 @@ public static class Neurons
 
     static void CheckLayer(LensModel lens, int layer)
     {
-        if (layer < 0 || layer >= lens.Config.NumLayers)
-            throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {lens.Config.NumLayers - 1}.");
+        LayerRange.Check(layer, lens.Config.NumLayers);
     }
 }

@@ -1,5 +1,6 @@
 using NotebookLens.Generation;
 using NotebookLens.Inspection;
+using NotebookLens.Models;
 using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
@@ -88,8 +89,7 @@ public static class Patchscope
 
     static void CheckLayer(int layer, int numLayers)
     {
-        if (layer < 0 || layer >= numLayers)
-            throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {numLayers - 1}.");
+        LayerRange.Check(layer, numLayers);
     }
 
     static int Resolve(int index, int count)

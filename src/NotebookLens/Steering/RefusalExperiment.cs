@@ -1,5 +1,5 @@
 using NotebookLens.Generation;
-using NotebookLens.Inspection;
+using NotebookLens.Models;
 
 namespace NotebookLens.Steering;
 
@@ -85,8 +85,7 @@ public static class RefusalExperiment
         var config = model.Config;
         if (options.TrainCount < 1 || options.ValidationCount < 1 || options.TestCount < 1)
             throw new ArgumentOutOfRangeException(nameof(options), "The train, validation and test counts must each be at least 1.");
-        if (options.Layer is int chosen && (chosen < 0 || chosen >= config.NumLayers))
-            throw new ArgumentOutOfRangeException(nameof(options), $"Layer {chosen} is out of range; this model has layers 0 .. {config.NumLayers - 1}.");
+        if (options.Layer is int chosen) LayerRange.Check(chosen, config.NumLayers, nameof(options));
         var harmfulSplit = Split(harmful, "harmful", options);
         var harmlessSplit = Split(harmless, "harmless", options);
         var prompts = new InstructionPrompts(model.Tokenizer, options.SystemPrompt);
