@@ -116,7 +116,7 @@ public sealed class Checkpoint : IDisposable
 }
 
 /// <summary>Orders parameter names as transformers lists them: layer numbers by value, modules in registration order.</summary>
-public sealed class ParameterNameComparer : IComparer<string>
+internal sealed class ParameterNameComparer : IComparer<string>
 {
     public static readonly ParameterNameComparer Instance = new();
 

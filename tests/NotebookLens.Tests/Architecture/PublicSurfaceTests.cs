@@ -9,7 +9,7 @@ public class PublicSurfaceTests
 {
     static readonly Assembly Core = typeof(LanguageModel).Assembly;
 
-    /// <summary>The engine's working parts: built and used inside the core only (weights are reached by name, activations by hook point).</summary>
+    /// <summary>The engine's working parts and the runtime's helpers: used inside the core only (weights are reached by name, activations by hook point).</summary>
     [Theory]
     [InlineData("NotebookLens.Models.ForwardContext")]
     [InlineData("NotebookLens.Models.LayerHookNames")]
@@ -22,6 +22,9 @@ public class PublicSurfaceTests
     [InlineData("NotebookLens.Models.RmsNorm")]
     [InlineData("NotebookLens.Models.Linear")]
     [InlineData("NotebookLens.Models.LayerRange")]
+    [InlineData("NotebookLens.Models.ParameterNameComparer")]
+    [InlineData("NotebookLens.Runtime.Scalars")]
+    [InlineData("NotebookLens.Runtime.MemoryCheck")]
     public void Engine_internals_are_not_public(string name)
     {
         var type = Core.GetType(name, throwOnError: true)!;
