@@ -1,4 +1,3 @@
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using static TorchSharp.torch;

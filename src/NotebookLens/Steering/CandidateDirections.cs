@@ -1,5 +1,4 @@
 using NotebookLens.Generation;
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using static TorchSharp.torch;
 
@@ -32,8 +31,7 @@ public sealed class CandidateDirections : IDisposable
         {
             if (position < -Positions || position > -1)
                 throw new ArgumentOutOfRangeException(nameof(position), $"Position {position} is not a post-instruction position; they are -{Positions} .. -1, counted from the end of the prompt.");
-            if (layer < 0 || layer >= Layers)
-                throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {Layers - 1}.");
+            LayerRange.Check(layer, Layers);
             return MeanDiffs[Positions + position, layer];
         }
     }
