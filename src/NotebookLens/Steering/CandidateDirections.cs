@@ -55,7 +55,7 @@ public sealed class CandidateDirections : IDisposable
     static Tensor MeanResidPre(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int positions, int batchSize)
     {
         var c = model.Config;
-        var sum = zeros([positions, c.NumLayers, c.HiddenSize], dtype: ScalarType.Float64);
+        var sum = zeros([positions, c.NumLayers, c.HiddenSize], dtype: ScalarType.Float64, device: model.Device);
         var names = Enumerable.Range(0, c.NumLayers).Select(HookPoints.ResidPre).ToHashSet(StringComparer.Ordinal);
         // Left padding puts every prompt's last P tokens in the last P columns.
         var hooks = new HookSet().Add(names.Contains, (x, ctx) =>
