@@ -1,3 +1,5 @@
+using NotebookLens.Runtime;
+
 namespace NotebookLens.Models;
 
 /// <summary>
@@ -76,7 +78,8 @@ public static class HookPoints
         var parts = name.Split('.', 3);
         if (parts.Length == 3 && parts[0] == "blocks" && int.TryParse(parts[1], out var layer))
         {
-            LayerRange.Check(layer, config.NumLayers, nameof(name), $"Hook point '{name}': ");
+            if (layer < 0 || layer >= config.NumLayers)
+                throw new ArgumentOutOfRangeException(nameof(name), $"Hook point '{name}': {Ranges.Message(layer, config.NumLayers, "layer")}");
             if (Block.All.Contains(parts[2])) return;
         }
         throw new ArgumentException(

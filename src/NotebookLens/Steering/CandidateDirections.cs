@@ -1,5 +1,6 @@
 using NotebookLens.Generation;
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Steering;
@@ -31,7 +32,7 @@ public sealed class CandidateDirections : IDisposable
         {
             if (position < -Positions || position > -1)
                 throw new ArgumentOutOfRangeException(nameof(position), $"Position {position} is not a post-instruction position; they are -{Positions} .. -1, counted from the end of the prompt.");
-            LayerRange.Check(layer, Layers);
+            if (layer < 0 || layer >= Layers) throw new ArgumentOutOfRangeException(nameof(layer), Ranges.Message(layer, Layers, "layer"));
             return MeanDiffs[Positions + position, layer];
         }
     }

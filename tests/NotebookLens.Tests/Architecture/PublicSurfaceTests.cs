@@ -21,7 +21,6 @@ public class PublicSurfaceTests
     [InlineData("NotebookLens.Models.GatedMlp")]
     [InlineData("NotebookLens.Models.RmsNorm")]
     [InlineData("NotebookLens.Models.Linear")]
-    [InlineData("NotebookLens.Models.LayerRange")]
     [InlineData("NotebookLens.Models.ParameterNameComparer")]
     [InlineData("NotebookLens.Runtime.Scalars")]
     [InlineData("NotebookLens.Runtime.MemoryCheck")]
