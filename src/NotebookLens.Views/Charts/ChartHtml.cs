@@ -47,7 +47,9 @@ public static class ChartHtml
         l.SetProperty("width", width);
         l.SetProperty("height", height);
         foreach (var (key, value) in layout ?? new Dictionary<string, object>()) l.SetProperty(key, value);
-        chart = GenericChart.setDisplayOptions(NoReference, GenericChart.setLayout(l, chart));
+        var config = GenericChart.getConfig(chart);
+        config.SetProperty("displaylogo", false);
+        chart = GenericChart.setDisplayOptions(NoReference, GenericChart.setConfig(config, GenericChart.setLayout(l, chart)));
         var fragment = SanitizeScript(GenericChart.toChartHTML(chart));
         var id = "nl-chart-" + Guid.NewGuid().ToString("N");
         var html = new HtmlBuilder();

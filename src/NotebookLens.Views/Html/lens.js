@@ -54,24 +54,29 @@
     return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
   }
 
-  // One head at full resolution: a Plotly heatmap with the tokens on both axes (numeric axes with tick
-  // labels, because repeated tokens would merge as categories).
+  // One head at full resolution: a Plotly heatmap with the tokens on both axes. Each label carries its position
+  // ("3 the"), so repeated tokens stay apart as categories and the hover names both tokens.
+  function headData(grid) {
+    if (!grid.nlData) grid.nlData = JSON.parse(grid.querySelector('script.nl-head-data').textContent);
+    return grid.nlData;
+  }
+
   function openHead(img) {
     var grid = img.closest('.nl-attention-grid');
-    var data = JSON.parse(grid.querySelector('script.nl-head-data').textContent);
+    var data = headData(grid);
     var zoom = grid.querySelector('.nl-head-zoom');
     var layer = +img.getAttribute('data-layer'), head = +img.getAttribute('data-head');
     grid.querySelectorAll('img.nl-selected').forEach(function (e) { e.classList.remove('nl-selected'); });
     img.classList.add('nl-selected');
     return inflate(bytes(data.maps[layer][head])).then(function (q) {
-      var n = data.labels.length, z = [];
+      var n = data.labels.length, z = new Array(n);
       for (var r = 0; r < n; r++) {
         var row = new Array(n);
         for (var c = 0; c < n; c++) row[c] = c > r ? null : q[r * n + c] / 255;
-        z.push(row);
+        z[r] = row;
       }
-      var ticks = data.labels.map(function (_, i) { return i; });
-      var size = Math.max(360, Math.min(900, 120 + n * 14));
+      var labels = data.labels.map(function (text, i) { return i + ' ' + text; });
+      var size = Math.max(480, Math.min(900, 200 + n * 14));
       zoom.innerHTML = '';
       var title = document.createElement('div');
       title.className = 'nl-sub';
@@ -79,11 +84,10 @@
       var plot = document.createElement('div');
       zoom.appendChild(title);
       zoom.appendChild(plot);
-      var axis = { tickmode: 'array', tickvals: ticks, ticktext: data.labels, tickfont: { size: 10 }, automargin: true };
+      var axis = { type: 'category', tickfont: { size: 10 }, automargin: true };
       return window.Plotly.newPlot(plot, [{
-        type: 'heatmap', z: z, zmin: 0, zmax: 1, colorscale: 'Viridis',
-        customdata: z.map(function (row, r) { return row.map(function (_, c) { return [data.labels[r], data.labels[c]]; }); }),
-        hovertemplate: 'query %{customdata[0]} (%{y})<br>key %{customdata[1]} (%{x})<br>p = %{z:.3f}<extra></extra>'
+        type: 'heatmap', z: z, x: labels, y: labels, zmin: 0, zmax: 1, colorscale: 'Viridis',
+        hovertemplate: 'query %{y}<br>key %{x}<br>p = %{z:.3f}<extra></extra>'
       }], {
         width: size, height: size, margin: { t: 10, r: 10 },
         paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)', font: { color: getComputedStyle(grid).color },

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using NotebookLens.Inspection;
+using PuppeteerSharp;
+using Xunit.Abstractions;
+
+namespace NotebookLens.Views.Tests;
+
+/// <summary>
+/// Reports opened in headless Chromium: every chart drew (Plotly's SVG in its host), no script error, no request
+/// left the machine; screenshots go to artifacts/screenshots/ for a person to look at.
+/// </summary>
+[Collection(TinyCollection.Name)]
+public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsyncLifetime
+{
+    readonly Browser _browser = new();
+
+    public Task InitializeAsync() => _browser.InitializeAsync();
+
+    public Task DisposeAsync() => _browser.DisposeAsync();
+
+    [Fact]
+    public async Task Attention_grid_logit_lens_and_similarity_from_tiny_draw_offline()
+    {
+        var lens = tiny.Lens;
+        using var maps = AttentionMaps.Run(lens, "The ball is green. The ball has the color");
+        var attention = AttentionData.From(maps);
+        var report = new HtmlReport("tiny: attention, logit lens, similarity")
+            .Add(AttentionView.Grid(attention))
+            .Add(AttentionView.Head(attention, 4, 0))
+            .Add(AttentionView.FirstToken(maps))
+            .Add(LogitLensView.Create(LogitLens.Run(lens, lens.Ids("The weather is really"), new LogitLensOptions { Targets = [" good"] })))
+            .Add(SimilarityView.Create(ContextualSimilarity.Compare(lens,
+            [
+                new("I ate an apple for breakfast.", "apple"), new("She baked an apple pie.", "apple"),
+                new("The new phone from Apple is fast.", "Apple"), new("He bought Apple shares today.", "Apple"),
+            ])));
+        var path = report.Save(Path.Combine(Paths.Artifacts, "reports", "tiny-report.html"));
+        var opened = await _browser.OpenAsync(path);
+        var charts = await AwaitChartsAsync(opened, expected: 4);
+        Assert.Equal(4, charts);
+        Assert.Equal(1, await opened.Page.EvaluateExpressionAsync<int>("[...document.scripts].filter(s => s.text.includes('plotly.js v2.28.0')).length"));
+        Assert.Equal("2.28.0", await opened.Page.EvaluateExpressionAsync<string>("window.Plotly.version"));
+        Assert.Equal(lens.Config.NumLayers * lens.Config.NumHeads, await opened.Page.EvaluateExpressionAsync<int>("document.querySelectorAll('.nl-attention-grid img').length"));
+        await OpenHeadAsync(opened, layer: 4, head: 1);
+        await opened.ScreenshotAsync("tiny-report");
+        Assert.Empty(opened.Errors);
+        Assert.Empty(opened.ExternalRequests);
+    }
+
+    /// <summary>The size: 34 layers x 8 heads of a 200-token prompt (random causal rows) must stay responsive.</summary>
+    [Fact]
+    public async Task A_34_layer_8_head_200_token_grid_loads_and_opens_a_head_quickly()
+    {
+        const int layers = 34, heads = 8, tokens = 200;
+        var values = RandomCausalMaps(layers, heads, tokens, seed: 7);
+        var labels = Enumerable.Range(0, tokens).Select(i => i % 17 == 0 ? "<script>" : $" w{i}").ToList();
+        var clock = Stopwatch.StartNew();
+        var view = AttentionView.Grid(new AttentionData(labels, layers, heads, values));
+        var path = new HtmlReport("34 x 8 heads, 200 tokens").Add(view).Save(Path.Combine(Paths.Artifacts, "reports", "attention-34x8x200.html"));
+        var built = clock.Elapsed;
+        long bytes = new FileInfo(path).Length;
+        clock.Restart();
+        var opened = await _browser.OpenAsync(path);
+        var loaded = clock.Elapsed;
+        clock.Restart();
+        await OpenHeadAsync(opened, layer: 33, head: 7);
+        var zoomed = clock.Elapsed;
+        output.WriteLine($"grid built in {built.TotalSeconds:F2} s, page {bytes / 1e6:F1} MB, loaded in {loaded.TotalSeconds:F2} s, head opened in {zoomed.TotalSeconds:F2} s");
+        await opened.ScreenshotAsync("attention-34x8x200");
+        Assert.Empty(opened.Errors);
+        Assert.Empty(opened.ExternalRequests);
+        Assert.True(bytes < 25_000_000, $"{bytes} bytes");
+        Assert.True(loaded < TimeSpan.FromSeconds(20), $"loaded in {loaded}");
+        Assert.True(zoomed < TimeSpan.FromSeconds(10), $"head opened in {zoomed}");
+    }
+
+    static float[] RandomCausalMaps(int layers, int heads, int t, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[layers * heads * t * t];
+        for (int m = 0; m < layers * heads; m++)
+            for (int q = 0; q < t; q++)
+            {
+                int row = (m * t + q) * t;
+                double sum = 0;
+                for (int k = 0; k <= q; k++) sum += values[row + k] = (float)Math.Pow(random.NextDouble(), 8);
+                for (int k = 0; k <= q; k++) values[row + k] = (float)(values[row + k] / sum);
+            }
+        return values;
+    }
+
+    /// <summary>Waits until every chart host holds Plotly's SVG; returns how many do.</summary>
+    static async Task<int> AwaitChartsAsync(OpenedPage opened, int expected)
+    {
+        await opened.Page.WaitForFunctionAsync($"() => document.querySelectorAll('.nl-chart .main-svg').length >= {expected}", new WaitForFunctionOptions { Timeout = 60_000 });
+        return await opened.Page.EvaluateExpressionAsync<int>("[...document.querySelectorAll('.nl-chart')].filter(c => c.querySelector('.main-svg')).length");
+    }
+
+    static async Task OpenHeadAsync(OpenedPage opened, int layer, int head)
+    {
+        await opened.Page.ClickAsync($".nl-attention-grid img[data-layer='{layer}'][data-head='{head}']");
+        await opened.Page.WaitForSelectorAsync(".nl-head-zoom .main-svg", new WaitForSelectorOptions { Timeout = 30_000 });
+    }
+}
