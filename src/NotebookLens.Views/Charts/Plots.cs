@@ -37,16 +37,23 @@ public static class Plots
         Combine(series.Select(s => WithTrace(CSharpChart.Line<double, double, string>(x: x, y: s.Y, ShowMarkers: true, Name: s.Name, UseDefaults: false),
             new Dictionary<string, object?> { ["hovertemplate"] = hover })));
 
-    /// <summary>Vertical bars, one group per series (same categories).</summary>
-    public static GenericChart Columns(IReadOnlyList<string> categories, IEnumerable<(string Name, IReadOnlyList<double> Values)> series, string? hover = null) =>
+    /// <summary>Vertical bars, one group per series over the same categories; a null value draws no bar.</summary>
+    public static GenericChart Columns(IReadOnlyList<string> categories, IEnumerable<(string Name, IReadOnlyList<double?> Values)> series, string? hover = null) =>
         Combine(series.Select(s => WithTrace(
-            CSharpChart.Column<double, int, string>(values: s.Values, Keys: Enumerable.Range(0, categories.Count).ToArray(), Name: s.Name, UseDefaults: false),
-            new Dictionary<string, object?> { ["hovertemplate"] = hover, ["customdata"] = categories })));
+            CSharpChart.Column<double, int, string>(values: s.Values.Select(v => v ?? 0), Keys: Enumerable.Range(0, categories.Count).ToArray(), Name: s.Name, UseDefaults: false),
+            new Dictionary<string, object?> { ["y"] = s.Values, ["hovertemplate"] = hover, ["customdata"] = categories })));
 
-    /// <summary>Labelled points.</summary>
-    public static GenericChart Points(IReadOnlyList<double> x, IReadOnlyList<double> y, IReadOnlyList<string> labels, string name) =>
+    /// <summary>Points with their labels written next to them (or only on hover when <paramref name="showLabels"/> is false).</summary>
+    public static GenericChart Points(IReadOnlyList<double> x, IReadOnlyList<double> y, IReadOnlyList<string> labels, string name, bool showLabels = true,
+        double markerSize = 8, string? symbol = null) =>
         WithTrace(CSharpChart.Point<double, double, string>(x: x, y: y, Name: name, MultiText: labels.ToArray(), UseDefaults: false),
-            new Dictionary<string, object?> { ["mode"] = "markers+text", ["textposition"] = "top center", ["hovertemplate"] = "%{text}<br>(%{x:.3f}, %{y:.3f})<extra></extra>" });
+            new Dictionary<string, object?>
+            {
+                ["mode"] = showLabels ? "markers+text" : "markers",
+                ["textposition"] = "top center",
+                ["hovertemplate"] = "%{text}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
+                ["marker"] = symbol is null ? new Dictionary<string, object> { ["size"] = markerSize } : new Dictionary<string, object> { ["size"] = markerSize, ["symbol"] = symbol },
+            });
 
     public static GenericChart Combine(IEnumerable<GenericChart> charts) => CSharpChart.Combine(charts.ToList());
 
