@@ -79,4 +79,15 @@ public sealed class OpenedPage(IPage page)
         await Page.ScreenshotAsync(path, new ScreenshotOptions { FullPage = true });
         return path;
     }
+
+    /// <summary>One screenshot per report section (<c>name-01.png</c>, …), each readable on its own.</summary>
+    public async Task ScreenshotSectionsAsync(string name)
+    {
+        var sections = await Page.QuerySelectorAllAsync("main > section");
+        for (int i = 0; i < sections.Length; i++)
+        {
+            var path = Path.Combine(Paths.Artifacts, "screenshots", $"{name}-{i + 1:00}.png");
+            await sections[i].ScreenshotAsync(path);
+        }
+    }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using NotebookLens.Generation;
 using NotebookLens.Inspection;
+using NotebookLens.Steering;
 using PuppeteerSharp;
 using Xunit.Abstractions;
 
@@ -43,6 +45,47 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
         Assert.Equal(lens.Config.NumLayers * lens.Config.NumHeads, await opened.Page.EvaluateExpressionAsync<int>("document.querySelectorAll('.nl-attention-grid img').length"));
         await OpenHeadAsync(opened, layer: 4, head: 1);
         await opened.ScreenshotAsync("tiny-report");
+        Assert.Empty(opened.Errors);
+        Assert.Empty(opened.ExternalRequests);
+    }
+
+    /// <summary>Every view of tiny in one report: each chart draws, nothing else breaks; the screenshot is for a person to look at.</summary>
+    [Fact]
+    public async Task Every_view_of_tiny_draws_in_one_report()
+    {
+        var lens = tiny.Lens;
+        using var space = new EmbeddingSpace(lens);
+        using var weight = lens.Model.Parameter("model.layers.5.mlp.up_proj.weight");
+        using var maps = AttentionMaps.Run(lens, "The ball is green. The ball has the color");
+        string[] words = [" cold", "冷", " hot", " big", "大", " small", "小", " apple", " red", " green"];
+        using var vectors = TorchSharp.torch.stack(words.Select(w => space.VectorOf(w)).ToArray());
+        var (plus, minus) = EmbeddingSpace.ParseExpression("冷 - cold + small");
+        var chat = lens.ChatIds("What color is the sky?").Select(i => (int)i).ToList();
+        using var refusal = RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, new RefusalExperimentOptions
+        {
+            TrainCount = 16, ValidationCount = 4, TestCount = 3, MaxNewTokens = 16, Thresholds = SelectionThresholds.Default with { PruneLayerFraction = 0 },
+        });
+        var report = new HtmlReport("Every view of tiny")
+            .Add(lens)
+            .Add(TensorView.Create(weight, "model.layers.5.mlp.up_proj.weight"))
+            .Add(TokensView.Create(lens.Tokenizer.Tokenize("天氣預報說明天會下雨。 The forecast says <rain>.")))
+            .Add(NeighborsView.Create("cold", space.Nearest(" cold", 8)))
+            .Add(NeighborsView.Create("冷 - cold + small", space.Arithmetic(plus, minus, 8)))
+            .Add(LogitLensView.Create(LogitLens.Run(lens, lens.Ids("天氣預報說明天會下"), new LogitLensOptions { Targets = ["雨"] })))
+            .Add(AttentionView.TopHeads(maps.TopHeads(maps.Locate("color"), maps.Locate("green")), "color", "green"))
+            .Add(NeuronsView.Create("Most active neurons, layer 3", Neurons.Top(lens, "The weather is really good", 3, 6)))
+            .Add(PcaView.Create(Pca.Fit(vectors, 2, words), "PCA of input embeddings"))
+            .Add(TemperatureView.Create(NextToken.AtTemperatures(lens, lens.Ids("The weather is really"), [0.5, 1, 2], 6), "The weather is really"))
+            .Add(GenerationView.Create(lens, lens.Model.Generate(chat, new GenerationOptions { MaxNewTokens = 24 })))
+            .Add(PatchscopeView.Create(lens, Patchscope.Sweep(lens, new PatchscopeSource("I ate an apple.") { Token = "apple" }, Enumerable.Range(0, lens.Config.NumLayers))))
+            .Add(refusal);
+        var path = report.Save(Path.Combine(Paths.Artifacts, "reports", "tiny-all-views.html"));
+        File.WriteAllText(Path.ChangeExtension(path, ".txt"), report.ToText());
+        var opened = await _browser.OpenAsync(path);
+        int expected = 1 + 1 + 1 + 3;   // weight, PCA, temperatures, three refusal charts
+        Assert.Equal(expected, await AwaitChartsAsync(opened, expected));
+        await opened.ScreenshotAsync("tiny-all-views");
+        await opened.ScreenshotSectionsAsync("tiny-all-views");
         Assert.Empty(opened.Errors);
         Assert.Empty(opened.ExternalRequests);
     }
