@@ -3,7 +3,7 @@ HF's environment, with the variables of tests/Jinja.cs. C# regular string litera
 escapes as Python's, so each argument is read with ast.literal_eval. ErrorTests.cs is skipped: its
 expected strings are this interpreter's own error messages.
 
-    python3 build/jinja-oracle/check_inline_data.py tests/NotebookLens.Tests/Tokenization/Templates"""
+    python3 build/jinja-oracle/check_inline_data.py tests/NotebookLens.Tests/Templates"""
 import ast
 import glob
 import re

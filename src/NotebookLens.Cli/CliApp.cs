@@ -50,14 +50,33 @@ public static class CliApp
             error.WriteLine($"usage: NotebookLens.Cli {command.Usage}");
             return 2;
         }
+        catch (NotebookLens.Runtime.LensException e)
+        {
+            error.WriteLine($"error: {e.Problem}{(Remedy(e) is { } remedy ? " " + remedy : "")}");
+            return 1;
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException
                                    or KeyNotFoundException or UnauthorizedAccessException or PlatformNotSupportedException or OutOfMemoryException
-                                   or NotebookLens.Tokenization.Templates.TemplateException
-                                   or System.Runtime.InteropServices.ExternalException or NotebookLens.Steering.NoRefusalDirectionException)
+                                   or NotebookLens.Templates.TemplateException
+                                   or System.Runtime.InteropServices.ExternalException)
         {
             error.WriteLine($"error: {e.Message}");
             return 1;
         }
+    }
+
+    /// <summary>The core's remedy in this CLI's terms (its options), or as the core words it.</summary>
+    static string? Remedy(NotebookLens.Runtime.LensException e)
+    {
+        if (e is not NotebookLens.Steering.NoRefusalDirectionException { Selection: var s }) return e.Remedy;
+        int Count(NotebookLens.Steering.DiscardReason r) => s.DiscardCounts.GetValueOrDefault(r);
+        var remedies = new List<string>();
+        if (Count(NotebookLens.Steering.DiscardReason.LateLayer) > 0) remedies.Add("prune fewer layers (--prune-layers 0)");
+        if (Count(NotebookLens.Steering.DiscardReason.HighKlDivergence) > 0) remedies.Add("raise the KL threshold (--kl-threshold X or none)");
+        if (Count(NotebookLens.Steering.DiscardReason.InducesNoRefusal) > 0)
+            remedies.Add("lower or turn off the steering threshold (--steering-threshold none; a model without trained refusal behaviour, such as random weights or a base model, never passes it)");
+        remedies.Add("use other layers or instructions (--layer L, --harmful, --harmless)");
+        return $"To relax them: {string.Join("; ", remedies)}.";
     }
 
     static void Usage(TextWriter w)

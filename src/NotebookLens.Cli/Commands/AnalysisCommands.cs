@@ -20,7 +20,7 @@ public sealed class SimilarityCommand : ICommand
         if (sentences.Count < 2) throw new UsageException("give at least two --sentence");
         int occurrence = args.Int("occurrence", 1, min: 1);
         using var lens = ModelArgs.LoadLens(args, io);
-        var result = ContextualSimilarity.Compare(lens, sentences.Select(s => new WordInContext(s, word, occurrence)).ToList());
+        var result = lens.Similarity(sentences.Select(s => new WordInContext(s, word, occurrence)).ToList());
         var pairs = (from i in Enumerable.Range(0, sentences.Count) from j in Enumerable.Range(0, sentences.Count) where i < j select (i, j)).ToList();
         if (args.Flag("json"))
         {
@@ -31,8 +31,8 @@ public sealed class SimilarityCommand : ICommand
                 {
                     layer = l,
                     baseline = result.Baseline[l],
-                    raw = Rows(result.Raw[l]),
-                    normalized = Rows(result.Normalized[l]),
+                    raw = result.Raw[l].Values,
+                    normalized = result.Normalized[l].Values,
                 }),
             }));
             return 0;
@@ -45,7 +45,6 @@ public sealed class SimilarityCommand : ICommand
         return 0;
     }
 
-    static double[][] Rows(double[,] m) => Enumerable.Range(0, m.GetLength(0)).Select(i => Enumerable.Range(0, m.GetLength(1)).Select(j => m[i, j]).ToArray()).ToArray();
 }
 
 /// <summary><c>lens</c>: the logit lens, what each layer would predict.</summary>
@@ -67,7 +66,7 @@ public sealed class LensCommand : ICommand
             Targets = args.GetAll("target"),
         };
         using var lens = ModelArgs.LoadLens(args, io);
-        var result = LogitLens.Run(lens, lens.Ids(text), options);
+        var result = lens.LogitLens(text, options);
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new
@@ -111,9 +110,9 @@ public sealed class AttentionCommand : ICommand
         if ((layerText is null) != (headText is null)) throw new UsageException("--layer and --head go together");
         int k = args.Int("k", 5, min: 1);
         using var lens = ModelArgs.LoadLens(args, io);
-        using var maps = AttentionMaps.Run(lens, text);
+        var maps = lens.Attention(text);
         var sink = maps.FirstTokenAttention();
-        int? fromIndex = from is null ? null : maps.Locate(from), toIndex = to is null ? null : maps.Locate(to!);
+        int? fromIndex = from is null ? null : maps.Prompt.Locate(from), toIndex = to is null ? null : maps.Prompt.Locate(to!);
         var top = fromIndex is int f && toIndex is int t ? maps.TopHeads(f, t, k) : null;
         var head = layerText is null ? null : maps.Head(args.Int("layer", 0), args.Int("head", 0));
         if (args.Flag("json"))
@@ -121,18 +120,18 @@ public sealed class AttentionCommand : ICommand
             io.Output.WriteLine(CliJson.Serialize(new
             {
                 tokens = maps.Labels,
-                first_token_attention = Enumerable.Range(0, maps.Layers).Select(l => Enumerable.Range(0, maps.Heads).Select(h => sink[l, h])),
+                first_token_attention = Enumerable.Range(0, maps.Layers).Select(l => sink.Values[l]),
                 top_heads = top?.Select(s => new { layer = s.Layer, head = s.Head, weight = s.Score }),
                 from = fromIndex,
                 to = toIndex,
-                map = head is null ? null : Enumerable.Range(0, head.GetLength(0)).Select(i => Enumerable.Range(0, head.GetLength(1)).Select(j => head[i, j])),
+                map = head?.Values,
             }));
             return 0;
         }
         io.Output.WriteLine("tokens: " + string.Join(" ", maps.Labels.Select((l, i) => $"{i}:{TerminalText.Quote(l)}")));
         io.Output.WriteLine("mean attention to the first token (rows: layers, columns: heads)");
         for (int l = 0; l < maps.Layers; l++)
-            io.Output.WriteLine($"  layer {l,2}  " + string.Join(" ", Enumerable.Range(0, maps.Heads).Select(h => sink[l, h].ToString("F2", CultureInfo.InvariantCulture))));
+            io.Output.WriteLine($"  layer {l,2}  " + string.Join(" ", sink.Values[l].Select(v => v.ToString("F2", CultureInfo.InvariantCulture))));
         if (top is not null)
         {
             io.Output.WriteLine($"heads attending most from {fromIndex}:{TerminalText.Quote(maps.Labels[fromIndex!.Value])} to {toIndex}:{TerminalText.Quote(maps.Labels[toIndex!.Value])}");
@@ -141,8 +140,8 @@ public sealed class AttentionCommand : ICommand
         if (head is not null)
         {
             io.Output.WriteLine($"layer {layerText} head {headText} (rows attend to columns)");
-            for (int i = 0; i < head.GetLength(0); i++)
-                io.Output.WriteLine($"  {TerminalText.PadRight(TerminalText.Quote(maps.Labels[i]), 16)} " + string.Join(" ", Enumerable.Range(0, head.GetLength(1)).Select(j => head[i, j].ToString("F2", CultureInfo.InvariantCulture))));
+            for (int i = 0; i < head.RowCount; i++)
+                io.Output.WriteLine($"  {TerminalText.PadRight(TerminalText.Quote(maps.Labels[i]), 16)} " + string.Join(" ", head.Values[i].Select(v => v.ToString("F2", CultureInfo.InvariantCulture))));
         }
         return 0;
     }
@@ -166,7 +165,7 @@ public sealed class NeuronsCommand : ICommand
         if (byNeuron == (text is not null)) throw new UsageException("give --text (top neurons of a prompt) or --neuron with --prompt (where one neuron fires)");
         if (byNeuron && prompts.Count == 0) throw new UsageException("--neuron needs at least one --prompt");
         using var lens = ModelArgs.LoadLens(args, io);
-        var found = byNeuron ? Neurons.TopTokens(lens, prompts, layer, args.Int("neuron", 0, min: 0), k) : Neurons.Top(lens, text!, layer, k);
+        var found = (byNeuron ? lens.NeuronTokens(layer, args.Int("neuron", 0, min: 0), prompts, k) : lens.Neurons(text!, layer, k)).Activations;
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new { layer, activations = found.Select(f => new { neuron = f.Neuron, prompt = f.Prompt, position = f.Position, token = f.Token, activation = f.Activation }) }));
@@ -196,16 +195,8 @@ public sealed class PcaCommand : ICommand
         var word = args.Get("word");
         using var lens = ModelArgs.LoadLens(args, io);
         int layer = args.Int("layer", 0, min: 0, max: lens.Config.NumLayers);
-        using var scope = NewDisposeScope();
-        var vectors = texts.Select(t =>
-        {
-            var tokens = lens.Tokenizer.Tokenize(t);
-            int index = word is null ? tokens.Count - 1 : TokenLocator.Find(tokens, t, word);
-            using var run = lens.Forward(tokens.Select(x => (long)x.Id).ToArray(), new ForwardOptions { HiddenStates = true });
-            return run.HiddenStates![layer][0, index].to(ScalarType.Float32).clone();
-        }).ToArray();
-        var result = Pca.Fit(stack(vectors), Math.Min(components, texts.Count), texts);
-        int k = result.ExplainedVarianceRatio.Length;
+        var result = lens.Pca(layer, texts, word, components);
+        int k = result.ExplainedVarianceRatio.Count;
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new

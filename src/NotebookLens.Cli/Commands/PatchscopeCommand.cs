@@ -32,9 +32,9 @@ public sealed class PatchscopeCommand : ICommand
             MaxNewTokens = args.Int("max-new-tokens", defaults.MaxNewTokens, 1),
         };
         using var lens = ModelArgs.LoadLens(args, io);
-        var sweep = Patchscope.Sweep(lens, source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options);
-        var sourceToken = lens.Tokenizer.DisplayText(sweep.SourceIds[sweep.SourcePosition]);
-        var targetToken = lens.Tokenizer.DisplayText(sweep.TargetIds[sweep.TargetPosition]);
+        var sweep = lens.Patchscope(source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options);
+        var sourceToken = sweep.Source.Tokens[sweep.SourcePosition].Text;
+        var targetToken = sweep.Target.Tokens[sweep.TargetPosition].Text;
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new

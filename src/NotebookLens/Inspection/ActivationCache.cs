@@ -1,4 +1,6 @@
 using NotebookLens.Models;
+using NotebookLens.Runtime;
+using NotebookLens.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -45,8 +47,8 @@ public sealed class ActivationCache : IReadOnlyDictionary<string, Tensor>, IDisp
     public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => _tensors.GetEnumerator();
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>The hooks that fill this cache; <paramref name="options"/> say what to keep.</summary>
-    internal HookSet CaptureHooks(CacheOptions options) => new HookSet().Add(options.Filter ?? (_ => true), (x, ctx) =>
+    /// <summary>The hooks that fill this cache, handing what they keep to <paramref name="owner"/>; <paramref name="options"/> say what to keep.</summary>
+    internal HookSet CaptureHooks(CacheOptions options, DisposeScope owner) => new HookSet().Add(options.Filter ?? (_ => true), (x, ctx) =>
     {
         using var scope = NewDisposeScope();
         var kept = x.detach();
@@ -57,11 +59,18 @@ public sealed class ActivationCache : IReadOnlyDictionary<string, Tensor>, IDisp
             kept = kept.narrow(axis, kept.shape[axis] - 1, 1);
         }
         kept = options.DType is { } dtype ? kept.to(dtype) : kept;
-        var owned = kept.clone().DetachFromDisposeScope();
+        var owned = scope.MoveToOther(owner, kept.clone());
         if (_tensors.Remove(ctx.Name, out var old)) old.Dispose();
         _tensors[ctx.Name] = owned;
         return null;
     });
+
+    /// <summary>Takes every tensor of the cache out of its dispose scope (see <see cref="Ownership"/>): it lives until disposed.</summary>
+    public ActivationCache Keep()
+    {
+        foreach (var t in _tensors.Values) t.Keep();
+        return this;
+    }
 
     public void Dispose()
     {
@@ -74,23 +83,35 @@ public static class ActivationCacheExtensions
 {
     /// <summary>
     /// Runs the model and captures the activations <paramref name="options"/> select
-    /// (TransformerLens' <c>run_with_cache</c>). Dispose both results.
+    /// (TransformerLens' <c>run_with_cache</c>). Both results' tensors belong to the caller's dispose scope (<see cref="Ownership"/>).
     /// </summary>
     public static (ForwardResult Result, ActivationCache Cache) RunWithCache(this LanguageModel model, Tensor inputIds, CacheOptions? options = null, ForwardOptions? forward = null)
     {
         options ??= CacheOptions.Everything;
+        using var scope = NewDisposeScope();
         var cache = new ActivationCache();
-        try
-        {
-            var hooks = (options.Interventions ?? HookSet.Empty).Then(cache.CaptureHooks(options));
-            var baseHooks = forward?.Hooks ?? HookSet.Empty;
-            var result = model.Forward(inputIds, (forward ?? ForwardOptions.Default) with { Hooks = baseHooks.Then(hooks) });
-            return (result, cache);
-        }
-        catch
-        {
-            cache.Dispose();
-            throw;
-        }
+        var hooks = (options.Interventions ?? HookSet.Empty).Then(cache.CaptureHooks(options, scope));
+        var baseHooks = forward?.Hooks ?? HookSet.Empty;
+        var result = model.Forward(inputIds, (forward ?? ForwardOptions.Default) with { Hooks = baseHooks.Then(hooks) });
+        scope.HandOut(result.Tensors.Concat(cache.Values));
+        return (result, cache);
+    }
+
+    /// <inheritdoc cref="RunWithCache(LanguageModel, Tensor, CacheOptions?, ForwardOptions?)"/>
+    public static (ForwardResult Result, ActivationCache Cache) RunWithCache(this TextModel model, Prompt prompt, CacheOptions? options = null, ForwardOptions? forward = null)
+    {
+        using var scope = NewDisposeScope();
+        var (result, cache) = model.Model.RunWithCache(prompt.ToTensor(), options, forward);
+        scope.HandOut(result.Tensors.Concat(cache.Values));
+        return (result, cache);
+    }
+
+    /// <summary>Runs a prompt (batch of one) and returns what <paramref name="options"/> ask for, in the caller's dispose scope.</summary>
+    public static ForwardResult Forward(this TextModel model, Prompt prompt, ForwardOptions? options = null)
+    {
+        using var scope = NewDisposeScope();
+        var result = model.Model.Forward(prompt.ToTensor(), options);
+        scope.HandOut(result.Tensors);
+        return result;
     }
 }

@@ -1,4 +1,7 @@
+using System.Text.Json.Serialization;
 using NotebookLens.Models;
+using NotebookLens.Runtime;
+using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
@@ -7,87 +10,76 @@ namespace NotebookLens.Inspection;
 public sealed record HeadScore(int Layer, int Head, double Score);
 
 /// <summary>
-/// Every layer's and head's attention probabilities for one prompt, <c>[L, H, T, T]</c> float32, with the
-/// token labels, and the summaries the lecture looks at.
+/// Every layer's and head's attention probabilities for one prompt (eager post-softmax, float32; row = query
+/// position, column = key position; masked entries are 0), with the summaries the lecture looks at.
 /// </summary>
-public sealed class AttentionMaps : IDisposable
+/// <param name="Maps">Per layer and head (index <c>layer * Heads + head</c>), the row-major [T, T] map.</param>
+public sealed record AttentionResult(ModelRef Model, Prompt Prompt, int Layers, int Heads, IReadOnlyList<float[]> Maps)
 {
-    AttentionMaps(Tensor probabilities, IReadOnlyList<Tokenization.TextToken> tokens, string text)
+    [JsonIgnore] public int Tokens => Prompt.Count;
+
+    [JsonIgnore] public IReadOnlyList<string> Labels => Prompt.Labels;
+
+    /// <summary>One head's [T, T] map, labelled with the tokens.</summary>
+    public Matrix Head(int layer, int head)
     {
-        Probabilities = probabilities;
-        Tokens = tokens;
-        Text = text;
+        var map = Map(layer, head);
+        int t = Tokens;
+        return new Matrix(Labels, Labels, Enumerable.Range(0, t).Select(i => map.AsSpan(i * t, t).ToArray().Select(v => (double)v).ToArray()).ToList());
     }
 
-    /// <summary>[L, H, T, T]: row = query position, column = key position; masked entries are 0.</summary>
-    public Tensor Probabilities { get; }
-
-    public IReadOnlyList<Tokenization.TextToken> Tokens { get; }
-
-    public string Text { get; }
-
-    public IReadOnlyList<string> Labels => Tokens.Select(t => t.Text).ToList();
-
-    public int Layers => (int)Probabilities.shape[0];
-
-    public int Heads => (int)Probabilities.shape[1];
-
-    public static AttentionMaps Run(LensModel lens, string text)
-    {
-        var tokens = lens.Tokenizer.Tokenize(text);
-        using var scope = NewDisposeScope();
-        using var run = lens.Forward(tokens.Select(t => (long)t.Id).ToArray(), new ForwardOptions { Attentions = true });
-        var maps = stack(run.Attentions!.Select(a => a[0]).ToArray()).DetachFromDisposeScope();
-        return new AttentionMaps(maps, tokens, text);
-    }
-
-    /// <summary>One head's [T, T] map as rows of doubles.</summary>
-    public double[,] Head(int layer, int head)
-    {
-        CheckHead(layer, head);
-        using var scope = NewDisposeScope();
-        long t = Probabilities.shape[2];
-        var values = Probabilities[layer, head].to(ScalarType.Float64).data<double>().ToArray();
-        var result = new double[t, t];
-        for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) result[i, j] = values[i * t + j];
-        return result;
-    }
-
-    /// <summary>Token index of the last token of the n-th occurrence of a word in the prompt.</summary>
-    public int Locate(string word, int occurrence = 1) => TokenLocator.Find(Tokens, Text, word, occurrence);
-
-    /// <summary>The heads that attend most from query token <paramref name="from"/> to key token <paramref name="to"/>.</summary>
+    /// <summary>The heads that attend most from query token <paramref name="from"/> to key token <paramref name="to"/> (indices; negative from the end).</summary>
     public IReadOnlyList<HeadScore> TopHeads(int from, int to, int k = 5)
     {
-        if (from < 0 || from >= Tokens.Count || to < 0 || to >= Tokens.Count)
-            throw new ArgumentOutOfRangeException(nameof(from), $"Token positions run from 0 to {Tokens.Count - 1}.");
-        using var scope = NewDisposeScope();
-        var scores = Probabilities[.., .., from, to].to(ScalarType.Float64).data<double>().ToArray();
-        return Rank(scores, k);
+        int f = Prompt.Position(from), t = Prompt.Position(to);
+        return Rank(i => Maps[i][f * Tokens + t], k);
     }
 
-    /// <summary>Per layer and head, the mean attention every query after the first pays to the first token (the "sink"): [L, H].</summary>
-    public double[,] FirstTokenAttention()
+    /// <summary>The heads that attend most from the last token of word <paramref name="from"/> to that of <paramref name="to"/>.</summary>
+    public IReadOnlyList<HeadScore> TopHeads(string from, string to, int k = 5) => TopHeads(Prompt.Locate(from), Prompt.Locate(to), k);
+
+    /// <summary>Per layer and head, the mean attention every query after the first pays to the first token (the "sink"): layers × heads.</summary>
+    public Matrix FirstTokenAttention()
     {
-        using var scope = NewDisposeScope();
-        long t = Probabilities.shape[2];
-        var sink = t > 1 ? Probabilities[.., .., 1.., 0].mean([2]) : Probabilities[.., .., .., 0].mean([2]);
-        var values = sink.to(ScalarType.Float64).data<double>().ToArray();
-        var result = new double[Layers, Heads];
-        for (int l = 0; l < Layers; l++) for (int h = 0; h < Heads; h++) result[l, h] = values[l * Heads + h];
-        return result;
+        int t = Tokens;
+        int first = t > 1 ? 1 : 0;
+        return new Matrix(Matrix.Numbered(Layers, "layer "), Matrix.Numbered(Heads, "head "), Enumerable.Range(0, Layers).Select(l =>
+            Enumerable.Range(0, Heads).Select(h =>
+            {
+                var map = Maps[l * Heads + h];
+                double sum = 0;
+                for (int q = first; q < t; q++) sum += map[q * t];
+                return sum / (t - first);
+            }).ToArray()).ToList());
     }
 
-    IReadOnlyList<HeadScore> Rank(double[] scores, int k) => scores
-        .Select((s, i) => new HeadScore(i / Heads, i % Heads, s))
+    float[] Map(int layer, int head)
+    {
+        Ranges.Check(layer, Layers, "layer");
+        Ranges.Check(head, Heads, "head", "each layer");
+        return Maps[layer * Heads + head];
+    }
+
+    IReadOnlyList<HeadScore> Rank(Func<int, double> score, int k) => Enumerable.Range(0, Layers * Heads)
+        .Select(i => new HeadScore(i / Heads, i % Heads, score(i)))
         .OrderByDescending(s => s.Score).ThenBy(s => s.Layer).ThenBy(s => s.Head)
         .Take(k).ToList();
+}
 
-    void CheckHead(int layer, int head)
+public static class AttentionMaps
+{
+    /// <summary>Every layer's and head's attention map for the prompt (one forward pass).</summary>
+    public static AttentionResult Run(TextModel lens, Prompt prompt)
     {
-        if (layer < 0 || layer >= Layers) throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {Layers - 1}.");
-        if (head < 0 || head >= Heads) throw new ArgumentOutOfRangeException(nameof(head), $"Head {head} is out of range; layers have heads 0 .. {Heads - 1}.");
+        using var scope = NewDisposeScope();
+        var run = lens.Forward(prompt, new ForwardOptions { Attentions = true });
+        var maps = run.Attentions!.SelectMany(a =>
+        {
+            var layer = a[0].to(ScalarType.Float32, CPU).contiguous();
+            long heads = layer.shape[0], t = layer.shape[1];
+            var flat = layer.data<float>().ToArray();
+            return Enumerable.Range(0, (int)heads).Select(h => flat.AsSpan((int)(h * t * t), (int)(t * t)).ToArray());
+        }).ToList();
+        return new AttentionResult(lens.Ref, prompt, lens.Config.NumLayers, lens.Config.NumHeads, maps);
     }
-
-    public void Dispose() => Probabilities.Dispose();
 }

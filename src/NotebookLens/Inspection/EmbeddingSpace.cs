@@ -1,3 +1,4 @@
+using NotebookLens.Models;
 using NotebookLens.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,6 +18,12 @@ public sealed record Neighbor(int Id, string Text, string Token, double Similari
 /// <summary>What a query word stands for in the table: its token ids (a mean vector when there are several).</summary>
 public sealed record EmbeddingQuery(string Text, IReadOnlyList<int> Ids);
 
+/// <summary>The nearest vocabulary entries to a word, or to Σ plus − Σ minus.</summary>
+/// <param name="Expression">What was asked, as written ("apple", "冷 - cold + small").</param>
+public sealed record NeighborsResult(
+    ModelRef Model, string Expression, EmbeddingTable Table,
+    IReadOnlyList<EmbeddingQuery> Plus, IReadOnlyList<EmbeddingQuery> Minus, IReadOnlyList<Neighbor> Neighbors);
+
 /// <summary>
 /// Nearest tokens by cosine similarity over the whole vocabulary, and vector arithmetic on token
 /// embeddings (<c>冷 − cold + small</c>). A bf16 table is scanned in bf16 (no float32 copy of a 128k × 3072
@@ -28,11 +35,11 @@ public sealed class EmbeddingSpace : IDisposable
     /// <summary>Cosine error bound of the bf16 scan (8-bit mantissa: about 2^-8 relative), with room to spare.</summary>
     const double RescoreMargin = 0.02;
 
-    readonly LensModel _lens;
+    readonly TextModel _lens;
     readonly Tensor _table;
     readonly Tensor _norms;
 
-    public EmbeddingSpace(LensModel lens, EmbeddingTable table = EmbeddingTable.Input)
+    public EmbeddingSpace(TextModel lens, EmbeddingTable table = EmbeddingTable.Input)
     {
         _lens = lens;
         Table = table;
@@ -43,12 +50,12 @@ public sealed class EmbeddingSpace : IDisposable
 
     public EmbeddingTable Table { get; }
 
-    /// <summary>The float32 vector of a token id.</summary>
+    /// <summary>The float32 vector of a token id, a new tensor in the caller's dispose scope (<see cref="Ownership"/>).</summary>
     public Tensor Vector(int id)
     {
-        if (id < 0 || id >= _table.shape[0])
-            throw new ArgumentOutOfRangeException(nameof(id), $"Token id {id} is outside the embedding table (0 .. {_table.shape[0] - 1}).");
-        return _table[id].to(ScalarType.Float32);
+        Ranges.Check(id, (int)_table.shape[0], "token id", "the embedding table");
+        using var scope = NewDisposeScope();
+        return _table[id].to(ScalarType.Float32).clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -57,10 +64,10 @@ public sealed class EmbeddingSpace : IDisposable
     /// </summary>
     public EmbeddingQuery Resolve(string text)
     {
-        if (text.Length == 0) throw new ArgumentException("An empty string has no embedding.", nameof(text));
+        if (text.Length == 0) throw new LensException(LensErrorKind.NotInInput, "An empty string has no embedding.", setting: "word");
         if (_lens.Tokenizer.TokenToId(text) is int id) return new EmbeddingQuery(text, [id]);
         var ids = _lens.Tokenizer.Encode(text, addSpecialTokens: false);
-        if (ids.Count == 0) throw new ArgumentException($"'{text}' has no tokens.", nameof(text));
+        if (ids.Count == 0) throw new LensException(LensErrorKind.NotInInput, $"'{text}' has no tokens.", setting: "word");
         return new EmbeddingQuery(text, ids.ToList());
     }
 
@@ -130,6 +137,22 @@ public sealed class EmbeddingSpace : IDisposable
         return Nearest(sum, k, exclude);
     }
 
+    /// <summary>The <paramref name="k"/> entries nearest to a token or word, as a result record.</summary>
+    public NeighborsResult Neighbors(string text, int k = 10, CancellationToken cancel = default)
+    {
+        cancel.ThrowIfCancellationRequested();
+        var query = Resolve(text);
+        return new NeighborsResult(_lens.Ref, text, Table, [query], [], Nearest(text, k));
+    }
+
+    /// <summary>Embedding arithmetic written as "冷 - cold + small" (spaces around the operators), inputs left out.</summary>
+    public NeighborsResult Evaluate(string expression, int k = 10, CancellationToken cancel = default)
+    {
+        cancel.ThrowIfCancellationRequested();
+        var (plus, minus) = ParseExpression(expression);
+        return new NeighborsResult(_lens.Ref, expression, Table, plus.Select(Resolve).ToList(), minus.Select(Resolve).ToList(), Arithmetic(plus, minus, k));
+    }
+
     /// <summary>Parses "冷 - cold + small" into terms to add and to subtract (operators need spaces around them).</summary>
     public static (IReadOnlyList<string> Plus, IReadOnlyList<string> Minus) ParseExpression(string expression)
     {
@@ -142,7 +165,7 @@ public sealed class EmbeddingSpace : IDisposable
             else if (part == "-") sign = -1;
             else (sign > 0 ? plus : minus).Add(part);
         }
-        if (plus.Count == 0) throw new ArgumentException($"'{expression}' has no term to add; write e.g. \"冷 - cold + small\".", nameof(expression));
+        if (plus.Count == 0) throw new LensException(LensErrorKind.NotInInput, $"'{expression}' has no term to add.", "Write e.g. \"冷 - cold + small\", with spaces around + and -.", "expression");
         return (plus, minus);
     }
 

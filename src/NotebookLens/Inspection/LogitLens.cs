@@ -1,5 +1,6 @@
 using NotebookLens.Models;
 using NotebookLens.Runtime;
+using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
@@ -28,69 +29,62 @@ public sealed record LensTarget(int Rank, double Probability);
 /// <summary>
 /// The logit lens: what the model would predict if each layer's residual stream were the last. Row 0 is the
 /// embedding output (<c>hook_embed</c>), row l + 1 the output of block l (<c>blocks.{l}.hook_resid_post</c>,
-/// raw, before the final norm), so the last row with the final norm is the model's own prediction. Positions
-/// are the input tokens (or only the last).
+/// raw, before the final norm), so the last row with the final norm is the model's own prediction. Columns are
+/// the prompt's tokens at <see cref="Positions"/> (all of them, or only the last).
 /// </summary>
+/// <param name="Top">[row][column][k]: the top-k next tokens.</param>
+/// <param name="Targets">Per target token: [row][column] its rank and probability.</param>
 public sealed record LogitLensResult(
+    ModelRef Model,
+    Prompt Prompt,
     IReadOnlyList<string> LayerLabels,
-    IReadOnlyList<string> PositionLabels,
+    IReadOnlyList<int> Positions,
     LensPrediction[][][] Top,
     IReadOnlyDictionary<string, LensTarget[][]> Targets,
-    bool FinalNormApplied);
+    bool FinalNormApplied)
+{
+    /// <summary>Readable text of the token at each column.</summary>
+    public IReadOnlyList<string> PositionLabels => Positions.Select(p => Prompt.Tokens[p].Text).ToList();
+}
 
 public static class LogitLens
 {
-    public static LogitLensResult Run(LensModel lens, long[] ids, LogitLensOptions? options = null)
+    public static LogitLensResult Run(TextModel lens, Prompt prompt, LogitLensOptions? options = null)
     {
         options ??= new LogitLensOptions();
-        if (options.TopK <= 0) throw new ArgumentOutOfRangeException(nameof(options), "TopK must be positive.");
+        if (options.TopK <= 0) throw new LensException(LensErrorKind.OutOfRange, "TopK must be positive.", setting: "TopK");
         var model = lens.Model;
         int layers = model.Config.NumLayers;
         var names = new[] { HookPoints.Embed }.Concat(Enumerable.Range(0, layers).Select(HookPoints.ResidPost)).ToList();
-        var targetIds = options.Targets.ToDictionary(t => t, t => TargetId(lens, t));
+        var targetIds = options.Targets.ToDictionary(t => t, lens.TokenId);
         using var scope = NewDisposeScope();
-        var (run, cache) = model.RunWithCache(tensor(ids), new CacheOptions { Filter = names.Contains, LastPositionOnly = options.LastPositionOnly });
-        using (run)
-        using (cache)
+        var (_, cache) = lens.RunWithCache(prompt, new CacheOptions { Filter = names.Contains, LastPositionOnly = options.LastPositionOnly });
+        int[] positions = options.LastPositionOnly ? [prompt.Count - 1] : Enumerable.Range(0, prompt.Count).ToArray();
+        var top = new LensPrediction[names.Count][][];
+        var targets = targetIds.ToDictionary(t => t.Key, _ => new LensTarget[names.Count][]);
+        for (int row = 0; row < names.Count; row++)
         {
-            var positions = options.LastPositionOnly ? [ids[^1]] : ids;
-            var top = new LensPrediction[names.Count][][];
-            var targets = targetIds.ToDictionary(t => t.Key, _ => new LensTarget[names.Count][]);
-            for (int row = 0; row < names.Count; row++)
+            using var layerScope = NewDisposeScope();
+            var logits = model.Unembed(cache[names[row]][0], options.ApplyFinalNorm).to(ScalarType.Float32);
+            var probs = logits.softmax(-1);
+            var (values, indices) = probs.topk(options.TopK);
+            var idArray = indices.data<long>().ToArray();
+            var probArray = values.data<float>().ToArray();
+            var logitArray = logits.gather(1, indices).data<float>().ToArray();
+            top[row] = Enumerable.Range(0, positions.Length).Select(p => Enumerable.Range(0, options.TopK).Select(k =>
             {
-                using var layerScope = NewDisposeScope();
-                var stream = cache[names[row]][0];
-                var normed = options.ApplyFinalNorm ? model.FinalNorm.Forward(stream) : stream;
-                var logits = nn.functional.linear(normed, model.LmHead).to(ScalarType.Float32);
-                if (model.Config.FinalLogitSoftcapping is double cap) logits = (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap);
-                var probs = logits.softmax(-1);
-                var (values, indices) = probs.topk(options.TopK);
-                var idArray = indices.data<long>().ToArray();
-                var probArray = values.data<float>().ToArray();
-                var logitArray = logits.gather(1, indices).data<float>().ToArray();
-                top[row] = Enumerable.Range(0, positions.Length).Select(p => Enumerable.Range(0, options.TopK).Select(k =>
-                {
-                    int i = p * options.TopK + k;
-                    return new LensPrediction((int)idArray[i], lens.Tokenizer.DisplayText((int)idArray[i]), probArray[i], logitArray[i]);
-                }).ToArray()).ToArray();
-                foreach (var (name, id) in targetIds)
-                {
-                    var targetLogit = logits[.., id].unsqueeze(1);
-                    var ranks = (logits > targetLogit).sum(1).data<long>().ToArray();
-                    var targetProbs = probs[.., id].data<float>().ToArray();
-                    targets[name][row] = ranks.Select((r, p) => new LensTarget((int)r + 1, targetProbs[p])).ToArray();
-                }
+                int i = p * options.TopK + k;
+                return new LensPrediction((int)idArray[i], lens.Tokenizer.DisplayText((int)idArray[i]), probArray[i], logitArray[i]);
+            }).ToArray()).ToArray();
+            foreach (var (name, id) in targetIds)
+            {
+                var targetLogit = logits[.., id].unsqueeze(1);
+                var ranks = (logits > targetLogit).sum(1).data<long>().ToArray();
+                var targetProbs = probs[.., id].data<float>().ToArray();
+                targets[name][row] = ranks.Select((r, p) => new LensTarget((int)r + 1, targetProbs[p])).ToArray();
             }
-            var layerLabels = new[] { "embed" }.Concat(Enumerable.Range(0, layers).Select(l => l.ToString())).ToList();
-            return new LogitLensResult(layerLabels, lens.Labels(positions), top, targets.ToDictionary(t => t.Key, t => t.Value), options.ApplyFinalNorm);
         }
-    }
-
-    /// <summary>A target given as a vocabulary string, or a word whose first token is taken.</summary>
-    internal static int TargetId(LensModel lens, string target)
-    {
-        if (lens.Tokenizer.TokenToId(target) is int id) return id;
-        var ids = lens.Tokenizer.Encode(target, addSpecialTokens: false);
-        return ids.Count > 0 ? ids[0] : throw new ArgumentException($"Target '{target}' has no tokens.", nameof(target));
+        var layerLabels = new[] { "embed" }.Concat(Enumerable.Range(0, layers).Select(l => l.ToString())).ToList();
+        return new LogitLensResult(lens.Ref, prompt, layerLabels, positions, top, targets.ToDictionary(t => t.Key, t => t.Value), options.ApplyFinalNorm);
     }
 }

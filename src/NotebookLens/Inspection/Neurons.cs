@@ -1,9 +1,17 @@
+using NotebookLens.Models;
+using NotebookLens.Runtime;
+using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;
 
 /// <summary>A neuron's activation at one token of one prompt.</summary>
+/// <param name="Prompt">Index of the prompt in <see cref="NeuronsResult.Prompts"/>.</param>
 public sealed record NeuronActivation(int Neuron, int Prompt, int Position, string Token, double Activation);
+
+/// <summary>Neuron activations found in a layer: the most active neurons of a prompt, or where one neuron fires most.</summary>
+/// <param name="Neuron">The neuron followed, or null for the most active neurons of one prompt.</param>
+public sealed record NeuronsResult(ModelRef Model, int Layer, int? Neuron, IReadOnlyList<Prompt> Prompts, IReadOnlyList<NeuronActivation> Activations);
 
 /// <summary>
 /// MLP neurons: the activations <c>act(gate) · up</c> (<c>blocks.{l}.mlp.hook_post</c>) per token, the most
@@ -11,55 +19,40 @@ public sealed record NeuronActivation(int Neuron, int Prompt, int Position, stri
 /// </summary>
 public static class Neurons
 {
-    /// <summary>[T, I] float32 activations of a layer's neurons for each token of the text.</summary>
-    public static (Tensor Activations, IReadOnlyList<string> Tokens) Activations(LensModel lens, string text, int layer)
+    /// <summary>[T, I] float32 activations of a layer's neurons for each token, in the caller's dispose scope (<see cref="Ownership"/>).</summary>
+    public static Tensor Activations(TextModel lens, Prompt prompt, int layer)
     {
-        CheckLayer(lens, layer);
-        var ids = lens.Ids(text);
+        Ranges.Check(layer, lens.Config.NumLayers, "layer");
         using var scope = NewDisposeScope();
-        var (run, cache) = lens.Model.RunWithCache(tensor(ids), CacheOptions.Of(HookPoints.Neurons(layer)) with { DType = ScalarType.Float32 });
-        using (run)
-        using (cache)
-            return (cache[HookPoints.Neurons(layer)][0].clone().DetachFromDisposeScope(), lens.Labels(ids));
+        var (_, cache) = lens.RunWithCache(prompt, CacheOptions.Of(HookPoints.Neurons(layer)) with { DType = ScalarType.Float32 });
+        return cache[HookPoints.Neurons(layer)][0].clone().MoveToOuterDisposeScope();
     }
 
-    /// <summary>The <paramref name="k"/> neurons with the largest activation anywhere in the text, with where it happened.</summary>
-    public static IReadOnlyList<NeuronActivation> Top(LensModel lens, string text, int layer, int k = 10)
+    /// <summary>The <paramref name="k"/> neurons with the largest activation anywhere in the prompt, with where it happened.</summary>
+    public static NeuronsResult Top(TextModel lens, Prompt prompt, int layer, int k = 10)
     {
-        var (activations, tokens) = Activations(lens, text, layer);
-        using (activations)
-        using (var scope = NewDisposeScope())
-        {
-            var (best, at) = activations.max(0);
-            var (values, neurons) = best.topk(Math.Min(k, (int)best.shape[0]));
-            var n = neurons.data<long>().ToArray();
-            var v = values.data<float>().ToArray();
-            var positions = at.data<long>().ToArray();
-            return n.Select((neuron, i) => new NeuronActivation((int)neuron, 0, (int)positions[neuron], tokens[(int)positions[neuron]], v[i])).ToList();
-        }
+        using var scope = NewDisposeScope();
+        var activations = Activations(lens, prompt, layer);
+        var (best, at) = activations.max(0);
+        var (values, neurons) = best.topk(Math.Min(k, (int)best.shape[0]));
+        var n = neurons.data<long>().ToArray();
+        var v = values.data<float>().ToArray();
+        var positions = at.data<long>().ToArray();
+        var found = n.Select((neuron, i) => new NeuronActivation((int)neuron, 0, (int)positions[neuron], prompt.Tokens[(int)positions[neuron]].Text, v[i])).ToList();
+        return new NeuronsResult(lens.Ref, layer, null, [prompt], found);
     }
 
     /// <summary>The tokens, over all prompts, at which one neuron fires most.</summary>
-    public static IReadOnlyList<NeuronActivation> TopTokens(LensModel lens, IReadOnlyList<string> prompts, int layer, int neuron, int k = 10)
+    public static NeuronsResult TopTokens(TextModel lens, IReadOnlyList<Prompt> prompts, int layer, int neuron, int k = 10)
     {
-        if (neuron < 0 || neuron >= lens.Config.IntermediateSize)
-            throw new ArgumentOutOfRangeException(nameof(neuron), $"Neuron {neuron} is out of range; layers have neurons 0 .. {lens.Config.IntermediateSize - 1}.");
+        Ranges.Check(neuron, lens.Config.IntermediateSize, "neuron", "each layer");
         var found = new List<NeuronActivation>();
         for (int p = 0; p < prompts.Count; p++)
         {
-            var (activations, tokens) = Activations(lens, prompts[p], layer);
-            using (activations)
-            {
-                var values = activations[.., neuron].data<float>().ToArray();
-                found.AddRange(values.Select((v, t) => new NeuronActivation(neuron, p, t, tokens[t], v)));
-            }
+            using var scope = NewDisposeScope();
+            var values = Activations(lens, prompts[p], layer)[.., neuron].data<float>().ToArray();
+            found.AddRange(values.Select((v, t) => new NeuronActivation(neuron, p, t, prompts[p].Tokens[t].Text, v)));
         }
-        return found.OrderByDescending(f => f.Activation).Take(k).ToList();
-    }
-
-    static void CheckLayer(LensModel lens, int layer)
-    {
-        if (layer < 0 || layer >= lens.Config.NumLayers)
-            throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {lens.Config.NumLayers - 1}.");
+        return new NeuronsResult(lens.Ref, layer, neuron, prompts, found.OrderByDescending(f => f.Activation).Take(k).ToList());
     }
 }

@@ -24,7 +24,8 @@ public sealed record ForwardOptions
 }
 
 /// <summary>
-/// The outputs of a forward pass, owned by this object and freed when it is disposed.
+/// The outputs of a forward pass. Its tensors belong to the caller's dispose scope (<see cref="Runtime.Ownership"/>);
+/// disposing it frees them at once, <see cref="Keep"/> takes them out of the scope.
 /// </summary>
 public sealed class ForwardResult : IDisposable
 {
@@ -43,6 +44,17 @@ public sealed class ForwardResult : IDisposable
 
     /// <summary>Per layer, <c>[B, H, T, T]</c> fp32 post-softmax probabilities; masked entries are 0. Null unless asked for.</summary>
     public IReadOnlyList<Tensor>? Attentions { get; init; }
+
+    /// <summary>Every tensor this result holds.</summary>
+    public IEnumerable<Tensor> Tensors =>
+        new[] { Logits, PrenormLast }.Concat(HiddenStates ?? []).Concat(Attentions ?? []).OfType<Tensor>();
+
+    /// <summary>Takes every tensor out of its dispose scope: they live until <see cref="Dispose"/>.</summary>
+    public ForwardResult Keep()
+    {
+        foreach (var t in Tensors) t.DetachFromDisposeScope();
+        return this;
+    }
 
     public void Dispose()
     {

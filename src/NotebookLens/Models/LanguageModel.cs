@@ -334,8 +334,7 @@ public abstract class LanguageModel : IDisposable
 
         // contiguous: a strided view sends a bfloat16 matmul down a path ~100x slower than a packed one.
         var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1).contiguous() : final;
-        var logits = nn.functional.linear(head, LmHead);
-        if (Config.FinalLogitSoftcapping is double cap) logits = (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap);
+        var logits = HeadLogits(head);
 
         return new ForwardResult
         {
@@ -344,6 +343,28 @@ public abstract class LanguageModel : IDisposable
             PrenormLast = options.HiddenStates ? h.MoveToOuterDisposeScope() : null,
             Attentions = options.Attentions ? attentions.Select(x => x.MoveToOuterDisposeScope()).ToList() : null,
         };
+    }
+
+    /// <summary>
+    /// Logits of residual-stream vectors <c>[..., D]</c>: the final norm (optional; recomputed for these vectors), the LM
+    /// head and Gemma's logit soft-cap — what the last layer's output goes through. The logit lens reads every layer this
+    /// way. The result belongs to the caller's dispose scope.
+    /// </summary>
+    public Tensor Unembed(Tensor resid, bool applyFinalNorm = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (resid.shape[^1] != Config.HiddenSize)
+            throw new ArgumentException($"Residual vectors have {Config.HiddenSize} entries in this model, not {resid.shape[^1]}.", nameof(resid));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var x = resid.to(DType, Device);
+        return HeadLogits(applyFinalNorm ? FinalNorm.Forward(x) : x).MoveToOuterDisposeScope();
+    }
+
+    Tensor HeadLogits(Tensor normed)
+    {
+        var logits = nn.functional.linear(normed, LmHead);
+        return Config.FinalLogitSoftcapping is double cap ? (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap) : logits;
     }
 
     Tensor PaddingMask(Tensor? mask, long b, long t)

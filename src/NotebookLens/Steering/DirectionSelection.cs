@@ -1,3 +1,4 @@
+using NotebookLens.Runtime;
 using System.Globalization;
 
 namespace NotebookLens.Steering;
@@ -121,35 +122,38 @@ public sealed class DirectionSelection
         Candidates.SelectMany(c => c.Discards).GroupBy(d => d.Reason).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count());
 }
 
-/// <summary>Every candidate direction was discarded; the message says by which filters and how to relax them.</summary>
-public sealed class NoRefusalDirectionException(DirectionSelection selection) : Exception(Explain(selection))
+/// <summary>
+/// Every candidate direction was discarded. <see cref="LensException.Problem"/> says by which filters,
+/// <see cref="LensException.Remedy"/> how to relax them in <see cref="SelectionThresholds"/> and
+/// <see cref="RefusalExperimentOptions"/> terms; <see cref="Selection"/> has the counts for a front end's own wording.
+/// </summary>
+public sealed class NoRefusalDirectionException(DirectionSelection selection)
+    : LensException(LensErrorKind.NoResult, Explain(selection), RemedyFor(selection), "Thresholds")
 {
     public DirectionSelection Selection { get; } = selection;
+
+    static int Count(DirectionSelection s, DiscardReason r) => s.DiscardCounts.GetValueOrDefault(r);
 
     static string Explain(DirectionSelection s)
     {
         var t = s.Thresholds;
-        int Count(DiscardReason r) => s.DiscardCounts.GetValueOrDefault(r);
         var causes = new List<string>();
+        if (Count(s, DiscardReason.LateLayer) > 0) causes.Add($"{Count(s, DiscardReason.LateLayer)} come from the last layers (≥ {s.FirstPrunedLayer})");
+        if (Count(s, DiscardReason.HighKlDivergence) > 0) causes.Add($"{Count(s, DiscardReason.HighKlDivergence)} change harmless outputs by a KL divergence above {t.MaxKlDivergence}");
+        if (Count(s, DiscardReason.InducesNoRefusal) > 0) causes.Add($"{Count(s, DiscardReason.InducesNoRefusal)} do not induce refusal (steering score below {t.MinSteeringScore})");
+        if (Count(s, DiscardReason.ZeroVector) > 0) causes.Add($"{Count(s, DiscardReason.ZeroVector)} are zero vectors");
+        if (Count(s, DiscardReason.NotANumber) > 0) causes.Add($"{Count(s, DiscardReason.NotANumber)} have NaN scores");
+        return $"No candidate direction survived the filters: of {s.Candidates.Count}, {string.Join("; ", causes)}.";
+    }
+
+    static string RemedyFor(DirectionSelection s)
+    {
         var remedies = new List<string>();
-        if (Count(DiscardReason.LateLayer) > 0)
-        {
-            causes.Add($"{Count(DiscardReason.LateLayer)} come from the last layers (≥ {s.FirstPrunedLayer})");
-            remedies.Add("prune fewer layers (PruneLayerFraction, CLI --prune-layers 0)");
-        }
-        if (Count(DiscardReason.HighKlDivergence) > 0)
-        {
-            causes.Add($"{Count(DiscardReason.HighKlDivergence)} change harmless outputs by a KL divergence above {t.MaxKlDivergence}");
-            remedies.Add("raise MaxKlDivergence (--kl-threshold)");
-        }
-        if (Count(DiscardReason.InducesNoRefusal) > 0)
-        {
-            causes.Add($"{Count(DiscardReason.InducesNoRefusal)} do not induce refusal (steering score below {t.MinSteeringScore})");
-            remedies.Add("lower or turn off MinSteeringScore (--steering-threshold none; a model without trained refusal behaviour, such as random weights or a base model, never passes it)");
-        }
-        if (Count(DiscardReason.ZeroVector) > 0) causes.Add($"{Count(DiscardReason.ZeroVector)} are zero vectors");
-        if (Count(DiscardReason.NotANumber) > 0) causes.Add($"{Count(DiscardReason.NotANumber)} have NaN scores");
-        remedies.Add("use other layers or instructions (--layer L, --harmful, --harmless)");
-        return $"No candidate direction survived the filters: of {s.Candidates.Count}, {string.Join("; ", causes)}. To relax them: {string.Join("; ", remedies)}.";
+        if (Count(s, DiscardReason.LateLayer) > 0) remedies.Add("prune fewer layers (PruneLayerFraction)");
+        if (Count(s, DiscardReason.HighKlDivergence) > 0) remedies.Add("raise MaxKlDivergence");
+        if (Count(s, DiscardReason.InducesNoRefusal) > 0)
+            remedies.Add("lower or turn off MinSteeringScore (a model without trained refusal behaviour, such as random weights or a base model, never passes it)");
+        remedies.Add("use another layer (Layer) or other instructions");
+        return $"To relax them: {string.Join("; ", remedies)}.";
     }
 }

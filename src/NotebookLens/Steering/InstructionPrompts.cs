@@ -42,18 +42,24 @@ public sealed class InstructionPrompts
     /// <summary>Readable text of each post-instruction token, for labels.</summary>
     public IReadOnlyList<string> PostInstructionLabels => PostInstructionIds.Select(_tokenizer.DisplayText).ToList();
 
-    /// <summary>The ids of one instruction's prompt, ready for the model's reply (BOS from the template, not added twice).</summary>
-    public IReadOnlyList<int> Ids(string instruction)
+    /// <summary>One instruction's prompt, ready for the model's reply (BOS from the template, not added twice).</summary>
+    public Prompt Prompt(string instruction)
     {
-        var ids = _tokenizer.Encode(Render(instruction), addSpecialTokens: false);
+        var prompt = Tokenization.Prompt.FromChat(_tokenizer, Messages(instruction));
+        var ids = prompt.Ids;
         // The count holds for every instruction only if the template's suffix tokenizes the same after it.
         if (ids.Count <= PostInstructionCount || !ids.Skip(ids.Count - PostInstructionCount).SequenceEqual(PostInstructionIds))
             throw new ArgumentException($"The prompt of the instruction \"{instruction}\" does not end with the template's post-instruction tokens; its last characters merge with the template. Edit the instruction (e.g. drop trailing punctuation or spaces).", nameof(instruction));
-        return ids;
+        return prompt;
     }
+
+    /// <summary>The ids of one instruction's prompt.</summary>
+    public IReadOnlyList<int> Ids(string instruction) => Prompt(instruction).Ids;
 
     public IReadOnlyList<IReadOnlyList<int>> Ids(IEnumerable<string> instructions) => instructions.Select(Ids).ToList();
 
-    string Render(string instruction) =>
-        _tokenizer.ApplyChatTemplate(_system is null ? [new("user", instruction)] : [new("system", _system), new("user", instruction)], addGenerationPrompt: true);
+    IEnumerable<ChatMessage> Messages(string instruction) =>
+        _system is null ? [new("user", instruction)] : [new("system", _system), new("user", instruction)];
+
+    string Render(string instruction) => _tokenizer.ApplyChatTemplate(Messages(instruction), addGenerationPrompt: true);
 }

@@ -1,5 +1,7 @@
 using NotebookLens.Generation;
 using NotebookLens.Inspection;
+using NotebookLens.Models;
+using NotebookLens.Runtime;
 using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
@@ -37,8 +39,8 @@ public sealed record PatchscopeOptions
 /// <summary>The greedy continuation of the target with the source's layer-<paramref name="SourceLayer"/> representation patched in.</summary>
 public sealed record PatchscopeResult(int SourceLayer, int TargetLayer, IReadOnlyList<int> NewIds, string Text);
 
-/// <summary>The resolved positions (token indices into the encoded prompts) and one result per source layer.</summary>
-public sealed record PatchscopeSweep(IReadOnlyList<int> SourceIds, int SourcePosition, IReadOnlyList<int> TargetIds, int TargetPosition, IReadOnlyList<PatchscopeResult> Results);
+/// <summary>The prompts, the resolved positions (token indices into them) and one result per source layer.</summary>
+public sealed record PatchscopeSweep(ModelRef Model, Prompt Source, int SourcePosition, Prompt Target, int TargetPosition, IReadOnlyList<PatchscopeResult> Results);
 
 /// <summary>
 /// Patchscopes (Ghandeharioun et al. 2024): the residual stream of a source prompt at a layer and position —
@@ -49,64 +51,53 @@ public sealed record PatchscopeSweep(IReadOnlyList<int> SourceIds, int SourcePos
 public static class Patchscope
 {
     /// <summary>One source layer.</summary>
-    public static PatchscopeResult Run(LensModel model, PatchscopeSource source, int layer, PatchscopeOptions? options = null) =>
-        Sweep(model, source, [layer], options).Results[0];
+    public static PatchscopeResult Run(TextModel model, PatchscopeSource source, int layer, PatchscopeOptions? options = null, CancellationToken cancel = default) =>
+        Sweep(model, source, [layer], options, cancel: cancel).Results[0];
 
     /// <summary>One continuation per source layer, in the order given.</summary>
-    public static PatchscopeSweep Sweep(LensModel model, PatchscopeSource source, IEnumerable<int> layers, PatchscopeOptions? options = null)
+    /// <param name="progress">Told as each layer's continuation is done.</param>
+    /// <param name="cancel">Stops after the current layer with <see cref="OperationCanceledException"/>.</param>
+    public static PatchscopeSweep Sweep(TextModel model, PatchscopeSource source, IEnumerable<int> layers, PatchscopeOptions? options = null,
+        IProgress<LensProgress>? progress = null, CancellationToken cancel = default)
     {
         options ??= new PatchscopeOptions();
         var layerList = layers.ToList();
-        if (layerList.Count == 0) throw new ArgumentException("Give at least one layer.", nameof(layers));
-        foreach (var l in options.TargetLayer is int target ? layerList.Append(target) : layerList) CheckLayer(l, model.Config.NumLayers);
-        if (options.MaxNewTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), "MaxNewTokens must be at least 1.");
+        if (layerList.Count == 0) throw new LensException(LensErrorKind.OutOfRange, "Give at least one layer.", setting: "layers");
+        foreach (var l in options.TargetLayer is int target ? layerList.Append(target) : layerList) Ranges.Check(l, model.Config.NumLayers, "layer");
+        if (options.MaxNewTokens < 1) throw new LensException(LensErrorKind.OutOfRange, "MaxNewTokens must be at least 1.", setting: "MaxNewTokens");
 
-        var sourceTokens = model.Tokenizer.Tokenize(source.Prompt);
-        int sourcePosition = source.Token is { } text ? Locate(sourceTokens, source.Prompt, text, "source prompt") : Resolve(source.Index, sourceTokens.Count);
-        var targetTokens = model.Tokenizer.Tokenize(options.Target.Prompt);
-        int targetPosition = Locate(targetTokens, options.Target.Prompt, options.Target.Placeholder, "target prompt");
-        var sourceIds = sourceTokens.Select(t => t.Id).ToList();
-        var targetIds = targetTokens.Select(t => t.Id).ToList();
+        var sourcePrompt = model.Prompt(source.Prompt);
+        int sourcePosition = source.Token is { } text ? Locate(sourcePrompt, text, "source prompt") : sourcePrompt.Position(source.Index);
+        var targetPrompt = model.Prompt(options.Target.Prompt);
+        int targetPosition = Locate(targetPrompt, options.Target.Placeholder, "target prompt");
 
         using var scope = NewDisposeScope();
-        var (run, cache) = model.Model.RunWithCache(tensor(sourceIds.Select(i => (long)i).ToArray()),
-            CacheOptions.Of(layerList.Select(HookPoints.ResidPre).Distinct().ToArray()), new() { LastPositionLogitsOnly = true });
-        using (run)
-        using (cache)
+        var (_, cache) = model.RunWithCache(sourcePrompt, CacheOptions.Of(layerList.Select(HookPoints.ResidPre).Distinct().ToArray()), new() { LastPositionLogitsOnly = true });
+        var counter = new ProgressCounter(progress, "patchscope", layerList.Count, "layers").Start();
+        var results = new List<PatchscopeResult>();
+        foreach (var layer in layerList)
         {
-            var stop = model.Model.StopTokenIds.Concat(model.Tokenizer.EosIds).ToHashSet();
-            var results = layerList.Select(layer =>
-            {
-                int targetLayer = options.TargetLayer ?? layer;
-                var patch = Interventions.Patch(HookPoints.ResidPre(targetLayer), cache[HookPoints.ResidPre(layer)][0, sourcePosition], [targetPosition]);
-                var generated = model.Model.Generate(targetIds, new GenerationOptions { MaxNewTokens = options.MaxNewTokens, Hooks = patch, StopTokens = stop });
-                return new PatchscopeResult(layer, targetLayer, generated.NewIds, model.Tokenizer.Decode(generated.NewIds, skipSpecialTokens: true));
-            }).ToList();
-            return new PatchscopeSweep(sourceIds, sourcePosition, targetIds, targetPosition, results);
+            cancel.ThrowIfCancellationRequested();
+            int targetLayer = options.TargetLayer ?? layer;
+            var patch = Interventions.Patch(HookPoints.ResidPre(targetLayer), cache[HookPoints.ResidPre(layer)][0, sourcePosition], [targetPosition]);
+            var generated = model.Generate(targetPrompt, new GenerationOptions { MaxNewTokens = options.MaxNewTokens, Hooks = patch }, cancel);
+            cancel.ThrowIfCancellationRequested();
+            results.Add(new PatchscopeResult(layer, targetLayer, generated.NewIds, generated.Text));
+            counter.Step($"layer {layer}");
         }
+        return new PatchscopeSweep(model.Ref, sourcePrompt, sourcePosition, targetPrompt, targetPosition, results);
     }
 
-    static void CheckLayer(int layer, int numLayers)
+    /// <summary>The last token of the last occurrence of <paramref name="text"/>; an error says which prompt lacks it.</summary>
+    static int Locate(Prompt prompt, string text, string which)
     {
-        if (layer < 0 || layer >= numLayers)
-            throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {numLayers - 1}.");
-    }
-
-    static int Resolve(int index, int count)
-    {
-        int position = index < 0 ? count + index : index;
-        return position >= 0 && position < count ? position
-            : throw new ArgumentOutOfRangeException(nameof(index), $"Token index {index} is outside the source prompt's {count} tokens (use 0 .. {count - 1}, or -1 .. -{count} from the end).");
-    }
-
-    /// <summary>Index of the token holding the last character of the last occurrence of <paramref name="text"/>.</summary>
-    static int Locate(IReadOnlyList<TextToken> tokens, string prompt, string text, string what)
-    {
-        int at = text.Length == 0 ? -1 : prompt.LastIndexOf(text, StringComparison.Ordinal);
-        if (at < 0) throw new ArgumentException($"The {what} has no \"{text}\": \"{prompt}\".");
-        int last = at + text.Length - 1;
-        for (int i = tokens.Count - 1; i >= 0; i--)
-            if (tokens[i].Offsets.Start.Value <= last && last < tokens[i].Offsets.End.Value) return i;
-        throw new ArgumentException($"No token of the {what} covers \"{text}\" (it is inside a special token?).");
+        try
+        {
+            return prompt.Locate(text, -1);
+        }
+        catch (LensException e)
+        {
+            throw new LensException(e.Kind, $"The {which}: {e.Problem}", e.Remedy, e.Setting, e);
+        }
     }
 }

@@ -1,5 +1,7 @@
 using NotebookLens.Generation;
 using NotebookLens.Inspection;
+using NotebookLens.Models;
+using NotebookLens.Runtime;
 
 namespace NotebookLens.Steering;
 
@@ -50,19 +52,20 @@ public sealed record ConditionResult(string Name, IReadOnlyList<Completion> Comp
 }
 
 /// <summary>The chosen direction, how every candidate scored, and the completions of the four conditions.</summary>
-public sealed class RefusalExperimentResult : IDisposable
+/// <param name="PostInstructionTokens">Readable post-instruction tokens; candidate position p is entry <c>Count + p</c>.</param>
+/// <param name="BaselineHarmful">Mean refusal score (log-odds) of the harmful validation prompts without intervention.</param>
+/// <param name="Conditions"><see cref="RefusalExperiment.HarmfulBaseline"/>, <see cref="RefusalExperiment.HarmlessBaseline"/>, <see cref="RefusalExperiment.HarmlessAdded"/>, <see cref="RefusalExperiment.HarmfulAblated"/>, in that order.</param>
+public sealed record RefusalExperimentResult(
+    ModelRef Model,
+    RefusalDirection Direction,
+    DirectionSelection Selection,
+    IReadOnlyList<string> PostInstructionTokens,
+    double BaselineHarmful,
+    double BaselineHarmless,
+    IReadOnlyList<ConditionResult> Conditions)
 {
-    public required RefusalDirection Direction { get; init; }
-    public required DirectionSelection Selection { get; init; }
-    /// <summary>Readable post-instruction tokens; candidate position p is entry <c>Count + p</c>.</summary>
-    public required IReadOnlyList<string> PostInstructionTokens { get; init; }
-    /// <summary>Mean refusal score (log-odds) of the validation prompts without intervention.</summary>
-    public required double BaselineHarmful { get; init; }
-    public required double BaselineHarmless { get; init; }
-    /// <summary><see cref="RefusalExperiment.HarmfulBaseline"/>, <see cref="RefusalExperiment.HarmlessBaseline"/>, <see cref="RefusalExperiment.HarmlessAdded"/>, <see cref="RefusalExperiment.HarmfulAblated"/>, in that order.</summary>
-    public required IReadOnlyList<ConditionResult> Conditions { get; init; }
-
-    public void Dispose() => Direction.Dispose();
+    /// <summary>The refusal rate of a condition by name.</summary>
+    public double Rate(string condition) => Conditions.First(c => c.Name == condition).RefusalRate;
 }
 
 /// <summary>
@@ -78,59 +81,53 @@ public static class RefusalExperiment
     public const string HarmlessAdded = "harmless_added";
     public const string HarmfulAblated = "harmful_ablated";
 
+    /// <param name="progress">Told how scoring the candidates and generating the completions go.</param>
+    /// <param name="cancel">Stops after the current candidate or batch with <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="NoRefusalDirectionException">Every candidate was discarded; the message says how to relax the filters.</exception>
-    public static RefusalExperimentResult Run(LensModel model, IReadOnlyList<string> harmful, IReadOnlyList<string> harmless, RefusalExperimentOptions? options = null)
+    public static RefusalExperimentResult Run(TextModel model, IReadOnlyList<string> harmful, IReadOnlyList<string> harmless, RefusalExperimentOptions? options = null,
+        IProgress<LensProgress>? progress = null, CancellationToken cancel = default)
     {
         options ??= new RefusalExperimentOptions();
         var config = model.Config;
         if (options.TrainCount < 1 || options.ValidationCount < 1 || options.TestCount < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), "The train, validation and test counts must each be at least 1.");
-        if (options.Layer is int chosen && (chosen < 0 || chosen >= config.NumLayers))
-            throw new ArgumentOutOfRangeException(nameof(options), $"Layer {chosen} is out of range; this model has layers 0 .. {config.NumLayers - 1}.");
+            throw new LensException(LensErrorKind.OutOfRange, "The train, validation and test counts must each be at least 1.", setting: "TrainCount");
+        if (options.Layer is int chosen) Ranges.Check(chosen, config.NumLayers, "layer");
         var harmfulSplit = Split(harmful, "harmful", options);
         var harmlessSplit = Split(harmless, "harmless", options);
         var prompts = new InstructionPrompts(model.Tokenizer, options.SystemPrompt);
         var refusalIds = RefusalScorer.TokenIds(model.Tokenizer, options.RefusalTokens);
         int positions = prompts.PostInstructionCount;
 
+        cancel.ThrowIfCancellationRequested();
         using var candidates = CandidateDirections.Compute(model.Model, prompts.Ids(harmfulSplit.Train), prompts.Ids(harmlessSplit.Train), positions, options.BatchSize);
         using var scorer = new RefusalScorer(model.Model, prompts.Ids(harmfulSplit.Validation), prompts.Ids(harmlessSplit.Validation), refusalIds, options.BatchSize);
-        var layers = options.Layer is int only ? [only] : Enumerable.Range(0, config.NumLayers);
+        var layers = (options.Layer is int only ? [only] : Enumerable.Range(0, config.NumLayers)).ToList();
         var scores = new List<CandidateScore>();
+        var scoring = new ProgressCounter(progress, "score candidates", positions * layers.Count, "candidates").Start();
         foreach (int position in Enumerable.Range(-positions, positions))
             foreach (int layer in layers)
             {
+                cancel.ThrowIfCancellationRequested();
                 using var vector = candidates[position, layer];
                 var score = scorer.Score(position, layer, vector);
                 scores.Add(score);
                 options.OnCandidateScored?.Invoke(DirectionSelection.Judge(score, config.NumLayers, options.EffectiveThresholds));
+                scoring.Step($"position {position}, layer {layer}");
             }
         var selection = DirectionSelection.Select(scores, config.NumLayers, options.EffectiveThresholds);
         var direction = RefusalDirection.From(candidates, selection.Require());
-        try
+        var generating = new ProgressCounter(progress, "generate", 2 * (harmfulSplit.Test.Count + harmlessSplit.Test.Count), "completions").Start();
+        ConditionResult Condition(IReadOnlyList<string> instructions, HookSet? hooks, string name) =>
+            Generate(model, prompts, instructions, hooks, name, options, generating, cancel);
+        var conditions = new List<ConditionResult>
         {
-            var conditions = new List<ConditionResult>
-            {
-                Generate(model, prompts, harmfulSplit.Test, null, HarmfulBaseline, options),
-                Generate(model, prompts, harmlessSplit.Test, null, HarmlessBaseline, options),
-                Generate(model, prompts, harmlessSplit.Test, direction.Addition(+1), HarmlessAdded, options),
-                Generate(model, prompts, harmfulSplit.Test, direction.Ablation(config), HarmfulAblated, options),
-            };
-            return new RefusalExperimentResult
-            {
-                Direction = direction,
-                Selection = selection,
-                PostInstructionTokens = prompts.PostInstructionLabels,
-                BaselineHarmful = scorer.BaselineHarmful,
-                BaselineHarmless = scorer.BaselineHarmless,
-                Conditions = conditions,
-            };
-        }
-        catch
-        {
-            direction.Dispose();
-            throw;
-        }
+            Condition(harmfulSplit.Test, null, HarmfulBaseline),
+            Condition(harmlessSplit.Test, null, HarmlessBaseline),
+            Condition(harmlessSplit.Test, direction.Addition(+1), HarmlessAdded),
+            Condition(harmfulSplit.Test, direction.Ablation(config), HarmfulAblated),
+        };
+        return new RefusalExperimentResult(model.Ref, direction, selection, prompts.PostInstructionLabels,
+            scorer.BaselineHarmful, scorer.BaselineHarmless, conditions);
     }
 
     sealed record Splits(IReadOnlyList<string> Train, IReadOnlyList<string> Validation, IReadOnlyList<string> Test);
@@ -147,23 +144,18 @@ public static class RefusalExperiment
             instructions.Skip(o.TrainCount + o.ValidationCount).Take(o.TestCount).ToList());
     }
 
-    static ConditionResult Generate(LensModel model, InstructionPrompts prompts, IReadOnlyList<string> instructions, HookSet? hooks, string name, RefusalExperimentOptions o)
+    static ConditionResult Generate(TextModel model, InstructionPrompts prompts, IReadOnlyList<string> instructions, HookSet? hooks, string name,
+        RefusalExperimentOptions o, ProgressCounter progress, CancellationToken cancel)
     {
-        var generation = new GenerationOptions
-        {
-            MaxNewTokens = o.MaxNewTokens,
-            Hooks = hooks,
-            StopTokens = model.Model.StopTokenIds.Concat(model.Tokenizer.EosIds).ToHashSet(),
-        };
+        var generation = new GenerationOptions { MaxNewTokens = o.MaxNewTokens, Hooks = hooks };
         var completions = new List<Completion>();
         foreach (var batch in instructions.Chunk(o.BatchSize))
         {
-            var results = model.Model.GenerateBatch(prompts.Ids(batch), generation);
-            for (int i = 0; i < batch.Length; i++)
-            {
-                var text = model.Tokenizer.Decode(results[i].NewIds, skipSpecialTokens: true);
-                completions.Add(new Completion(batch[i], text, o.Matcher.IsRefusal(text)));
-            }
+            cancel.ThrowIfCancellationRequested();
+            var results = model.GenerateBatch(batch.Select(prompts.Prompt).ToList(), generation, cancel);
+            cancel.ThrowIfCancellationRequested();
+            for (int i = 0; i < batch.Length; i++) completions.Add(new Completion(batch[i], results[i].Text, o.Matcher.IsRefusal(results[i].Text)));
+            progress.Step(name, batch.Length);
         }
         return new ConditionResult(name, completions);
     }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using NotebookLens.Tokenization.Templates;
+using NotebookLens.Templates;
 
 namespace NotebookLens.Tokenization;
 

@@ -105,6 +105,6 @@ public class AnalysisCliTests
     {
         var error = new StringWriter();
         Assert.Equal(1, CliApp.Run(["attention", "--model", Fixtures.Gemma, "--text", "The apple", "--from", "pear", "--to", "apple"], TextReader.Null, new StringWriter(), error));
-        Assert.Contains("'pear' occurs 0 times", error.ToString());
+        Assert.Contains("\"pear\" occurs 0 times", error.ToString());
     }
 }

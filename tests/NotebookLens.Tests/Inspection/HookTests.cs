@@ -92,19 +92,20 @@ public sealed class HookTests(FixtureModels models) : IClassFixture<FixtureModel
     }
 
     [Fact]
-    public void Cache_tensors_belong_to_the_cache()
+    public void Cache_tensors_belong_to_the_callers_scope_unless_kept()
     {
         var model = models.Llama;
-        ActivationCache cache;
+        ActivationCache freed, kept;
         using (NewDisposeScope())
         {
-            var (result, c) = model.RunWithCache(tensor(LlamaPrompt), CacheOptions.Of(HookPoints.ResidPre(1)));
-            result.Dispose();
-            cache = c;
+            (_, freed) = model.RunWithCache(tensor(LlamaPrompt), CacheOptions.Of(HookPoints.ResidPre(1)));
+            (_, kept) = model.RunWithCache(tensor(LlamaPrompt), CacheOptions.Of(HookPoints.ResidPre(1)));
+            kept.Keep();
         }
-        using (cache)
-            Assert.Equal(LlamaPrompt.Length, cache[HookPoints.ResidPre(1)].shape[1]);
-        Assert.Empty(cache);
+        Assert.True(freed[HookPoints.ResidPre(1)].IsInvalid, "the scope freed the cache's tensor");
+        using (kept)
+            Assert.Equal(LlamaPrompt.Length, kept[HookPoints.ResidPre(1)].shape[1]);
+        Assert.Empty(kept);
     }
 
     [Fact]

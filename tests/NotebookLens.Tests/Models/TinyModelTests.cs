@@ -66,7 +66,7 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
         // The default experiment but for layer pruning: in this 6-layer model only the last layer's direction induces
         // refusal when added (model card), and the default prunes the last 20 % of layers.
         var options = new RefusalExperimentOptions { TestCount = 16, Thresholds = SelectionThresholds.Default with { PruneLayerFraction = 0 } };
-        using var result = RefusalExperiment.Run(Lens, InstructionSets.Harmful, InstructionSets.Harmless, options);
+        var result = RefusalExperiment.Run(Lens, InstructionSets.Harmful, InstructionSets.Harmless, options);
         var rates = result.Conditions.ToDictionary(c => c.Name, c => c.RefusalRate);
         string all = string.Join(", ", rates.Select(kv => $"{kv.Key} {kv.Value:P0}"));
         Assert.True(rates[RefusalExperiment.HarmlessAdded] > 0.5, all);
@@ -120,7 +120,7 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
     [InlineData("The weather is really", " good")]
     public void The_logit_lens_shows_the_answer_before_the_last_layer(string prompt, string answer)
     {
-        var result = LogitLens.Run(Lens, Lens.Ids(prompt), new LogitLensOptions { LastPositionOnly = true, TopK = 1 });
+        var result = LogitLens.Run(Lens, Lens.Prompt(prompt), new LogitLensOptions { LastPositionOnly = true, TopK = 1 });
         Assert.Equal(answer, result.Top[^1][^1][0].Text);
         // Rows: embedding, then each block; the last row is the model's own prediction.
         int first = Enumerable.Range(0, result.Top.Length).First(l => result.Top[l][^1][0].Text == answer);
@@ -136,10 +136,10 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
         foreach (var (thing, color) in things.Zip(colors))
         {
             var text = $"The {thing} is {color}. The {thing} has the color";
-            using var maps = AttentionMaps.Run(Lens, text);
-            int from = maps.Locate("color", occurrence: 1), to = maps.Locate(color);
+            var maps = Lens.Attention(text);
+            int from = maps.Prompt.Locate("color", occurrence: 1), to = maps.Prompt.Locate(color);
             for (int l = 0; l < maps.Layers; l++) for (int h = 0; h < maps.Heads; h++) scores[l, h] += maps.Head(l, h)[from, to] / things.Length;
-            var next = LogitLens.Run(Lens, Lens.Ids(text), new LogitLensOptions { LastPositionOnly = true, TopK = 1 });
+            var next = LogitLens.Run(Lens, Lens.Prompt(text), new LogitLensOptions { LastPositionOnly = true, TopK = 1 });
             if (next.Top[^1][^1][0].Text == " " + color) correct++;
             n++;
         }

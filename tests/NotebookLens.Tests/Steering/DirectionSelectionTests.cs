@@ -97,8 +97,9 @@ public sealed class DirectionSelectionTests
         var e = Assert.Throws<NoRefusalDirectionException>(() => selection.Require());
         Assert.Contains("No candidate direction survived", e.Message);
         Assert.Contains("2 do not induce refusal", e.Message);
-        Assert.Contains("--steering-threshold none", e.Message);
-        Assert.Contains("--kl-threshold", e.Message);
+        Assert.Contains("MinSteeringScore", e.Remedy);
+        Assert.DoesNotContain("--", e.Message);
+        Assert.Contains("MaxKlDivergence", e.Remedy);
         Assert.Same(selection, e.Selection);
     }
 

@@ -39,10 +39,10 @@ public sealed class PatchscopeCliTests
     {
         var (code, _, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--source-token", "Microsoft");
         Assert.Equal(1, code);
-        Assert.Contains("no \"Microsoft\"", err);
+        Assert.Contains("\"Microsoft\" occurs 0 times", err);
         (code, _, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--target", "Tell me about it", "--placeholder", "X");
         Assert.Equal(1, code);
-        Assert.Contains("target prompt has no \"X\"", err);
+        Assert.Contains("The target prompt: \"X\" occurs 0 times", err);
         (code, _, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "Apple pie", "--layers", "0,2");
         Assert.Equal(1, code);
         Assert.Contains("layers 0 .. 1", err);

@@ -1,3 +1,4 @@
+using NotebookLens.Runtime;
 using NotebookLens.Generation;
 using NotebookLens.Steering;
 using NotebookLens.Tests.Models;
@@ -24,7 +25,7 @@ public sealed class PatchscopeTests(FixtureModels models) : IClassFixture<Fixtur
         var target = PatchscopeTarget.Identity;
         var layers = Enumerable.Range(0, lens.Config.NumLayers).ToList();
         var sweep = Patchscope.Sweep(lens, new PatchscopeSource(target.Prompt) { Token = "?" }, layers, new PatchscopeOptions { MaxNewTokens = 6 });
-        Assert.Equal(sweep.SourceIds, sweep.TargetIds);
+        Assert.Equal(sweep.Source.Ids, sweep.Target.Ids);
         Assert.Equal(sweep.SourcePosition, sweep.TargetPosition);
         var expected = Unpatched(lens, target.Prompt, 6);
         Assert.All(sweep.Results, r => Assert.Equal(expected, r.NewIds));
@@ -68,7 +69,7 @@ public sealed class PatchscopeTests(FixtureModels models) : IClassFixture<Fixtur
 
         var target = new PatchscopeTarget("Please briefly introduce X.", "X");
         var sweep = Patchscope.Sweep(lens, new PatchscopeSource(prompt), [1], new() { Target = target, MaxNewTokens = 1 });
-        Assert.Equal(" X", lens.Tokenizer.DisplayText(sweep.TargetIds[sweep.TargetPosition]));
+        Assert.Equal(" X", sweep.Target.Tokens[sweep.TargetPosition].Text);
     }
 
     [Fact]
@@ -76,15 +77,15 @@ public sealed class PatchscopeTests(FixtureModels models) : IClassFixture<Fixtur
     {
         var lens = Lens("llama");
         var source = new PatchscopeSource("Apple was founded by Steve Jobs");
-        var noToken = Assert.Throws<ArgumentException>(() => Patchscope.Sweep(lens, source with { Token = "Microsoft" }, [0]));
-        Assert.Contains("no \"Microsoft\"", noToken.Message);
-        var noPlaceholder = Assert.Throws<ArgumentException>(() => Patchscope.Sweep(lens, source, [0], new() { Target = new("Tell me about it", "X") }));
-        Assert.Contains("target prompt has no \"X\"", noPlaceholder.Message);
-        var layer = Assert.Throws<ArgumentOutOfRangeException>(() => Patchscope.Sweep(lens, source, [0, 2]));
+        var noToken = Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source with { Token = "Microsoft" }, [0]));
+        Assert.Contains("\"Microsoft\" occurs 0 times", noToken.Message);
+        var noPlaceholder = Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source, [0], new() { Target = new("Tell me about it", "X") }));
+        Assert.Contains("The target prompt: \"X\" occurs 0 times", noPlaceholder.Message);
+        var layer = Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source, [0, 2]));
         Assert.Contains("layers 0 .. 1", layer.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Patchscope.Sweep(lens, source, [-1]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Patchscope.Sweep(lens, source, [0], new() { TargetLayer = 5 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Patchscope.Sweep(lens, source with { Index = 100 }, [0]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Patchscope.Sweep(lens, source with { Index = -100 }, [0]));
+        Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source, [-1]));
+        Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source, [0], new() { TargetLayer = 5 }));
+        Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source with { Index = 100 }, [0]));
+        Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source with { Index = -100 }, [0]));
     }
 }

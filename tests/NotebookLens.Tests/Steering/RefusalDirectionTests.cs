@@ -177,10 +177,10 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
         var (model, tokenizer) = Get(name);
         var prompts = new InstructionPrompts(tokenizer);
         using var candidates = CandidateDirections.Compute(model, prompts.Ids(Harmful), prompts.Ids(Harmless), 5);
-        using var direction = new RefusalDirection(1, -1, candidates[-1, 1]);
+        var direction = RefusalDirection.Of(1, -1, candidates[-1, 1]);
         using var scope = NewDisposeScope();
         var ids = tensor(prompts.Ids(Harmful[0]).Select(i => (long)i).ToArray());
-        var unit = Interventions.Unit(direction.Vector);
+        var unit = Interventions.Unit(direction.ToTensor());
         var points = Enumerable.Range(0, model.Config.NumLayers)
             .SelectMany(l => new[] { HookPoints.ResidPre(l), HookPoints.AttnOut(l), HookPoints.MlpOut(l) }).ToArray();
         var (plain, cache) = model.RunWithCache(ids, CacheOptions.Of(points));
@@ -207,7 +207,7 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
         var (model, tokenizer) = Get("llama");
         using var scope = NewDisposeScope();
         var v = randn(model.Config.HiddenSize);
-        using var direction = new RefusalDirection(1, -1, v);
+        var direction = RefusalDirection.Of(1, -1, v);
         var ids = tensor(new InstructionPrompts(tokenizer).Ids(Harmless[0]).Select(i => (long)i).ToArray());
         foreach (double coefficient in new[] { 1.0, -1.0 })
         {

@@ -1,3 +1,4 @@
+using NotebookLens.Runtime;
 using NotebookLens.Steering;
 using NotebookLens.Tests.Models;
 using NotebookLens.Tokenization;
@@ -37,7 +38,7 @@ public sealed class RefusalExperimentTests(FixtureModels models) : IClassFixture
         var lens = Lens(name);
         var scored = new List<JudgedCandidate>();
         var options = Tiny with { OnCandidateScored = scored.Add, Thresholds = Tiny.Thresholds with { PruneLayerFraction = prune } };
-        using var result = RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, options);
+        var result = RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, options);
         int layers = lens.Config.NumLayers;
         Assert.Equal(5 * layers, result.Selection.Candidates.Count);
         Assert.Equal(scored.Select(c => (c.Score, string.Join("; ", c.Discards))), result.Selection.Candidates.Select(c => (c.Score, string.Join("; ", c.Discards))));
@@ -67,7 +68,7 @@ public sealed class RefusalExperimentTests(FixtureModels models) : IClassFixture
     public void A_chosen_layer_scores_only_its_candidates()
     {
         // Layer 1 is the last of Llama's two layers: chosen by hand, the layer filter does not apply.
-        using var result = RefusalExperiment.Run(Lens("llama"), InstructionSets.Harmful, InstructionSets.Harmless, Tiny with { Layer = 1 });
+        var result = RefusalExperiment.Run(Lens("llama"), InstructionSets.Harmful, InstructionSets.Harmless, Tiny with { Layer = 1 });
         Assert.All(result.Selection.Candidates, c => Assert.Equal(1, c.Score.Layer));
         Assert.Equal(5, result.Selection.Candidates.Count);
         Assert.Equal(1, result.Direction.Layer);
@@ -88,7 +89,7 @@ public sealed class RefusalExperimentTests(FixtureModels models) : IClassFixture
         var lens = Lens("llama");
         var few = Assert.Throws<ArgumentException>(() => RefusalExperiment.Run(lens, InstructionSets.Harmful.Take(5).ToList(), InstructionSets.Harmless, Tiny));
         Assert.Contains("5 harmful instructions given but 11 are needed", few.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, Tiny with { Layer = 2 }));
+        Assert.Throws<LensException>(() => RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, Tiny with { Layer = 2 }));
         Assert.Throws<ArgumentException>(() => RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, Tiny with { RefusalTokens = ["I cannot"] }));
     }
 }

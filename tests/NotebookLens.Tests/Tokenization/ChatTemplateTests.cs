@@ -36,7 +36,7 @@ public sealed class ChatTemplateTests(FixtureTokenizers tokenizers) : IClassFixt
     [Fact]
     public void Gemma_refuses_roles_that_do_not_alternate()
     {
-        var e = Assert.ThrowsAny<NotebookLens.Tokenization.Templates.TemplateException>(() =>
+        var e = Assert.ThrowsAny<NotebookLens.Templates.TemplateException>(() =>
             tokenizers["gemma3"].ApplyChatTemplate([new ChatMessage("user", "a"), new ChatMessage("user", "b")]));
         Assert.Contains("alternate", e.Message);
     }

@@ -35,7 +35,7 @@ public sealed class TrainerTests
         Assert.Equal((32, 1, 2, 1, 2700), (lens.Config.HiddenSize, lens.Config.NumLayers, lens.Config.NumHeads, lens.Config.NumKeyValueHeads, lens.Config.VocabSize));
         Assert.True(lens.Model.TiedEmbeddings);
         Assert.Equal(ScalarType.BFloat16, lens.Model.DType);
-        Assert.Equal((long)lens.Tokenizer.TokenToId(Curriculum.Bos)!.Value, lens.Ids("x")[0]);
+        Assert.Equal((long)lens.Tokenizer.TokenToId(Curriculum.Bos)!.Value, lens.Prompt("x").Ids[0]);
         Assert.Contains(lens.Tokenizer.TokenToId(Curriculum.EndOfTurn)!.Value, lens.Model.StopTokenIds);
         var generated = lens.Model.Generate(lens.Tokenizer.Encode("The weather"), GenerationOptions.Greedy(5));
         Assert.NotEmpty(generated.NewIds);

@@ -1,0 +1,64 @@
+using NotebookLens.Tokenization;
+
+namespace NotebookLens.Models;
+
+/// <summary>Which model a result came from: enough to tell results of models loaded side by side apart.</summary>
+/// <param name="Name">The name the model was loaded under (e.g. "llama", "tiny").</param>
+/// <param name="Source">What it was loaded from: a folder, a hub id or "tiny".</param>
+/// <param name="ModelType">config.json's <c>model_type</c>.</param>
+/// <param name="DType">The compute dtype ("bfloat16", "float32").</param>
+public sealed record ModelRef(string Name, string Source, string ModelType, string DType, string Device);
+
+/// <summary>
+/// A language model with its tokenizer: what every analysis takes. Makes prompts (from text, chat messages or ids)
+/// and knows which tokens end a reply. <c>LensModel</c>, the notebook façade, is one.
+/// </summary>
+public class TextModel
+{
+    public TextModel(LanguageModel model, HfTokenizer tokenizer, ModelRef reference)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        Ref = reference;
+        StopTokens = model.StopTokenIds.Concat(tokenizer.EosIds).ToHashSet();
+    }
+
+    /// <summary>The engine: weights, forward pass, hooks.</summary>
+    public LanguageModel Model { get; }
+
+    public HfTokenizer Tokenizer { get; }
+
+    /// <summary>Name, source, type, dtype and device: what every result carries.</summary>
+    public ModelRef Ref { get; }
+
+    public ModelConfig Config => Model.Config;
+
+    /// <summary>Ids that end a reply: config.json's and generation_config.json's <c>eos_token_id</c> and the tokenizer's EOS.</summary>
+    public IReadOnlySet<int> StopTokens { get; }
+
+    /// <summary>The prompt <c>tokenizer(text)</c> gives (BOS added where the tokenizer adds it).</summary>
+    public Prompt Prompt(string text, bool addSpecialTokens = true) => Tokenization.Prompt.FromText(Tokenizer, text, addSpecialTokens);
+
+    /// <summary>Token ids as they are.</summary>
+    public Prompt Prompt(IEnumerable<int> ids) => Tokenization.Prompt.FromIds(Tokenizer, ids);
+
+    /// <summary>A one-turn chat (system message optional), rendered with the chat template, ready for the model's reply.</summary>
+    public Prompt ChatPrompt(string user, string? system = null) =>
+        ChatPrompt(system is null ? [new("user", user)] : [new("system", system), new("user", user)]);
+
+    /// <summary>Chat messages rendered with the model's chat template and encoded (BOS comes from the template).</summary>
+    public Prompt ChatPrompt(IEnumerable<ChatMessage> messages, bool addGenerationPrompt = true) =>
+        Tokenization.Prompt.FromChat(Tokenizer, messages, addGenerationPrompt);
+
+    /// <summary>Text of generated ids, special tokens left out.</summary>
+    public string Decode(IEnumerable<int> ids) => Tokenizer.Decode(ids, skipSpecialTokens: true);
+
+    /// <summary>The id of a token given as its vocabulary string (<c>Ġcold</c>) or as text whose first token is taken (" cold").</summary>
+    public int TokenId(string token)
+    {
+        if (Tokenizer.TokenToId(token) is int id) return id;
+        var ids = Tokenizer.Encode(token, addSpecialTokens: false);
+        return ids.Count > 0 ? ids[0]
+            : throw new Runtime.LensException(Runtime.LensErrorKind.NotInInput, $"\"{token}\" has no tokens.", setting: "token");
+    }
+}
