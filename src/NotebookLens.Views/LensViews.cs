@@ -1,3 +1,4 @@
+using NotebookLens.Generation;
 using NotebookLens.Inspection;
 using NotebookLens.Steering;
 using NotebookLens.Tokenization;
@@ -5,34 +6,39 @@ using TorchSharp;
 
 namespace NotebookLens.Views;
 
-/// <summary>
-/// The view of any result that carries what its view needs: one entry point for formatters and reports. Results that
-/// need more context (neighbours need their query, a Patchscope sweep the tokenizer) have their own view's Create.
-/// </summary>
+/// <summary>The view of any result of the core: one entry point for formatters, reports and the CLI.</summary>
 public static class LensViews
 {
     public static IReadOnlyList<Type> SupportedTypes { get; } =
     [
-        typeof(View), typeof(torch.Tensor), typeof(LensModel), typeof(IReadOnlyList<TextToken>), typeof(LogitLensResult), typeof(SimilarityResult),
-        typeof(AttentionMaps), typeof(PcaResult), typeof(IReadOnlyList<TemperatureDistribution>), typeof(RefusalExperimentResult),
+        typeof(View), typeof(torch.Tensor), typeof(LensModel), typeof(ModelSummary), typeof(Prompt), typeof(Matrix), typeof(NeighborsResult),
+        typeof(HiddenStatesResult), typeof(SimilarityResult), typeof(LogitLensResult), typeof(AttentionResult), typeof(NeuronsResult), typeof(PcaResult),
+        typeof(TemperatureResult), typeof(GenerationOutput), typeof(RefusalExperimentResult), typeof(PatchscopeSweep),
     ];
 
     /// <summary>Whether <see cref="Of"/> has a view for values of this type.</summary>
     public static bool Supports(Type type) => SupportedTypes.Any(t => t.IsAssignableFrom(type));
 
-    /// <summary>The view of <paramref name="result"/>; an <see cref="ArgumentException"/> names the types there are views for.</summary>
+    /// <summary>The view of <paramref name="result"/> (an attention result shows its grid of heads); an <see cref="ArgumentException"/> names the types there are views for.</summary>
     public static View Of(object result) => result switch
     {
         View view => view,
         torch.Tensor tensor => TensorView.Create(tensor),
         LensModel model => ModelView.Create(model),
-        IReadOnlyList<TextToken> tokens => TokensView.Create(tokens),
-        LogitLensResult lens => LogitLensView.Create(lens),
+        ModelSummary summary => ModelView.Create(summary),
+        Prompt prompt => TokensView.Create(prompt),
+        Matrix matrix => MatrixView.Create(matrix),
+        NeighborsResult neighbors => NeighborsView.Create(neighbors),
+        HiddenStatesResult hidden => HiddenStatesView.Create(hidden),
         SimilarityResult similarity => SimilarityView.Create(similarity),
-        AttentionMaps maps => AttentionView.Grid(AttentionData.From(maps)),
+        LogitLensResult lens => LogitLensView.Create(lens),
+        AttentionResult attention => AttentionView.Grid(attention),
+        NeuronsResult neurons => NeuronsView.Create(neurons),
         PcaResult pca => PcaView.Create(pca),
-        IReadOnlyList<TemperatureDistribution> temperatures => TemperatureView.Create(temperatures),
+        TemperatureResult temperatures => TemperatureView.Create(temperatures),
+        GenerationOutput generation => GenerationView.Create(generation),
         RefusalExperimentResult refusal => RefusalView.Create(refusal),
+        PatchscopeSweep patchscope => PatchscopeView.Create(patchscope),
         _ => throw new ArgumentException(
             $"There is no view for {result.GetType().Name}; views exist for {string.Join(", ", SupportedTypes.Select(t => t.Name))}.", nameof(result)),
     };

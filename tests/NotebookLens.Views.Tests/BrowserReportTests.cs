@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using NotebookLens.Generation;
 using NotebookLens.Inspection;
+using NotebookLens.Models;
 using NotebookLens.Steering;
+using NotebookLens.Tokenization;
 using PuppeteerSharp;
 using Xunit.Abstractions;
 
@@ -24,18 +26,17 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
     public async Task Attention_grid_logit_lens_and_similarity_from_tiny_draw_offline()
     {
         var lens = tiny.Lens;
-        using var maps = AttentionMaps.Run(lens, "The ball is green. The ball has the color");
-        var attention = AttentionData.From(maps);
+        var attention = lens.Attention("The ball is green. The ball has the color");
         var report = new HtmlReport("tiny: attention, logit lens, similarity")
             .Add(AttentionView.Grid(attention))
             .Add(AttentionView.Head(attention, 4, 0))
-            .Add(AttentionView.FirstToken(maps))
-            .Add(LogitLensView.Create(LogitLens.Run(lens, lens.Ids("The weather is really"), new LogitLensOptions { Targets = [" good"] })))
-            .Add(SimilarityView.Create(ContextualSimilarity.Compare(lens,
+            .Add(AttentionView.FirstToken(attention))
+            .Add(lens.LogitLens("The weather is really", new LogitLensOptions { Targets = [" good"] }))
+            .Add(lens.Similarity(
             [
                 new("I ate an apple for breakfast.", "apple"), new("She baked an apple pie.", "apple"),
                 new("The new phone from Apple is fast.", "Apple"), new("He bought Apple shares today.", "Apple"),
-            ])));
+            ]));
         var path = report.Save(Path.Combine(Paths.Artifacts, "reports", "tiny-report.html"));
         var opened = await _browser.OpenAsync(path);
         var charts = await AwaitChartsAsync(opened, expected: 4);
@@ -54,35 +55,32 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
     public async Task Every_view_of_tiny_draws_in_one_report()
     {
         var lens = tiny.Lens;
-        using var space = new EmbeddingSpace(lens);
-        using var weight = lens.Model.Parameter("model.layers.5.mlp.up_proj.weight");
-        using var maps = AttentionMaps.Run(lens, "The ball is green. The ball has the color");
-        string[] words = [" cold", "冷", " hot", " big", "大", " small", "小", " apple", " red", " green"];
-        using var vectors = TorchSharp.torch.stack(words.Select(w => space.VectorOf(w)).ToArray());
-        var (plus, minus) = EmbeddingSpace.ParseExpression("冷 - cold + small");
-        var chat = lens.ChatIds("What color is the sky?").Select(i => (int)i).ToList();
-        using var refusal = RefusalExperiment.Run(lens, InstructionSets.Harmful, InstructionSets.Harmless, new RefusalExperimentOptions
+        using var weight = lens.Weight("model.layers.5.mlp.up_proj.weight");
+        var attention = lens.Attention("The ball is green. The ball has the color");
+        var refusal = lens.Refusal(new RefusalExperimentOptions
         {
             TrainCount = 16, ValidationCount = 4, TestCount = 3, MaxNewTokens = 16, Thresholds = SelectionThresholds.Default with { PruneLayerFraction = 0 },
         });
         var report = new HtmlReport("Every view of tiny")
             .Add(lens)
             .Add(TensorView.Create(weight, "model.layers.5.mlp.up_proj.weight"))
-            .Add(TokensView.Create(lens.Tokenizer.Tokenize("天氣預報說明天會下雨。 The forecast says <rain>.")))
-            .Add(NeighborsView.Create("cold", space.Nearest(" cold", 8)))
-            .Add(NeighborsView.Create("冷 - cold + small", space.Arithmetic(plus, minus, 8)))
-            .Add(LogitLensView.Create(LogitLens.Run(lens, lens.Ids("天氣預報說明天會下"), new LogitLensOptions { Targets = ["雨"] })))
-            .Add(AttentionView.TopHeads(maps.TopHeads(maps.Locate("color"), maps.Locate("green")), "color", "green"))
-            .Add(NeuronsView.Create("Most active neurons, layer 3", Neurons.Top(lens, "The weather is really good", 3, 6)))
-            .Add(PcaView.Create(Pca.Fit(vectors, 2, words), "PCA of input embeddings"))
-            .Add(TemperatureView.Create(NextToken.AtTemperatures(lens, lens.Ids("The weather is really"), [0.5, 1, 2], 6), "The weather is really"))
-            .Add(GenerationView.Create(lens, lens.Model.Generate(chat, new GenerationOptions { MaxNewTokens = 24 })))
-            .Add(PatchscopeView.Create(lens, Patchscope.Sweep(lens, new PatchscopeSource("I ate an apple.") { Token = "apple" }, Enumerable.Range(0, lens.Config.NumLayers))))
+            .Add(lens.Prompt("天氣預報說明天會下雨。 The forecast says <rain>."))
+            .Add(lens.ChatPrompt("What color is the sky?"))
+            .Add(lens.Neighbors(" cold", 8))
+            .Add(lens.Arithmetic("冷 - cold + small", 8))
+            .Add(lens.HiddenStates("The weather is really good"))
+            .Add(lens.LogitLens("天氣預報說明天會下", new LogitLensOptions { Targets = ["雨"] }))
+            .Add(AttentionView.TopHeads(attention, attention.Prompt.Locate("color"), attention.Prompt.Locate("green")))
+            .Add(lens.Neurons("The weather is really good", 3, 6))
+            .Add(lens.Pca(3, ["I ate an apple.", "She baked an apple pie.", "An apple a day.", "Apple makes phones.", "He bought Apple shares.", "Apple stock fell."], "pple"))
+            .Add(lens.Temperatures("The weather is really", 0.5, 1, 2))
+            .Add(GenerationView.Create(lens.Generate(lens.ChatPrompt("What color is the sky?"), new GenerationOptions { MaxNewTokens = 24 }), lens))
+            .Add(lens.Patchscope(new PatchscopeSource("I ate an apple.") { Token = "apple" }))
             .Add(refusal);
         var path = report.Save(Path.Combine(Paths.Artifacts, "reports", "tiny-all-views.html"));
         File.WriteAllText(Path.ChangeExtension(path, ".txt"), report.ToText());
         var opened = await _browser.OpenAsync(path);
-        int expected = 1 + 1 + 1 + 3;   // weight, PCA, temperatures, three refusal charts
+        int expected = 1 + 1 + 1 + 1 + 3;   // weight, hidden states, PCA, temperatures, three refusal charts
         Assert.Equal(expected, await AwaitChartsAsync(opened, expected));
         await opened.ScreenshotAsync("tiny-all-views");
         await opened.ScreenshotSectionsAsync("tiny-all-views");
@@ -98,7 +96,7 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
         var values = RandomCausalMaps(layers, heads, tokens, seed: 7);
         var labels = Enumerable.Range(0, tokens).Select(i => i % 17 == 0 ? "<script>" : $" w{i}").ToList();
         var clock = Stopwatch.StartNew();
-        var view = AttentionView.Grid(new AttentionData(labels, layers, heads, values));
+        var view = AttentionView.Grid(SyntheticAttention(labels, layers, heads, values));
         var path = new HtmlReport("34 x 8 heads, 200 tokens").Add(view).Save(Path.Combine(Paths.Artifacts, "reports", "attention-34x8x200.html"));
         var built = clock.Elapsed;
         long bytes = new FileInfo(path).Length;
@@ -117,19 +115,28 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
         Assert.True(zoomed < TimeSpan.FromSeconds(10), $"head opened in {zoomed}");
     }
 
-    static float[] RandomCausalMaps(int layers, int heads, int t, int seed)
+    static List<float[]> RandomCausalMaps(int layers, int heads, int t, int seed)
     {
         var random = new Random(seed);
-        var values = new float[layers * heads * t * t];
+        var maps = new List<float[]>();
         for (int m = 0; m < layers * heads; m++)
+        {
+            var map = new float[t * t];
             for (int q = 0; q < t; q++)
             {
-                int row = (m * t + q) * t;
                 double sum = 0;
-                for (int k = 0; k <= q; k++) sum += values[row + k] = (float)Math.Pow(random.NextDouble(), 8);
-                for (int k = 0; k <= q; k++) values[row + k] = (float)(values[row + k] / sum);
+                for (int k = 0; k <= q; k++) sum += map[q * t + k] = (float)Math.Pow(random.NextDouble(), 8);
+                for (int k = 0; k <= q; k++) map[q * t + k] = (float)(map[q * t + k] / sum);
             }
-        return values;
+            maps.Add(map);
+        }
+        return maps;
+    }
+
+    static AttentionResult SyntheticAttention(IReadOnlyList<string> labels, int layers, int heads, List<float[]> maps)
+    {
+        var tokens = labels.Select((text, i) => new PromptToken(i, i, text, text, false, 0, 0)).ToList();
+        return new AttentionResult(new ModelRef("synthetic", "test", "llama", "float32", "cpu"), new Prompt(string.Concat(labels), tokens, PromptKind.Ids), layers, heads, maps);
     }
 
     /// <summary>Waits until every chart host holds Plotly's SVG; returns how many do.</summary>

@@ -10,7 +10,7 @@ public class ModelViewTests(TinyModel tiny)
     public void Parameters_are_grouped_by_layer_with_counts_that_add_up()
     {
         var parameters = tiny.Lens.Model.Parameters;
-        var doc = Dom.Parse(ModelView.Create(tiny.Lens, "tiny"));
+        var doc = Dom.Parse(ModelView.Create(tiny.Lens));
         var groups = doc.QuerySelectorAll("details").ToList();
         Assert.Equal(1 + tiny.Lens.Config.NumLayers, groups.Count);
         Assert.Equal("embeddings and head", groups[0].QuerySelector("summary")!.FirstChild!.TextContent);
@@ -25,6 +25,7 @@ public class ModelViewTests(TinyModel tiny)
         var facts = doc.QuerySelectorAll("dt").Zip(doc.QuerySelectorAll("dd"), (dt, dd) => (dt.TextContent, dd.TextContent)).ToDictionary();
         Assert.Equal(total.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), facts["parameters"]);
         Assert.Equal(tiny.Lens.Config.NumLayers.ToString(), facts["layers"]);
+        Assert.StartsWith($"{tiny.Lens.Name} · llama · ", doc.QuerySelector(".nl-note")!.TextContent);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using NotebookLens.Models;
+
 namespace NotebookLens.Views.Html;
 
 /// <summary>Small pieces several views share: fact lists, bars, token text.</summary>
@@ -18,6 +20,11 @@ public static class Pieces
         int width = list.Count == 0 ? 0 : list.Max(f => TextWidth.Of(f.Name));
         return string.Concat(list.Select(f => TextWidth.PadRight(f.Name, width) + "  " + f.Value + "\n"));
     }
+
+    /// <summary>Which model a result came from, as one faint line (results of models loaded side by side stay apart).</summary>
+    public static void ModelLine(HtmlBuilder html, ModelRef model) => html.Element("div", ModelText(model), Attr.Class("nl-note"));
+
+    public static string ModelText(ModelRef model) => $"{model.Name} · {model.ModelType} · {model.DType} on {model.Device}";
 
     /// <summary>A horizontal bar for a value in [0, max] (negative values draw red, by magnitude).</summary>
     public static void Bar(HtmlBuilder html, double value, double max)

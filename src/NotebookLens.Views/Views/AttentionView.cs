@@ -1,54 +1,9 @@
 using NotebookLens.Inspection;
 using NotebookLens.Views.Charts;
 using NotebookLens.Views.Html;
-using static TorchSharp.torch;
+using NotebookLens.Runtime;
 
 namespace NotebookLens.Views;
-
-/// <summary>
-/// Attention probabilities of one prompt as the views need them: token labels and, per layer and head, the
-/// row-major [T, T] map (row = query, column = key).
-/// </summary>
-public sealed class AttentionData
-{
-    readonly float[] _values;
-
-    public AttentionData(IReadOnlyList<string> labels, int layers, int heads, float[] values)
-    {
-        int t = labels.Count;
-        if (values.Length != (long)layers * heads * t * t)
-            throw new ArgumentException($"{values.Length} values for {layers} layers x {heads} heads x {t} x {t} tokens.", nameof(values));
-        Labels = labels;
-        Layers = layers;
-        Heads = heads;
-        _values = values;
-    }
-
-    /// <summary>Copies the maps out of a run (one float32 copy, [L, H, T, T]).</summary>
-    public static AttentionData From(AttentionMaps maps)
-    {
-        using var scope = NewDisposeScope();
-        var values = maps.Probabilities.to(ScalarType.Float32, CPU).contiguous().data<float>().ToArray();
-        return new AttentionData(maps.Labels, maps.Layers, maps.Heads, values);
-    }
-
-    public IReadOnlyList<string> Labels { get; }
-
-    public int Layers { get; }
-
-    public int Heads { get; }
-
-    public int Tokens => Labels.Count;
-
-    /// <summary>One head's map, row-major.</summary>
-    public ReadOnlySpan<float> Map(int layer, int head)
-    {
-        if (layer < 0 || layer >= Layers) throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {Layers - 1}.");
-        if (head < 0 || head >= Heads) throw new ArgumentOutOfRangeException(nameof(head), $"Head {head} is out of range; layers have heads 0 .. {Heads - 1}.");
-        int size = Tokens * Tokens;
-        return _values.AsSpan((layer * Heads + head) * size, size);
-    }
-}
 
 /// <summary>
 /// Attention views: one head as a heatmap with the tokens on both axes (future positions left blank, so the causal
@@ -60,9 +15,9 @@ public static class AttentionView
     /// <summary>Thumbnail side in pixels: longer prompts are max-pooled down to it (a sharp diagonal stays visible).</summary>
     public const int ThumbnailSize = 64;
 
-    public static View Head(AttentionData data, int layer, int head)
+    public static View Head(AttentionResult data, int layer, int head)
     {
-        var map = data.Map(layer, head);
+        var map = Map(data, layer, head);
         int t = data.Tokens;
         var z = new double?[t][];
         var custom = new string[t][][];
@@ -89,7 +44,7 @@ public static class AttentionView
         for (int k = 0; k < t; k++)
         {
             int key = k;
-            text.AddNumber(Format.Visible(data.Labels[k]), q => key > q ? "" : Format.Fixed(data.Map(layer, head)[q * t + key], 2));
+            text.AddNumber(Format.Visible(data.Labels[k]), q => key > q ? "" : Format.Fixed(map[q * t + key], 2));
         }
         return new View($"Attention, layer {layer}, head {head}", html, text.ToText(Enumerable.Range(0, t)), HasCharts: true);
     }
@@ -99,7 +54,7 @@ public static class AttentionView
     /// show), one row per layer. A click opens the head's full map below the grid, drawn from an 8-bit copy of
     /// every map kept compressed in the page — so a 34-layer x 8-head grid of a 200-token prompt stays a few MB.
     /// </summary>
-    public static View Grid(AttentionData data, IReadOnlyList<int>? layers = null)
+    public static View Grid(AttentionResult data, IReadOnlyList<int>? layers = null)
     {
         layers ??= Enumerable.Range(0, data.Layers).ToList();
         var html = new HtmlBuilder();
@@ -115,7 +70,7 @@ public static class AttentionView
             maps[layer] = new string[data.Heads];
             for (int h = 0; h < data.Heads; h++)
             {
-                var map = data.Map(layer, h);
+                var map = Map(data, layer, h);
                 html.Void("img", ("src", "data:image/png;base64," + Convert.ToBase64String(Thumbnail(map, data.Tokens))),
                     ("alt", $"layer {layer} head {h}"), Attr.Title($"layer {layer}, head {h}"), ("data-layer", Format.Int(layer)), ("data-head", Format.Int(h)));
                 maps[layer][h] = Convert.ToBase64String(Png.Zlib(Quantize(map)));
@@ -132,12 +87,14 @@ public static class AttentionView
     }
 
     /// <summary>Per layer and head, mean attention to the first token (the "sink"), as a layers x heads heatmap.</summary>
-    public static View FirstToken(double[,] sink, string firstToken)
+    public static View FirstToken(AttentionResult data)
     {
-        int layers = sink.GetLength(0), heads = sink.GetLength(1);
+        var sink = data.FirstTokenAttention();
+        var firstToken = data.Labels[0];
+        int layers = sink.RowCount, heads = sink.ColumnCount;
         var z = Enumerable.Range(0, layers).Select(l => Enumerable.Range(0, heads).Select(h => (double?)sink[l, h]).ToArray()).ToArray();
         var chart = Plots.Heatmap(z, zmin: 0, zmax: 1, hover: "layer %{y}, head %{x}<br>mean attention to the first token: %{z:.3f}<extra></extra>", colorbarTitle: "p");
-        var html = new HtmlBuilder().Element("div", $"Mean attention every query after the first pays to the first token ({Pieces.TokenText(firstToken)})", Attr.Class("nl-sub")).ToString()
+        var html = new HtmlBuilder().Element("div", $"{Pieces.ModelText(data.Model)}. Mean attention every query after the first pays to the first token ({Pieces.TokenText(firstToken)})", Attr.Class("nl-sub")).ToString()
             + ChartHtml.Render(chart, Math.Clamp(160 + heads * 40, 320, 900), Math.Clamp(120 + layers * 18, 260, 900), new Dictionary<string, object>
             {
                 ["xaxis"] = Plots.Axis("head", new Dictionary<string, object> { ["dtick"] = 1 }),
@@ -152,23 +109,23 @@ public static class AttentionView
         return new View("Attention to the first token", html, table.ToText(Enumerable.Range(0, layers)), HasCharts: true);
     }
 
-    public static View FirstToken(AttentionMaps maps) => FirstToken(maps.FirstTokenAttention(), maps.Labels[0]);
-
-    /// <summary>The heads attending most from token <paramref name="from"/> to token <paramref name="to"/>.</summary>
-    public static View TopHeads(IReadOnlyList<HeadScore> heads, string from, string to)
+    /// <summary>The heads attending most from the token at <paramref name="from"/> to the token at <paramref name="to"/> (prompt positions).</summary>
+    public static View TopHeads(AttentionResult data, int from, int to, int k = 5)
     {
+        var heads = data.TopHeads(from, to, k);
+        string Token(int index) => $"{Pieces.TokenText(data.Labels[data.Prompt.Position(index)])} (token {data.Prompt.Position(index)})";
         double max = heads.Select(h => h.Score).DefaultIfEmpty(1).Max();
         var table = new Table<HeadScore>()
             .AddNumber("layer", h => Format.Int(h.Layer))
             .AddNumber("head", h => Format.Int(h.Head))
             .AddHtml("attention", h => Format.Fixed(h.Score, 4), (html, h) => { Pieces.Bar(html, h.Score, 1); html.Text(" " + Format.Fixed(h.Score, 4)); }, numeric: true);
-        var title = $"Heads attending from {Pieces.TokenText(from)} to {Pieces.TokenText(to)}";
+        var title = $"Heads attending from {Token(from)} to {Token(to)}";
         return new View(title, table.ToHtml(heads), table.ToText(heads), HasCharts: false);
     }
 
-    static string ArgmaxSummary(AttentionData data, int layer, int head)
+    static string ArgmaxSummary(AttentionResult data, int layer, int head)
     {
-        var map = data.Map(layer, head);
+        var map = Map(data, layer, head);
         int t = data.Tokens;
         var parts = new string[t];
         for (int q = 0; q < t; q++)
@@ -178,6 +135,14 @@ public static class AttentionView
             parts[q] = $"{q}:{best}";
         }
         return string.Join(" ", parts);
+    }
+
+    /// <summary>One head's row-major map (layer and head checked, with the core's message).</summary>
+    static float[] Map(AttentionResult data, int layer, int head)
+    {
+        Ranges.Check(layer, data.Layers, "layer");
+        Ranges.Check(head, data.Heads, "head", "each layer");
+        return data.Maps[layer * data.Heads + head];
     }
 
     /// <summary>Values in [0, 1] as bytes (p·255 rounded), for the page's full maps.</summary>

@@ -1,4 +1,5 @@
 using NotebookLens.Generation;
+using NotebookLens.Models;
 using NotebookLens.Views.Html;
 
 namespace NotebookLens.Views;
@@ -6,29 +7,23 @@ namespace NotebookLens.Views;
 /// <summary>A generation: the prompt (faint) followed by the completion, why it stopped, and the generated tokens as chips.</summary>
 public static class GenerationView
 {
-    public static View Create(string prompt, string completion, IReadOnlyList<TokenInfo> generated, string finishReason)
+    /// <param name="model">The model that generated, for the generated tokens' chips (the output keeps their ids only); null: no chips.</param>
+    public static View Create(GenerationOutput output, TextModel? model = null)
     {
         var html = new HtmlBuilder();
+        Pieces.ModelLine(html, output.Model);
         html.Open("div", Attr.Class("nl-generated"))
-            .Element("span", prompt, Attr.Class("nl-prompt-text"))
-            .Element("span", completion, Attr.Class("nl-completion-text"))
+            .Element("span", output.Prompt.Text, Attr.Class("nl-prompt-text"))
+            .Element("span", output.Text, Attr.Class("nl-completion-text"))
             .Close("div");
-        html.Element("div", $"{generated.Count} new tokens; stopped: {finishReason}", Attr.Class("nl-note"));
-        html.Open("details").Element("summary", "generated tokens");
-        TokensView.WriteChips(html, generated);
-        html.Close("details");
-        var text = $"{prompt}{completion}\n[{generated.Count} new tokens; stopped: {finishReason}]\n";
+        html.Element("div", $"{output.NewIds.Count} new tokens; stopped: {output.FinishReason}", Attr.Class("nl-note"));
+        if (model is not null)
+        {
+            html.Open("details").Element("summary", "generated tokens");
+            TokensView.WriteChips(html, TokenInfo.From(model.Tokenizer, output.NewIds, output.Prompt.Count));
+            html.Close("details");
+        }
+        var text = $"{output.Prompt.Text}{output.Text}\n[{output.NewIds.Count} new tokens; stopped: {output.FinishReason}]\n";
         return new View("Generation", html.ToString(), text, HasCharts: false);
-    }
-
-    /// <summary>A <see cref="GenerationResult"/> decoded with the model's tokenizer.</summary>
-    public static View Create(LensModel model, GenerationResult result)
-    {
-        var tokenizer = model.Tokenizer;
-        var prompt = tokenizer.Decode(result.PromptIds, skipSpecialTokens: false);
-        var completion = tokenizer.Decode(result.NewIds, skipSpecialTokens: true);
-        var generated = result.NewIds.Select((id, i) => new TokenInfo(result.PromptIds.Count + i, id, tokenizer.DisplayText(id), tokenizer.IdToToken(id) ?? "",
-            tokenizer.SpecialIds.Contains(id))).ToList();
-        return Create(prompt, completion, generated, result.FinishReason.ToString());
     }
 }

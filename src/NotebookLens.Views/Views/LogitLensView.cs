@@ -15,12 +15,17 @@ public static class LogitLensView
     {
         int rows = result.LayerLabels.Count, columns = result.PositionLabels.Count;
         var html = new HtmlBuilder();
+        Pieces.ModelLine(html, result.Model);
         html.Element("div", (result.FinalNormApplied ? "Each layer's stream through the final norm and the LM head" : "Each layer's raw stream through the LM head (no final norm)")
             + "; cell colour: probability of the top token. Hover a cell for the top " + (result.Top.Length > 0 && result.Top[0].Length > 0 ? result.Top[0][0].Length : 0)
             + (result.Targets.Count > 0 ? " and the targets' ranks." : "."), Attr.Class("nl-sub"));
         html.Open("div", Attr.Class("nl-scroll")).Open("table", Attr.Class("nl-lens"));
         html.Open("thead").Open("tr").Element("th", "layer", Attr.Class("nl-layer"));
-        for (int p = 0; p < columns; p++) html.Element("th", Pieces.TokenText(result.PositionLabels[p]), Attr.Title($"position {p}: {result.PositionLabels[p]}"));
+        for (int p = 0; p < columns; p++)
+        {
+            var token = result.Prompt.Tokens[result.Positions[p]];
+            html.Element("th", Pieces.TokenText(token.Text), Attr.Title($"position {token.Index}, id {token.Id}\nvocabulary: {token.Raw}"), Attr.Class(token.Special ? "nl-special" : null));
+        }
         html.Close("tr").Close("thead").Open("tbody");
         for (int r = 0; r < rows; r++)
         {
@@ -44,7 +49,7 @@ public static class LogitLensView
 
     static string Tooltip(LogitLensResult result, int row, int position)
     {
-        var sb = new StringBuilder($"layer {result.LayerLabels[row]}, after {result.PositionLabels[position]} (position {position})\n");
+        var sb = new StringBuilder($"layer {result.LayerLabels[row]}, after {result.PositionLabels[position]} (position {result.Positions[position]})\n");
         var predictions = result.Top[row][position];
         for (int k = 0; k < predictions.Length; k++)
             sb.Append($"{k + 1}. {predictions[k].Text}  {Format.Percent(predictions[k].Probability)}  (logit {Format.Fixed(predictions[k].Logit, 2)})\n");

@@ -20,13 +20,16 @@ public sealed record ParameterGroup(string Name, IReadOnlyList<ModelParameter> P
 /// </summary>
 public static partial class ModelView
 {
-    public static View Create(LensModel model, string? name = null) => Create(model.Config, model.Model.Parameters, name);
+    public static View Create(LensModel model) => Create(model.Summary());
 
-    public static View Create(ModelConfig config, IReadOnlyList<ModelParameter> parameters, string? name = null)
+    public static View Create(ModelSummary summary) => Create(summary.Config, summary.Parameters, summary.Model);
+
+    public static View Create(ModelConfig config, IReadOnlyList<ModelParameter> parameters, ModelRef? model = null)
     {
         var groups = Groups(parameters);
         var facts = Architecture(config, parameters);
         var html = new HtmlBuilder();
+        if (model is not null) Pieces.ModelLine(html, model);
         Pieces.Facts(html, facts);
         html.Element("h3", "Parameters");
         html.Element("div", $"{parameters.Count} tensors in {groups.Count} groups; click a group to open it", Attr.Class("nl-sub"));
@@ -43,7 +46,7 @@ public static partial class ModelView
         foreach (var group in groups)
             text.Append($"{group.Name} ({group.Parameters.Count} tensors, {Format.Count(group.ElementCount)} parameters{(group.AllLoaded ? "" : ", not loaded")})\n")
                 .Append(ParameterTable.ToText(group.Parameters)).Append('\n');
-        return new View(name is null ? $"Model ({config.ModelType})" : $"Model {name} ({config.ModelType})", html.ToString(), text.ToString(), HasCharts: false);
+        return new View(model is null ? $"Model ({config.ModelType})" : $"Model {model.Name} ({config.ModelType}, from {model.Source})", html.ToString(), text.ToString(), HasCharts: false);
     }
 
     static List<(string, string)> Architecture(ModelConfig c, IReadOnlyList<ModelParameter> parameters)

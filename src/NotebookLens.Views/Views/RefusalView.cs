@@ -25,6 +25,7 @@ public static class RefusalView
         var selection = result.Selection;
         var best = selection.Best;
         var html = new HtmlBuilder();
+        Pieces.ModelLine(html, result.Model);
         var facts = Facts(result);
         Pieces.Facts(html, facts);
 

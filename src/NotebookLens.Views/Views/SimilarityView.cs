@@ -18,7 +18,7 @@ public static class SimilarityView
         var names = result.Items.Select((item, i) => $"{item.Word} ({Short(item.Sentence)})").ToList();
         var pairs = (from i in Enumerable.Range(0, n) from j in Enumerable.Range(i + 1, n - i - 1) select (I: i, J: j)).ToList();
         var x = Enumerable.Range(0, layers).Select(l => (double)l).ToList();
-        string Chart(double[][,] values, string title) => new HtmlBuilder().Element("div", title, Attr.Class("nl-sub")).ToString() + ChartHtml.Render(
+        string Chart(IReadOnlyList<Matrix> values, string title) => new HtmlBuilder().Element("div", title, Attr.Class("nl-sub")).ToString() + ChartHtml.Render(
             Plots.Lines(x, pairs.Select(p => ($"{names[p.I]} ~ {names[p.J]}", (IReadOnlyList<double>)values.Select(m => m[p.I, p.J]).ToList())),
                 hover: "layer %{x}: %{y:.3f}"),
             560, 380, new Dictionary<string, object>
@@ -29,6 +29,7 @@ public static class SimilarityView
             });
 
         var html = new HtmlBuilder();
+        Pieces.ModelLine(html, result.Model);
         html.Element("div", "Cosine similarity of the hidden states of each pair of occurrences, per layer; normalised = raw / the mean similarity of all token pairs at that layer.", Attr.Class("nl-sub"));
         html.Open("div", Attr.Class("nl-cols"))
             .Element("div", c => c.Raw(Chart(result.Raw, "raw cosine")))

@@ -11,8 +11,10 @@ namespace NotebookLens.Views;
 /// </summary>
 public static class TemperatureView
 {
-    public static View Create(IReadOnlyList<TemperatureDistribution> distributions, string? prompt = null)
+    public static View Create(TemperatureResult result)
     {
+        var distributions = result.Distributions;
+        var prompt = result.Prompt.Text;
         var tokens = distributions.SelectMany(d => d.Top).Select(p => p.Id).Distinct().ToList();
         var text = distributions.SelectMany(d => d.Top).GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.First().Text);
         var labels = tokens.Select(id => Pieces.TokenText(text[id])).ToList();
@@ -23,7 +25,8 @@ public static class TemperatureView
         });
         var chart = Plots.Columns(labels, series, hover: "%{customdata}: %{y:.3f}");
         var html = new HtmlBuilder();
-        if (prompt is not null) html.Element("div", c => c.Text("After ").Element("code", prompt), Attr.Class("nl-sub"));
+        Pieces.ModelLine(html, result.Model);
+        html.Element("div", c => c.Text("After ").Element("code", prompt), Attr.Class("nl-sub"));
         html.Element("div", "Entropy: " + string.Join(", ", distributions.Select(d => $"T = {Format.Number(d.Temperature)}: {Format.Fixed(d.Entropy, 3)} nats")), Attr.Class("nl-sub"));
         html.Raw(ChartHtml.Render(chart, Math.Clamp(200 + labels.Count * 40, 480, 1000), 380, new Dictionary<string, object>
         {
@@ -31,7 +34,7 @@ public static class TemperatureView
             ["xaxis"] = Plots.LabelledAxis(labels, "next token"),
             ["yaxis"] = Plots.Axis("probability", new Dictionary<string, object> { ["range"] = new[] { 0.0, 1.0 } }),
         }));
-        var sb = new StringBuilder(prompt is null ? "" : $"after: {prompt}\n");
+        var sb = new StringBuilder($"after: {prompt}\n");
         foreach (var d in distributions)
         {
             var table = new Table<LensPrediction>().Add("token", p => p.Text).AddNumber("id", p => Format.Int(p.Id)).AddNumber("p", p => Format.Fixed(p.Probability, 4));
