@@ -32,11 +32,12 @@ public sealed class Browser : IAsyncLifetime
         });
     }
 
-    /// <summary>Opens a file and waits until the network is idle; what went wrong is in the returned page's lists.</summary>
-    public async Task<OpenedPage> OpenAsync(string path, int width = 1280, int height = 900)
+    /// <summary>Opens a file and waits for its load event; what went wrong is in the returned page's lists.</summary>
+    public async Task<OpenedPage> OpenAsync(string path, int width = 1280, int height = 900, bool darkScheme = false)
     {
         var page = await _browser!.NewPageAsync();
         await page.SetViewportAsync(new ViewPortOptions { Width = width, Height = height });
+        if (darkScheme) await page.EmulateMediaFeaturesAsync([new MediaFeatureValue { MediaFeature = MediaFeature.PrefersColorScheme, Value = "dark" }]);
         var opened = new OpenedPage(page);
         page.Console += (_, e) => { if (e.Message.Type == ConsoleType.Error) opened.Errors.Add("console: " + e.Message.Text); };
         page.PageError += (_, e) => opened.Errors.Add("page: " + e.Message);
