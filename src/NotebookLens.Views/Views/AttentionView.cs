@@ -77,8 +77,26 @@ public static class AttentionView
             }
         }
         html.Close("div");
-        var payload = new { labels = data.Labels.Select(Pieces.TokenText).ToArray(), layerNames = Enumerable.Range(0, data.Layers).Select(l => Format.Int(l)).ToArray(), maps };
-        html.Open("script", ("type", "application/json"), Attr.Class("nl-head-data")).Raw(Json.Serialize(payload)).Close("script");
+        var payload = Json.Write(w =>
+        {
+            w.WriteStartObject();
+            Json.WriteStrings(w, "labels", data.Labels.Select(Pieces.TokenText));
+            Json.WriteStrings(w, "layerNames", Enumerable.Range(0, data.Layers).Select(l => Format.Int(l)));
+            w.WriteStartArray("maps");
+            foreach (var row in maps)
+            {
+                if (row is null) w.WriteNullValue();
+                else
+                {
+                    w.WriteStartArray();
+                    foreach (var map in row) w.WriteStringValue(map);
+                    w.WriteEndArray();
+                }
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+        html.Open("script", ("type", "application/json"), Attr.Class("nl-head-data")).Raw(payload).Close("script");
         html.Element("div", "", Attr.Class("nl-head-zoom"));
         html.Close("div");
         var text = $"{layers.Count} layers x {data.Heads} heads, {data.Tokens} tokens; per head, the key each query attends to most (query:key):\n"
