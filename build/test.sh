@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash build/fetch-tokenizers.sh
+bash build/install-chromium.sh
 dotnet build NotebookLens.sln -c Release --nologo -v quiet
 log=$(mktemp)
 status=0

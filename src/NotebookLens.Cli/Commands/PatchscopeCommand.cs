@@ -32,7 +32,7 @@ public sealed class PatchscopeCommand : ICommand
             MaxNewTokens = args.Int("max-new-tokens", defaults.MaxNewTokens, 1),
         };
         using var lens = ModelArgs.LoadLens(args, io);
-        var sweep = lens.Patchscope(source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options);
+        var sweep = lens.Patchscope(source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options, new ProgressBar(io.Error, io.Interactive));
         var sourceToken = sweep.Source.Tokens[sweep.SourcePosition].Text;
         var targetToken = sweep.Target.Tokens[sweep.TargetPosition].Text;
         if (args.Flag("json"))
