@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Packs the notebook extension (NotebookLens.Interactive) and the projects it depends on (the core NotebookLens and
-# its chat-template engine NotebookLens.Templates; each becomes a package the next one depends on) into
-# artifacts/feed, a local NuGet feed. A notebook then loads the extension with
+# Packs the notebook extension (NotebookLens.Interactive) and the projects it depends on (the views, the core and
+# its chat-template engine; each becomes a package the next one depends on) into artifacts/feed, a local NuGet feed. A notebook then loads the extension with
 #   #i "nuget: /absolute/path/to/artifacts/feed"
 #   #r "nuget: NotebookLens.Interactive, 0.1.0-dev"
 # Builds in artifacts/pack (its own bin and obj), so packing never rewrites the outputs a test run is using.
@@ -11,7 +10,7 @@ version=0.1.0-dev
 feed=artifacts/feed
 mkdir -p "$feed"
 rm -f "$feed"/NotebookLens.*.nupkg
-for project in src/NotebookLens.Templates src/NotebookLens src/NotebookLens.Interactive; do
+for project in src/NotebookLens.Templates src/NotebookLens src/NotebookLens.Views src/NotebookLens.Interactive; do
   dotnet pack "$project" -c Release -o "$feed" --artifacts-path artifacts/pack -p:Version="$version" --nologo -v quiet
 done
 ls "$feed"

@@ -72,7 +72,7 @@ sealed class ModelMagic
             var model = NeedsTiny(command.Model)
                 ? await LoadAsync(context, EmbeddedModel.Name, null, LoadOptions.Default, null)
                 : Registry.Get(command.Model);
-            return await InDisposeScope(() => work(command, model, context.CancellationToken), context.CancellationToken);
+            return await InDisposeScope(() => work(command, model, context.CancellationToken), keep: command.As is not null, context.CancellationToken);
         });
 
     /// <summary>
@@ -134,9 +134,9 @@ sealed class ModelMagic
     /// </summary>
     static void Show(KernelInvocationContext context, Output output)
     {
-        var (html, text) = InterimView.Render(output);
+        var html = NotebookViews.Output.Render(output.View);
         context.Publish(new DisplayedValueProduced(html, context.Command,
-            [new FormattedValue(HtmlFormatter.MimeType, html), new FormattedValue(PlainTextFormatter.MimeType, text)]));
+            [new FormattedValue(HtmlFormatter.MimeType, html), new FormattedValue(PlainTextFormatter.MimeType, output.View.Text)]));
     }
 
     /// <summary>The core words remedies in its API's terms; here they are said with #!model's subcommands and options.</summary>
@@ -150,14 +150,16 @@ sealed class ModelMagic
 
     /// <summary>
     /// Runs <paramref name="work"/> on one thread inside a TorchSharp dispose scope (scopes are per thread, so the work
-    /// must not hop threads): every tensor it makes is freed when it ends, which keeps memory flat over many runs.
-    /// Results are managed objects, never tensors.
+    /// must not hop threads): every tensor it makes is freed when it ends, which keeps memory flat over many runs. The
+    /// view is made inside; a tensor result survives only when <paramref name="keep"/> (it goes into a --as variable).
     /// </summary>
-    static Task<Output> InDisposeScope(Func<Output> work, CancellationToken cancel) =>
+    static Task<Output> InDisposeScope(Func<Output> work, bool keep, CancellationToken cancel) =>
         Task.Run(() =>
         {
             using var scope = TorchSharp.torch.NewDisposeScope();
-            return work();
+            var output = work();
+            if (keep && output.Value is TorchSharp.torch.Tensor tensor) tensor.Keep();
+            return output;
         }, cancel);
 
     /// <summary>Loads a model into the registry (or finds it loaded) and declares it as a C# variable under its name.</summary>
@@ -176,9 +178,20 @@ sealed class ModelMagic
     {
         var csharp = _kernel.FindKernelByName(CSharpKernelName)
                      ?? throw new MagicException($"There is no C# kernel to put '{name}' into.", "Use --as in a notebook with the C# (csharp) kernel.");
-        // Without a formatted value SendValue JSON-serializes the value itself, which fails on TorchSharp tensors
-        // (Span<byte> properties); the C# kernel uses the object, the text is only a label.
-        var send = new SendValue(name, value, new FormattedValue(PlainTextFormatter.MimeType, value.GetType().Name));
+        KernelCommand send;
+        if (value.GetType() is { IsNested: true, IsGenericType: false } nested)
+        {
+            // SendValue would declare "TorchSharp.torch+Tensor name", which is not C#.
+            var typeName = nested.FullName!.Replace('+', '.');
+            VariableHandoff.Give(value);
+            send = new SubmitCode($"{typeName} {name} = ({typeName}){typeof(VariableHandoff).FullName}.{nameof(VariableHandoff.Take)}();");
+        }
+        else
+        {
+            // Without a formatted value SendValue JSON-serializes the value itself, which fails on TorchSharp tensors
+            // (Span<byte> properties); the C# kernel uses the object, the text is only a label.
+            send = new SendValue(name, value, new FormattedValue(PlainTextFormatter.MimeType, value.GetType().Name));
+        }
         send.SetParent(context.Command, true);
         var result = await csharp.SendAsync(send);
         if (result.Events.OfType<CommandFailed>().FirstOrDefault() is { } failed)
@@ -188,11 +201,7 @@ sealed class ModelMagic
 
     Task ShowHelpAsync(KernelCommand command, KernelInvocationContext context)
     {
-        var help = new Output(_usages,
-            "#!model subcommands (each also takes --model N to pick a loaded model and --as VAR to put its result into a C# variable)",
-            ["subcommand", "usage", "what it does"],
-            [.. _usages.Select(u => (IReadOnlyList<string>)[u.Name, "#!model " + u.Syntax, u.Description])]);
-        Show(context, help);
+        Show(context, new Output(_usages, SessionViews.Help(_usages)));
         if (UnknownSubcommand(command) is { } word)
             context.Fail(command, message:
                 $"Unknown subcommand '{word}'. #!model takes one of: {string.Join(", ", _usages.Select(u => u.Name))} " +

@@ -4,9 +4,8 @@ using Microsoft.DotNet.Interactive.Directives;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLens.Interactive.Commands;
 using NotebookLens.Models;
-using NotebookLens.Inspection;
 using NotebookLens.Runtime;
-using NotebookLens.Tokenization;
+using NotebookLens.Views;
 using static TorchSharp.torch;
 using Usage = NotebookLens.Interactive.ModelMagic.Usage;
 
@@ -53,7 +52,7 @@ static class ModelSubcommands
             });
 
         magic.AddAnalysis<ModelInfoCommand>(new("info", "info", "Shows the model's architecture."), [],
-            (_, model, _) => Info(model));
+            (_, model, _) => Output.Of(model.Summary()));
 
         magic.AddAnalysis<ModelParamsCommand>(new("params", "params [FILTER]", "Lists the parameters (name, shape, dtype, count); FILTER keeps names containing it."),
             [Implicit("--filter", "Keep parameters whose name contains this text, e.g. layers.0.")],
@@ -64,8 +63,7 @@ static class ModelSubcommands
             (command, model, _) =>
             {
                 var text = Required(command.Text, "tokens", "the text to tokenize", "#!model tokens \"Hello world\"");
-                var prompt = model.Prompt(text);
-                return TokenTable(model, $"{prompt.Count} tokens of \"{text}\"", prompt);
+                return Output.Of(model.Prompt(text));
             });
 
         magic.AddAnalysis<ModelChatCommand>(new("chat", "chat TEXT [--system S]", "Renders a one-turn chat prompt with the model's chat template and shows its tokens."),
@@ -73,15 +71,14 @@ static class ModelSubcommands
             (command, model, _) =>
             {
                 var text = Required(command.Text, "chat", "the user's message", "#!model chat \"What is the capital of France?\"");
-                var prompt = model.ChatPrompt(text, command.System);
-                return TokenTable(model, $"Chat prompt ({prompt.Count} tokens):\n{prompt.Text}", prompt);
+                return Output.Of(model.ChatPrompt(text, command.System));
             });
 
-        magic.AddAnalysis<ModelWeightsCommand>(new("weights", "weights NAME [--rows R] [--cols C]", "Shows the top-left R x C block (default 8 x 8) of a parameter."),
+        magic.AddAnalysis<ModelWeightsCommand>(new("weights", "weights NAME [--rows R] [--cols C]", "Shows a parameter: statistics, values, and its top-left R x C block (default 100 x 100) as a heatmap."),
             [
                 Implicit("--name", "A parameter name as #!model params lists it"),
-                new("--rows", "Rows to show (default 8)"),
-                new("--cols", "Columns to show (default 8)"),
+                new("--rows", "Rows of the heatmap (default 100)"),
+                new("--cols", "Columns of the heatmap (default 100)"),
             ],
             (command, model, _) => Weights(model, command));
     }
@@ -102,66 +99,34 @@ static class ModelSubcommands
         if (!DeviceNames.Contains(device))
             throw new MagicException($"Unknown device '{device}'.", "Use --device cpu or --device cuda.");
         var model = await magic.LoadAsync(context, source, command.Name, new LoadOptions { DType = dtype, Device = device }, new LoadProgress(context));
-        return new Output(model, $"Loaded {source} as {model.Name} (C# variable {model.Name}, a LensModel; now the current model)",
-            ["name", "type", "layers", "parameters", "dtype", "device"],
-            [[model.Name, model.Config.ModelType, Count(model.Config.NumLayers), Count(model.Model.NumParameters), model.Ref.DType, model.Ref.Device]]);
+        return new Output(model, SessionViews.WithNote(
+            $"Loaded {source} as {model.Name}: now the current model, and the C# variable {model.Name} (a LensModel).", LensViews.Of(model)));
     }
 
-    static Output List(ModelRegistry registry)
-    {
-        var models = registry.Models;
-        return new(models,
-            models.Count == 0 ? "No model loaded: commands use tiny (loaded on first use)." : $"Loaded models: {models.Count}",
-            ["", "name", "source", "type", "parameters"],
-            [.. models.Select(m => (IReadOnlyList<string>)
-                [m.Name == registry.Current ? "*" : "", m.Name, m.Source, m.Config.ModelType, Count(m.Model.NumParameters)])]);
-    }
-
-    static Output Info(LensModel model)
-    {
-        var summary = model.Summary();
-        var c = summary.Config;
-        return new Output(summary, $"{model.Name}: {c.ModelType} from {model.Source}", ["property", "value"],
-        [
-            ["layers", Count(c.NumLayers)], ["hidden size", Count(c.HiddenSize)], ["MLP size", Count(c.IntermediateSize)],
-            ["attention heads", $"{c.NumHeads} (key/value heads {c.NumKeyValueHeads}, head size {c.HeadDim})"],
-            ["vocabulary", Count(c.VocabSize)], ["tied embeddings", c.TieWordEmbeddings ? "yes" : "no"],
-            ["parameters", Count(summary.NumParameters)], ["dtype", model.Ref.DType], ["device", model.Ref.Device],
-        ]);
-    }
+    static Output List(ModelRegistry registry) => new(registry.Models, SessionViews.Models(registry));
 
     static Output Params(LensModel model, string? filter)
     {
-        var parameters = model.Parameters
-            .Where(p => filter is null || p.Name.Contains(filter, StringComparison.Ordinal)).ToList();
+        var summary = model.Summary();
+        var parameters = summary.Parameters.Where(p => filter is null || p.Name.Contains(filter, StringComparison.Ordinal)).ToList();
         if (parameters.Count == 0)
             throw new MagicException($"No parameter of {model.Name} has '{filter}' in its name.",
                 "Run #!model params without a filter to see every name.");
-        return new Output(parameters,
-            $"{parameters.Count} parameters of {model.Name}{(filter is null ? "" : $" matching '{filter}'")}, {Count(parameters.Sum(p => p.ElementCount))} values",
-            ["name", "shape", "dtype", "count"],
-            [.. parameters.Select(p => (IReadOnlyList<string>)[p.Name, $"[{string.Join(", ", p.Shape)}]", DTypes.Name(p.DType), Count(p.ElementCount)])]);
+        var filtered = summary with { Parameters = parameters };
+        return filter is null
+            ? Output.Of(filtered)
+            : new Output(filtered, SessionViews.WithNote($"{parameters.Count} parameters of {model.Name} have '{filter}' in their name.", LensViews.Of(filtered)));
     }
-
-    static Output TokenTable(LensModel model, string title, Prompt prompt) =>
-        new(prompt, $"{model.Name}: {title}", ["#", "id", "text", "raw", "special"],
-            [.. prompt.Tokens.Select(t => (IReadOnlyList<string>)[Count(t.Index), Count(t.Id), t.Text, t.Raw, t.Special ? "yes" : ""])]);
 
     static Output Weights(LensModel model, ModelWeightsCommand command)
     {
         var name = Required(command.Name, "weights", "a parameter name", "#!model weights model.embed_tokens.weight");
         if (model.Parameters.All(p => p.Name != name))
             throw new MagicException($"{model.Name} has no parameter '{name}'.", $"Run #!model params {name.Split('.').FirstOrDefault()} to see the names.");
-        var rows = Positive(command.Rows, "--rows", 8);
-        var cols = Positive(command.Cols, "--cols", 8);
+        var rows = Positive(command.Rows, "--rows", TensorView.DefaultHeatmapSize);
+        var cols = Positive(command.Cols, "--cols", TensorView.DefaultHeatmapSize);
         var weight = model.Weight(name);
-        var matrix = weight.dim() == 1 ? weight.unsqueeze(0) : weight.flatten(1);
-        var block = matrix.narrow(0, 0, Math.Min(rows, matrix.shape[0])).narrow(1, 0, Math.Min(cols, matrix.shape[1]));
-        var values = Matrix.From(block, Matrix.Numbered((int)block.shape[0]), Matrix.Numbered((int)block.shape[1]));
-        return new Output(values,
-            $"{name} [{string.Join(", ", weight.shape)}] {DTypes.Name(weight.dtype)}: top-left {values.RowCount} x {values.ColumnCount}",
-            values.Columns,
-            [.. values.Values.Select(row => (IReadOnlyList<string>)[.. row.Select(v => v.ToString("G4", CultureInfo.InvariantCulture))])]);
+        return new Output(weight, TensorView.Create(weight, name, rows, cols));
     }
 
     static string Required(string? value, string subcommand, string what, string example) =>
@@ -177,7 +142,7 @@ static class ModelSubcommands
             : throw new MagicException($"{option} must be a positive whole number, not '{value}'.", $"For example: {option} {fallback}");
     }
 
-    static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+    static string Count(long n) => NotebookLens.Views.Html.Format.Count(n);
 
     /// <summary>A load's progress (download, then load) as one line in the cell, updated in place.</summary>
     sealed class LoadProgress(KernelInvocationContext context) : IProgress<LensProgress>

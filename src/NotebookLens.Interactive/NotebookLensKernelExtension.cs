@@ -1,5 +1,7 @@
 using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLens.Runtime;
+using NotebookLens.Views;
 
 namespace NotebookLens.Interactive;
 
@@ -21,10 +23,15 @@ public sealed class NotebookLensKernelExtension : IKernelExtension
     }
 
     /// <summary>
-    /// Where the views of src/NotebookLens.Views plug in (Formatter.Register for every core result type and
-    /// TorchSharp's Tensor), so a result returned from a C# cell shows its view. Nothing is registered yet.
+    /// Every result type of the core (and TorchSharp's Tensor) shows its NotebookLens.Views view when a C# cell
+    /// returns or displays it, in HTML and plain text.
     /// </summary>
     static void RegisterFormatters()
     {
+        foreach (var type in LensViews.SupportedTypes)
+        {
+            Formatter.Register(type, (value, writer) => writer.Write(NotebookViews.Output.Render(LensViews.Of(value))), HtmlFormatter.MimeType);
+            Formatter.Register(type, (value, writer) => writer.Write(LensViews.Of(value).Text), PlainTextFormatter.MimeType);
+        }
     }
 }

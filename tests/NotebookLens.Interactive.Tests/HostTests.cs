@@ -30,6 +30,10 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
             "#!model list",
             // What Plotly.NET 6 asks for; the host ships an older FSharp.Core, which the extension hands back.
             "System.Reflection.Assembly.Load(\"FSharp.Core, Version=10.1.0.0\").GetName().Version.ToString()",
+            // A Plotly.NET heatmap drawn inside the host.
+            "#!model weights model.layers.0.mlp.up_proj.weight --rows 16 --cols 16 --model tiny",
+            // A core result returned from C# shows its view (the formatters).
+            "tiny.Prompt(\"Hello\")",
         ];
         var notebook = Path.Combine(feed.WorkFolder, "nb.ipynb");
         var output = Path.Combine(feed.WorkFolder, "out.ipynb");
@@ -46,12 +50,15 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
         Assert.All(outputs, Assert.NotEmpty);
         Assert.Contains("interactive-extensions/dotnet/NotebookLens.Interactive.dll", outputs[0]);
         var expected = HfTokenizer.Load("tiny").Tokenize(Text);
-        TokenView.AssertRows(outputs[1], expected);
+        TokenView.AssertChips(outputs[1], expected);
         Assert.Contains($"<pre>{expected.Count}</pre>", outputs[2]);
         Assert.Contains("Loaded", outputs[3]);
         Assert.Contains($"<pre>{Models.ModelConfig.Load(llama).NumLayers}</pre>", outputs[4]);
         Assert.Contains("<td>llama</td>", outputs[5]);
         Assert.StartsWith("10.0.", outputs[6]);
+        Assert.Contains("<template", outputs[7]);
+        Assert.Contains("Plotly", outputs[7]);
+        TokenView.AssertChips(outputs[8], HfTokenizer.Load("tiny").Tokenize("Hello"));
     }
 
     /// <summary>Every output's text: display data, results and errors.</summary>
@@ -99,7 +106,7 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
             .SelectMany(e => e.Body["formattedValues"]!.AsArray())
             .Where(v => v!["mimeType"]!.GetValue<string>() == "text/html")
             .Select(v => v!["value"]!.GetValue<string>()).Single();
-        TokenView.AssertRows(html, HfTokenizer.Load("tiny").Tokenize(Text));
+        TokenView.AssertChips(html, HfTokenizer.Load("tiny").Tokenize(Text));
 
         var failure = await host.SubmitAsync("#!model tokens \"hi\" --bogus 1");
         Assert.False(failure.Succeeded);

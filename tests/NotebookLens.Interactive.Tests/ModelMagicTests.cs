@@ -1,10 +1,9 @@
-using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.Events;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
+using NotebookLens.Views.Html;
 
 namespace NotebookLens.Interactive.Tests;
 
@@ -38,8 +37,8 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var name = await Load(model);
         const string text = "The apple is red. 苹果是红色的。";
         var cell = (await Submit($"#!model tokens \"{text}\" --model {name}")).AssertSucceeded();
-        TokenView.AssertRows(cell.Html, HfTokenizer.Load(Source(model)).Tokenize(text));
-        Assert.Contains("tokens of", cell.Text);
+        TokenView.AssertChips(cell.Html, HfTokenizer.Load(Source(model)).Tokenize(text));
+        Assert.Contains("tokens", cell.Text);
     }
 
     [Theory]
@@ -51,8 +50,8 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var tokenizer = HfTokenizer.Load(Source(model));
         // Gemma's template has no system role of its own: it folds the system text into the user turn.
         var prompt = tokenizer.ApplyChatTemplate([new("system", "Answer briefly."), new("user", "What colour is the sky?")], addGenerationPrompt: true);
-        TokenView.AssertRows(cell.Html, tokenizer.Tokenize(prompt, addSpecialTokens: false));
-        Assert.Contains(WebUtility.HtmlEncode(prompt), cell.Html);
+        TokenView.AssertChips(cell.Html, tokenizer.Tokenize(prompt, addSpecialTokens: false));
+        Assert.Contains(HtmlBuilder.Escape(prompt), cell.Html);
     }
 
     [Theory]
@@ -63,8 +62,8 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var folder = model == "tiny" ? Loading.EmbeddedModel.Folder() : Source(model);
         var config = ModelConfig.Load(folder);
         var info = (await Submit($"#!model info --model {name}")).AssertSucceeded();
-        Assert.Contains($"<td>layers</td><td>{config.NumLayers}</td>", info.Html);
-        Assert.Contains($"<td>hidden size</td><td>{config.HiddenSize.ToString("N0", CultureInfo.InvariantCulture)}</td>", info.Html);
+        Assert.Contains($"<dt>layers</dt><dd>{config.NumLayers}</dd>", info.Html);
+        Assert.Contains($"<dt>hidden size</dt><dd>{config.HiddenSize}</dd>", info.Html);
 
         // The checkpoint's own header: names and shapes of the layer-0 tensors.
         var expected = SafeTensorsHeader(Path.Combine(folder, "model.safetensors"))
@@ -72,8 +71,12 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var cell = (await Submit($"#!model params layers.0. --model {name}")).AssertSucceeded();
         Assert.NotEmpty(expected);
         foreach (var (tensor, shape) in expected)
-            Assert.Contains($"<td>{tensor}</td><td>[{string.Join(", ", shape)}]</td>", cell.Html);
-        Assert.Contains(WebUtility.HtmlEncode($"{expected.Count} parameters of {name} matching 'layers.0.'"), cell.Html);
+        {
+            Assert.Contains($">{tensor}<", cell.Html);
+            Assert.Contains(Format.Shape(shape), cell.Html);
+        }
+        Assert.DoesNotContain("layers.1.", cell.Html);
+        Assert.Contains(HtmlBuilder.Escape($"{expected.Count} parameters of {name} have 'layers.0.' in their name."), cell.Html);
     }
 
     static List<(string Name, long[] Shape)> SafeTensorsHeader(string file)
@@ -89,17 +92,17 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
     }
 
     [Fact]
-    public async Task Weights_shows_the_top_left_block()
+    public async Task Weights_shows_the_parameter_and_as_keeps_it()
     {
-        var cell = (await Submit("#!model weights model.embed_tokens.weight --rows 2 --cols 3 --as block --model tiny")).AssertSucceeded();
-        var block = (Inspection.Matrix)(await Submit("block")).AssertSucceeded().ReturnValue!;
-        Assert.Equal(2, block.RowCount);
-        Assert.Equal(3, block.ColumnCount);
+        var cell = (await Submit("#!model weights model.embed_tokens.weight --rows 2 --cols 3 --as embeddings --model tiny")).AssertSucceeded();
         // Held to the checkpoint read by the core on its own.
         using var model = LanguageModel.Load(Loading.EmbeddedModel.Folder());
-        using var weight = model.Parameter("model.embed_tokens.weight").to(TorchSharp.torch.ScalarType.Float32);
-        Assert.Equal(weight[1, 2].item<float>(), block[1, 2], 1e-6);
-        Assert.Contains($"<td>{block[1, 2].ToString("G4", CultureInfo.InvariantCulture)}</td>", cell.Html);
+        using var weight = model.Parameter("model.embed_tokens.weight");
+        Assert.Contains($"<dt>shape</dt><dd>{Format.Shape(weight.shape)}</dd>", cell.Html);
+        Assert.Contains("<template", cell.Html); // the heatmap
+        var kept = (TorchSharp.torch.Tensor)(await Submit("embeddings")).AssertSucceeded().ReturnValue!;
+        Assert.Equal(weight.shape, kept.shape);
+        Assert.Equal(weight[1, 2].to(TorchSharp.torch.ScalarType.Float32).item<float>(), kept[1, 2].to(TorchSharp.torch.ScalarType.Float32).item<float>());
     }
 
     [Fact]

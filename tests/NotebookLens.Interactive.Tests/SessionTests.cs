@@ -34,13 +34,13 @@ public sealed class SessionTests : IAsyncLifetime
 
         (await Submit("#!model load tiny")).AssertSucceeded();
         var list = (await Submit("#!model list --as models")).AssertSucceeded();
-        Assert.Contains("<tr><td>*</td><td>tiny</td>", list.Html);
+        Assert.Contains("<td title=\"the current model\">*</td><td>tiny</td>", list.Html);
         Assert.Contains("<tr><td></td><td>llama3_tiny</td>", list.Html);
         Assert.Equal(2, (await Submit("models.Count")).AssertSucceeded().ReturnValue);
 
         (await Submit("#!model use llama3_tiny")).AssertSucceeded();
         var info = (await Submit("#!model info")).AssertSucceeded();
-        Assert.Contains("llama3_tiny: llama", info.Html);
+        Assert.Contains("llama3_tiny · llama", info.Html);
 
         var unload = (await Submit("#!model unload llama3_tiny")).AssertSucceeded();
         Assert.DoesNotContain("llama3_tiny", unload.Html);
@@ -53,7 +53,7 @@ public sealed class SessionTests : IAsyncLifetime
     public async Task Commands_without_a_load_run_on_tiny_and_declare_it()
     {
         var cell = (await Submit("#!model info")).AssertSucceeded();
-        Assert.Contains("tiny: llama", cell.Html);
+        Assert.Contains("tiny · llama", cell.Html);
         Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
     }
 
