@@ -13,4 +13,9 @@ rm -f "$feed"/NotebookLens.*.nupkg
 for project in src/NotebookLens.Templates src/NotebookLens src/NotebookLens.Views src/NotebookLens.Interactive; do
   dotnet pack "$project" -c Release -o "$feed" --artifacts-path artifacts/pack -p:Version="$version" --nologo -v quiet
 done
+# The version never changes, and hosts cache by package id and version: the NuGet package folder keeps the first
+# build it extracted, and .NET Interactive's restore (F#'s dependency manager) keeps its resolved paths in
+# ~/.packagemanagement/nuget/Cache, so a notebook would silently load an older build. Drop both.
+rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/notebooklens*/"$version"
+grep -rlis notebooklens "$HOME/.packagemanagement/nuget/Cache" 2>/dev/null | xargs -r rm -f
 ls "$feed"
