@@ -83,7 +83,7 @@ public class HtmlToolkitTests
         Assert.Single(doc.QuerySelectorAll("script"), s => s.TextContent.Contains("window.NotebookLensViews = "));
         Assert.Equal(["chart <1>", "chart <1>", "note"], doc.QuerySelectorAll("section > h2").Select(h => h.TextContent));
         Assert.Equal("<b>not bold</b>", doc.QuerySelectorAll("section")[2].QuerySelector("p")!.TextContent);
-        Assert.Contains("chart <1>\n---------\nchart text".Replace("\\n", "\n"), report.ToText());
+        Assert.Contains("chart <1>\n---------\nchart text", report.ToText());
         var plain = Dom.Parse(new HtmlReport().Add(new View("t", "<p>x</p>", "x", HasCharts: false)).ToHtml());
         Assert.DoesNotContain(plain.QuerySelectorAll("script"), s => s.TextContent.Contains("plotly.js v"));
     }
