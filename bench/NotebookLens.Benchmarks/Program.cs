@@ -201,7 +201,7 @@ static class GenerateBenchmark
         using var model = LanguageModel.Load(dir, new LoadOptions { DType = DTypes.ParseCompute(dtype) });
         var random = new Random(1);
         var prompt = Enumerable.Range(0, PromptTokens).Select(_ => random.Next(1000, 100000)).ToList();
-        var names = Enumerable.Range(0, model.Config.NumLayers).Select(NotebookLens.Inspection.HookPoints.ResidPost).ToHashSet();
+        var names = Enumerable.Range(0, model.Config.NumLayers).Select(HookPoints.ResidPost).ToHashSet();
         using (var warm = tensor(prompt.Take(8).Select(i => (long)i).ToArray())) using (model.Forward(warm)) { }
 
         var sw = Stopwatch.StartNew();
@@ -219,7 +219,7 @@ static class GenerateBenchmark
 
         var kept = new List<Tensor>();
         var hooks = capture
-            ? new NotebookLens.Inspection.HookSet().Add(names.Contains, (x, _) => { kept.Add(x.detach().clone().DetachFromDisposeScope()); return null; })
+            ? new HookSet().Add(names.Contains, (x, _) => { kept.Add(x.detach().clone().DetachFromDisposeScope()); return null; })
             : null;
         // Decode speed from the time between the first and the last new token (the first one includes the prefill).
         var stamps = new List<double>();

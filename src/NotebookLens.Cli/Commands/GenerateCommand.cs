@@ -1,7 +1,5 @@
-using NotebookLens.Generation;
-using NotebookLens.Loading;
-using NotebookLens.Models;
 using NotebookLens.Tokenization;
+using NotebookLens.Generation;
 
 namespace NotebookLens.Cli.Commands;
 
@@ -25,17 +23,13 @@ public sealed class GenerateCommand : ICommand
         if (system is not null && !chat) throw new UsageException("--system needs --chat");
         var options = Sampling(args) with { MaxNewTokens = CliArgs.ParseInt(args.Require("max-new-tokens"), "max-new-tokens", 0) };
 
-        var folder = ModelArgs.Resolve(args, io, ModelParts.All);
-        var tokenizer = HfTokenizer.Load(folder);
-        var prompt = idList is not null ? DumpCommand.ParseIds(idList).Select(i => (int)i).ToList()
-            : chat ? ChatPrompt.Ids(tokenizer, ChatPrompt.Messages(system, text!), addGenerationPrompt: true)
-            : tokenizer.Encode(text!).ToList();
-        using var model = ModelArgs.Load(args, folder);
-        options = options with { StopTokens = model.StopTokenIds.Concat(tokenizer.EosIds).ToHashSet() };
-
-        var stream = json ? null : new TextStream(tokenizer, io.Output);
-        var result = model.Generate(prompt, options with { OnToken = stream is null ? null : t => stream.Add(t.Id) });
-        var decoded = tokenizer.Decode(result.NewIds, skipSpecialTokens: true);
+        using var lens = ModelArgs.LoadLens(args, io);
+        var prompt = idList is not null ? lens.Prompt(DumpCommand.ParseIds(idList).Select(i => (int)i))
+            : chat ? lens.ChatPrompt(text!, system)
+            : lens.Prompt(text!);
+        var stream = json ? null : new TextStream(lens.Tokenizer, io.Output);
+        var result = lens.Generate(prompt, options with { OnToken = stream is null ? null : t => stream.Add(t.Id) });
+        var decoded = result.Text;
         if (json)
             io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = decoded, finish_reason = result.FinishReason.ToString().ToLowerInvariant() }));
         else

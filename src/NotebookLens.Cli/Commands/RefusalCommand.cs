@@ -64,7 +64,7 @@ public sealed class RefusalCommand : ICommand
             io.Output.WriteLine($"{"position",8}  {"layer",5}  {"norm",9}  {"refusal",9}  {"steering",9}  {"KL",9}  discarded because");
             options = options with { OnCandidateScored = c => io.Output.WriteLine(Row(c)) };
         }
-        var result = lens.Refusal(options, harmful, harmless);
+        var result = lens.Refusal(options, harmful, harmless, new ProgressBar(io.Error, io.Interactive));
         HtmlOutput.Write(args, io, "refusal direction", Views.RefusalView.Create(result));
         if (json) io.Output.WriteLine(CliJson.Serialize(Json(result)));
         else Print(result, io.Output);

@@ -1,4 +1,3 @@
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using static TorchSharp.torch;
 

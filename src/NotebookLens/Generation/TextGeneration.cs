@@ -1,4 +1,3 @@
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using static TorchSharp.torch;
@@ -104,8 +103,8 @@ public static class TextGeneration
             input.Dispose();
             mask.Dispose();
             if (finish.All(f => f is not null)) break;
-            input = tensor(next).view(batch, 1);
-            mask = ones([batch, 1], dtype: ScalarType.Bool);
+            input = tensor(next, device: model.Device).view(batch, 1);
+            mask = ones([batch, 1], dtype: ScalarType.Bool, device: model.Device);
         }
         input.Dispose();
         mask.Dispose();

@@ -55,7 +55,7 @@ public sealed class ActivationCache : IReadOnlyDictionary<string, Tensor>, IDisp
         if (options.LastPositionOnly)
         {
             // Attention scores and patterns are [B, H, T, S]: their query axis is the third.
-            int axis = ctx.Name.EndsWith("hook_attn_scores", StringComparison.Ordinal) || ctx.Name.EndsWith("hook_pattern", StringComparison.Ordinal) ? 2 : 1;
+            int axis = HookPoints.IsAttentionMap(ctx.Name) ? 2 : 1;
             kept = kept.narrow(axis, kept.shape[axis] - 1, 1);
         }
         kept = options.DType is { } dtype ? kept.to(dtype) : kept;

@@ -1,6 +1,5 @@
 using NotebookLens.Models;
 using NotebookLens.Runtime;
-using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Inspection;

@@ -23,8 +23,8 @@ static partial class ModelFiles
     public const string Index = "model.safetensors.index.json";
     public const string SingleWeights = "model.safetensors";
 
-    static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
-    static readonly string[] WeightsSideFiles = [Config, "generation_config.json"];
+    static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", GenerationConfig.FileName];
+    static readonly string[] WeightsSideFiles = [Config, GenerationConfig.FileName];
 
     /// <summary>The small files the parts read (besides the weights); a repository may lack some of them.</summary>
     public static IReadOnlyList<string> SmallFiles(ModelParts parts) =>

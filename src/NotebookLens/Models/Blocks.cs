@@ -1,5 +1,3 @@
-using NotebookLens.Generation;
-using NotebookLens.Inspection;
 using NotebookLens.Runtime;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -7,14 +5,14 @@ using F = TorchSharp.torch.nn.functional;
 namespace NotebookLens.Models;
 
 /// <summary>A linear layer's weight <c>[out, in]</c> and optional bias, as transformers stores them.</summary>
-public sealed record Linear(Tensor Weight, Tensor? Bias)
+internal sealed record Linear(Tensor Weight, Tensor? Bias)
 {
     public Tensor Forward(Tensor x) => F.linear(x, Weight, Bias);
 }
 
 /// <summary>RMSNorm over the last dimension, computed in fp32.</summary>
 /// <param name="OffsetWeight">Gemma stores <c>w</c> and multiplies by <c>1 + w</c>; Llama multiplies by <c>w</c>.</param>
-public sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
+internal sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
 {
     public Tensor Forward(Tensor x)
     {
@@ -30,7 +28,7 @@ public sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
 }
 
 /// <summary>The gated MLP of both families: <c>down(act(gate(x)) * up(x))</c>. Its hidden activations are the neurons.</summary>
-public sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Activation)
+internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Activation)
 {
     public Tensor Forward(Tensor x, ForwardContext ctx, int layer, LayerHookNames names)
     {
@@ -48,7 +46,7 @@ public sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Activa
 }
 
 /// <summary>What every layer of one forward pass shares: rotary tables, masks, hooks and the KV cache.</summary>
-public sealed class ForwardContext : IDisposable
+internal sealed class ForwardContext : IDisposable
 {
     public required RopeTables GlobalRope { get; init; }
     public RopeTables? LocalRope { get; init; }
@@ -75,21 +73,21 @@ public sealed class ForwardContext : IDisposable
 }
 
 /// <summary>The hook point names of one layer, built once (see <see cref="HookPoints"/>).</summary>
-public sealed class LayerHookNames(int layer)
+internal sealed class LayerHookNames(int layer)
 {
     public readonly string ResidPre = HookPoints.ResidPre(layer), ResidMid = HookPoints.ResidMid(layer), ResidPost = HookPoints.ResidPost(layer);
     public readonly string AttnOut = HookPoints.AttnOut(layer), MlpOut = HookPoints.MlpOut(layer);
-    public readonly string Q = $"blocks.{layer}.attn.hook_q", K = $"blocks.{layer}.attn.hook_k", V = $"blocks.{layer}.attn.hook_v";
-    public readonly string RotQ = $"blocks.{layer}.attn.hook_rot_q", RotK = $"blocks.{layer}.attn.hook_rot_k";
-    public readonly string Scores = $"blocks.{layer}.attn.hook_attn_scores", Pattern = HookPoints.Pattern(layer), Z = HookPoints.Z(layer);
-    public readonly string MlpPre = $"blocks.{layer}.mlp.hook_pre", MlpPost = HookPoints.Neurons(layer);
+    public readonly string Q = HookPoints.At(layer, HookPoints.Block.Q), K = HookPoints.At(layer, HookPoints.Block.K), V = HookPoints.At(layer, HookPoints.Block.V);
+    public readonly string RotQ = HookPoints.At(layer, HookPoints.Block.RotQ), RotK = HookPoints.At(layer, HookPoints.Block.RotK);
+    public readonly string Scores = HookPoints.At(layer, HookPoints.Block.Scores), Pattern = HookPoints.Pattern(layer), Z = HookPoints.Z(layer);
+    public readonly string MlpPre = HookPoints.At(layer, HookPoints.Block.MlpPre), MlpPost = HookPoints.Neurons(layer);
 }
 
 /// <summary>
 /// Multi-head attention with grouped key/value heads, optional q/k RMSNorm (Gemma 3, before RoPE),
 /// optional logit soft-capping, and the eager softmax path so the probabilities can be returned.
 /// </summary>
-public sealed class Attention
+internal sealed class Attention
 {
     public required int Layer { get; init; }
     public required Linear Q { get; init; }
@@ -143,7 +141,7 @@ public sealed class Attention
 }
 
 /// <summary>One decoder layer. Llama is pre-norm; Gemma 3 also normalises each sublayer's output ("sandwich").</summary>
-public sealed class DecoderBlock
+internal sealed class DecoderBlock
 {
     public required int Index { get; init; }
     public required RmsNorm InputNorm { get; init; }

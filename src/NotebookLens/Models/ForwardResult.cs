@@ -11,8 +11,8 @@ public sealed record ForwardOptions
     public bool Attentions { get; init; }
     /// <summary>Compute logits at the last position only (saves <c>T x vocab</c> work on long prompts).</summary>
     public bool LastPositionLogitsOnly { get; init; }
-    /// <summary>Hooks to run on the activations (see <see cref="Inspection.HookPoints"/>).</summary>
-    public Inspection.HookSet? Hooks { get; init; }
+    /// <summary>Hooks to run on the activations (see <see cref="HookPoints"/>).</summary>
+    public HookSet? Hooks { get; init; }
     /// <summary><c>[B, T]</c>: true for real tokens, false for (left) padding. Null: every token is real.</summary>
     public Tensor? PaddingMask { get; init; }
     /// <summary>Records the autograd graph (training); every other pass runs without it.</summary>

@@ -1,5 +1,3 @@
-using NotebookLens.Loading;
-
 namespace NotebookLens.Models;
 
 /// <summary>
@@ -11,11 +9,11 @@ public sealed class Gemma3Model : LanguageModel
 {
     internal Gemma3Model(Checkpoint checkpoint, LoadOptions options) : base(checkpoint, options) { }
 
-    protected override bool OffsetNorms => true;
+    private protected override bool OffsetNorms => true;
 
-    protected override double? EmbeddingScale => Math.Sqrt(Config.HiddenSize);
+    private protected override double? EmbeddingScale => Math.Sqrt(Config.HiddenSize);
 
-    protected override DecoderBlock BuildBlock(int layer)
+    private protected override DecoderBlock BuildBlock(int layer)
     {
         string p = $"layers.{layer}.";
         long d = Config.HiddenSize;

@@ -1,5 +1,3 @@
-using NotebookLens.Loading;
-
 namespace NotebookLens.Models;
 
 /// <summary>Llama 3.x (<c>model_type: llama</c>): pre-norm blocks, SiLU-gated MLP, GQA, llama3 RoPE scaling.</summary>
@@ -7,9 +5,9 @@ public sealed class LlamaModel : LanguageModel
 {
     internal LlamaModel(Checkpoint checkpoint, LoadOptions options) : base(checkpoint, options) { }
 
-    protected override bool OffsetNorms => false;
+    private protected override bool OffsetNorms => false;
 
-    protected override DecoderBlock BuildBlock(int layer) => new()
+    private protected override DecoderBlock BuildBlock(int layer) => new()
     {
         Index = layer,
         InputNorm = Norm($"layers.{layer}.input_layernorm.weight", Config.HiddenSize),

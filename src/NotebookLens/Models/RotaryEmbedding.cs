@@ -8,7 +8,7 @@ namespace NotebookLens.Models;
 /// <c>i</c> pairs with <c>i + head_dim/2</c>. Frequencies and angles are computed in fp32 with the same
 /// operations as the reference code, so the tables match it bit for bit at small positions.
 /// </summary>
-public sealed class RotaryEmbedding : IDisposable
+internal sealed class RotaryEmbedding : IDisposable
 {
     readonly Tensor _invFreq;
 
@@ -73,7 +73,7 @@ public sealed class RotaryEmbedding : IDisposable
 }
 
 /// <summary>Rotary tables for one forward pass, <c>[B, T, 1, head_dim]</c>.</summary>
-public sealed record RopeTables(Tensor Cos, Tensor Sin) : IDisposable
+internal sealed record RopeTables(Tensor Cos, Tensor Sin) : IDisposable
 {
     /// <summary>Rotates <c>x [B, T, heads, head_dim]</c>: <c>x * cos + rotate_half(x) * sin</c>.</summary>
     public Tensor Apply(Tensor x)

@@ -45,10 +45,12 @@ public static class Ranges
     public static int Check(int value, int count, string what, string owner = "this model")
     {
         if (value >= 0 && value < count) return value;
-        throw new LensException(LensErrorKind.OutOfRange,
-            $"{char.ToUpperInvariant(what[0])}{what[1..]} {value} is out of range; {owner} has {what}s 0 .. {count - 1}.",
-            setting: what);
+        throw new LensException(LensErrorKind.OutOfRange, Message(value, count, what, owner), setting: what);
     }
+
+    /// <summary>The wording of <see cref="Check"/>, for the engine's argument checks: "Layer 7 is out of range; this model has layers 0 .. 5."</summary>
+    public static string Message(int value, int count, string what, string owner = "this model") =>
+        $"{char.ToUpperInvariant(what[0])}{what[1..]} {value} is out of range; {owner} has {what}s 0 .. {count - 1}.";
 
     /// <summary>A token index counted from the end when negative (-1 is the last), checked against <paramref name="count"/> tokens.</summary>
     public static int Position(int index, int count, string owner = "the prompt")

@@ -4,7 +4,7 @@ namespace NotebookLens.Runtime;
 /// Refuses work that cannot fit in memory before it starts, with advice, rather than letting the
 /// allocator fail halfway (or the kernel kill the notebook).
 /// </summary>
-public static class MemoryCheck
+internal static class MemoryCheck
 {
     /// <summary>Memory the kernel says can be allocated without swapping (MemAvailable), or null where unknown.</summary>
     public static long? AvailableBytes()

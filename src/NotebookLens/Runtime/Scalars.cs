@@ -10,7 +10,7 @@ namespace NotebookLens.Runtime;
 /// memory pressure). Scalars from here live as long as the process, so engine code passes these for constants
 /// (norm epsilons, scales, caps); a value that changes per call is held in a <c>using</c> variable instead.
 /// </summary>
-public static class Scalars
+internal static class Scalars
 {
     static readonly ConcurrentDictionary<double, Scalar> Doubles = new();
     static readonly ConcurrentDictionary<long, Scalar> Longs = new();

@@ -1,6 +1,6 @@
 using NotebookLens.Generation;
-using NotebookLens.Inspection;
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Steering;
@@ -32,8 +32,7 @@ public sealed class CandidateDirections : IDisposable
         {
             if (position < -Positions || position > -1)
                 throw new ArgumentOutOfRangeException(nameof(position), $"Position {position} is not a post-instruction position; they are -{Positions} .. -1, counted from the end of the prompt.");
-            if (layer < 0 || layer >= Layers)
-                throw new ArgumentOutOfRangeException(nameof(layer), $"Layer {layer} is out of range; this model has layers 0 .. {Layers - 1}.");
+            if (layer < 0 || layer >= Layers) throw new ArgumentOutOfRangeException(nameof(layer), Ranges.Message(layer, Layers, "layer"));
             return MeanDiffs[Positions + position, layer];
         }
     }
@@ -57,7 +56,7 @@ public sealed class CandidateDirections : IDisposable
     static Tensor MeanResidPre(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int positions, int batchSize)
     {
         var c = model.Config;
-        var sum = zeros([positions, c.NumLayers, c.HiddenSize], dtype: ScalarType.Float64);
+        var sum = zeros([positions, c.NumLayers, c.HiddenSize], dtype: ScalarType.Float64, device: model.Device);
         var names = Enumerable.Range(0, c.NumLayers).Select(HookPoints.ResidPre).ToHashSet(StringComparer.Ordinal);
         // Left padding puts every prompt's last P tokens in the last P columns.
         var hooks = new HookSet().Add(names.Contains, (x, ctx) =>

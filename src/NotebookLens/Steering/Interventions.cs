@@ -1,4 +1,3 @@
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using TorchSharp;
@@ -25,13 +24,13 @@ public static class Interventions
     /// Adds <paramref name="scale"/> · <paramref name="vector"/> [D] to the residual stream at the input of each layer in
     /// <paramref name="layers"/> (activation addition), at the positions <paramref name="atPosition"/> accepts (all by default).
     /// </summary>
-    public static HookSet AddVector(Tensor vector, IEnumerable<int> layers, double scale = 1.0, Func<long, bool>? atPosition = null, string hookPoint = "hook_resid_pre")
+    public static HookSet AddVector(Tensor vector, IEnumerable<int> layers, double scale = 1.0, Func<long, bool>? atPosition = null, string hookPoint = HookPoints.Block.ResidPre)
     {
         var hooks = new HookSet();
         // Hooks outlive the caller's dispose scope: they own what they captured.
         var v = vector.detach().flatten().DetachFromDisposeScope();
         foreach (var layer in layers.Distinct())
-            hooks.Add($"blocks.{layer}.{hookPoint}", (x, ctx) =>
+            hooks.Add(HookPoints.At(layer, hookPoint), (x, ctx) =>
             {
                 var delta = (v.to(x.dtype, x.device) * Scalars.Of(scale)).view(1, 1, -1);
                 if (atPosition is null) return x + delta;

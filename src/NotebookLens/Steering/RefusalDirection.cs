@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using static TorchSharp.torch;

@@ -1,5 +1,4 @@
 using NotebookLens.Generation;
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 

@@ -1,5 +1,4 @@
 using NotebookLens.Generation;
-using NotebookLens.Inspection;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
 using static TorchSharp.torch;
@@ -32,7 +31,7 @@ public sealed class RefusalScorer : IDisposable
         _harmful = harmful;
         _harmless = harmless;
         _batchSize = batchSize;
-        _refusalIds = tensor(refusalTokenIds.Select(i => (long)i).ToArray()).DetachFromDisposeScope();
+        _refusalIds = tensor(refusalTokenIds.Select(i => (long)i).ToArray(), device: model.Device).DetachFromDisposeScope();
         BaselineHarmful = MeanRefusalScore(harmful, null);
         using var scope = NewDisposeScope();
         var logP = LastLogProbs(harmless, null);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NotebookLens.Loading;
 
 namespace NotebookLens.Tokenization;
 
@@ -22,7 +23,6 @@ public sealed record TokenizerSettings
     {
         var config = Read(Path.Combine(folder, "tokenizer_config.json"));
         var map = Read(Path.Combine(folder, "special_tokens_map.json"));
-        var generation = Read(Path.Combine(folder, "generation_config.json"));
         string? Token(string key) => TokenString(config, key) ?? TokenString(map, key);
         return new TokenizerSettings
         {
@@ -30,10 +30,7 @@ public sealed record TokenizerSettings
             EosToken = Token("eos_token"),
             PadToken = Token("pad_token"),
             UnkToken = Token("unk_token"),
-            EosTokenIds = generation is { } g && g.TryGetProperty("eos_token_id", out var eos)
-                ? eos.ValueKind == JsonValueKind.Array ? eos.EnumerateArray().Select(e => e.GetInt32()).ToList()
-                : eos.ValueKind == JsonValueKind.Number ? [eos.GetInt32()] : []
-                : [],
+            EosTokenIds = GenerationConfig.Load(folder).EosTokenIds,
             CleanUpTokenizationSpaces = config is { } c && c.TryGetProperty("clean_up_tokenization_spaces", out var clean) && clean.ValueKind == JsonValueKind.True,
             ChatTemplate = config is { } cfg && cfg.TryGetProperty("chat_template", out var template) ? ChatTemplateOf(template) : null,
         };

@@ -34,7 +34,7 @@ public class LanguageModelTests
         var names = new[] { "model.layers.10.mlp.up_proj.weight", "model.layers.2.mlp.up_proj.weight", "model.norm.weight", "model.embed_tokens.weight" };
         Assert.Equal(
             ["model.embed_tokens.weight", "model.layers.2.mlp.up_proj.weight", "model.layers.10.mlp.up_proj.weight", "model.norm.weight"],
-            names.Order(NotebookLens.Loading.ParameterNameComparer.Instance));
+            names.Order(ParameterNameComparer.Instance));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace NotebookLens.Generation;
+namespace NotebookLens.Models;
 
 /// <summary>
 /// Keys and values of every layer for the positions processed so far (after RoPE, one entry per KV

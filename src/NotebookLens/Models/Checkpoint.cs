@@ -1,8 +1,7 @@
-using System.Text.Json;
-using NotebookLens.Models;
+using NotebookLens.Loading;
 using static TorchSharp.torch;
 
-namespace NotebookLens.Loading;
+namespace NotebookLens.Models;
 
 /// <summary>A tensor of a checkpoint as stored: Hugging Face name, shape, safetensors dtype, and its file.</summary>
 public sealed record StoredTensor(string Name, long[] Shape, string DType, string File)
@@ -117,7 +116,7 @@ public sealed class Checkpoint : IDisposable
 }
 
 /// <summary>Orders parameter names as transformers lists them: layer numbers by value, modules in registration order.</summary>
-public sealed class ParameterNameComparer : IComparer<string>
+internal sealed class ParameterNameComparer : IComparer<string>
 {
     public static readonly ParameterNameComparer Instance = new();
 

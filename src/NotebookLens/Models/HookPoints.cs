@@ -1,6 +1,6 @@
-using NotebookLens.Models;
+using NotebookLens.Runtime;
 
-namespace NotebookLens.Inspection;
+namespace NotebookLens.Models;
 
 /// <summary>
 /// The names of every activation a forward pass exposes, TransformerLens' scheme. This is the one place
@@ -28,25 +28,48 @@ public static class HookPoints
     public const string Embed = "hook_embed";
     public const string FinalNorm = "ln_final.hook_normalized";
 
-    static readonly string[] PerBlock =
-    [
-        "hook_resid_pre", "attn.hook_q", "attn.hook_k", "attn.hook_v", "attn.hook_rot_q", "attn.hook_rot_k",
-        "attn.hook_attn_scores", "attn.hook_pattern", "attn.hook_z", "hook_attn_out", "hook_resid_mid",
-        "mlp.hook_pre", "mlp.hook_post", "hook_mlp_out", "hook_resid_post",
-    ];
+    /// <summary>The points of each block, the part of a name after <c>blocks.{i}.</c>, in the order a forward pass reaches them.</summary>
+    public static class Block
+    {
+        public const string ResidPre = "hook_resid_pre";
+        public const string Q = "attn.hook_q";
+        public const string K = "attn.hook_k";
+        public const string V = "attn.hook_v";
+        public const string RotQ = "attn.hook_rot_q";
+        public const string RotK = "attn.hook_rot_k";
+        public const string Scores = "attn.hook_attn_scores";
+        public const string Pattern = "attn.hook_pattern";
+        public const string Z = "attn.hook_z";
+        public const string AttnOut = "hook_attn_out";
+        public const string ResidMid = "hook_resid_mid";
+        public const string MlpPre = "mlp.hook_pre";
+        public const string MlpPost = "mlp.hook_post";
+        public const string MlpOut = "hook_mlp_out";
+        public const string ResidPost = "hook_resid_post";
+
+        internal static readonly string[] All =
+            [ResidPre, Q, K, V, RotQ, RotK, Scores, Pattern, Z, AttnOut, ResidMid, MlpPre, MlpPost, MlpOut, ResidPost];
+    }
 
     /// <summary>Every hook point of a model with this configuration, in the order a forward pass reaches them.</summary>
     public static IReadOnlyList<string> All(ModelConfig config) =>
-        [Embed, .. Enumerable.Range(0, config.NumLayers).SelectMany(i => PerBlock.Select(p => $"blocks.{i}.{p}")), FinalNorm];
+        [Embed, .. Enumerable.Range(0, config.NumLayers).SelectMany(i => Block.All.Select(p => At(i, p))), FinalNorm];
 
-    public static string ResidPre(int layer) => $"blocks.{layer}.hook_resid_pre";
-    public static string ResidMid(int layer) => $"blocks.{layer}.hook_resid_mid";
-    public static string ResidPost(int layer) => $"blocks.{layer}.hook_resid_post";
-    public static string AttnOut(int layer) => $"blocks.{layer}.hook_attn_out";
-    public static string MlpOut(int layer) => $"blocks.{layer}.hook_mlp_out";
-    public static string Pattern(int layer) => $"blocks.{layer}.attn.hook_pattern";
-    public static string Z(int layer) => $"blocks.{layer}.attn.hook_z";
-    public static string Neurons(int layer) => $"blocks.{layer}.mlp.hook_post";
+    /// <summary>The full name of a block's point: <c>blocks.{layer}.{point}</c>, e.g. <c>At(3, Block.ResidPre)</c>.</summary>
+    public static string At(int layer, string point) => $"blocks.{layer}.{point}";
+
+    public static string ResidPre(int layer) => At(layer, Block.ResidPre);
+    public static string ResidMid(int layer) => At(layer, Block.ResidMid);
+    public static string ResidPost(int layer) => At(layer, Block.ResidPost);
+    public static string AttnOut(int layer) => At(layer, Block.AttnOut);
+    public static string MlpOut(int layer) => At(layer, Block.MlpOut);
+    public static string Pattern(int layer) => At(layer, Block.Pattern);
+    public static string Z(int layer) => At(layer, Block.Z);
+    public static string Neurons(int layer) => At(layer, Block.MlpPost);
+
+    /// <summary>True for attention scores and patterns, <c>[B, H, T, S]</c>: their query axis is the third, not the second.</summary>
+    public static bool IsAttentionMap(string name) =>
+        name.EndsWith("." + Block.Scores, StringComparison.Ordinal) || name.EndsWith("." + Block.Pattern, StringComparison.Ordinal);
 
     /// <summary>Checks a name against the model; the error says what is wrong (layer out of range, unknown point).</summary>
     public static void Validate(string name, ModelConfig config)
@@ -56,11 +79,11 @@ public static class HookPoints
         if (parts.Length == 3 && parts[0] == "blocks" && int.TryParse(parts[1], out var layer))
         {
             if (layer < 0 || layer >= config.NumLayers)
-                throw new ArgumentOutOfRangeException(nameof(name), $"Hook point '{name}': layer {layer} is out of range; this model has layers 0 .. {config.NumLayers - 1}.");
-            if (PerBlock.Contains(parts[2])) return;
+                throw new ArgumentOutOfRangeException(nameof(name), $"Hook point '{name}': {Ranges.Message(layer, config.NumLayers, "layer")}");
+            if (Block.All.Contains(parts[2])) return;
         }
         throw new ArgumentException(
-            $"Unknown hook point '{name}'. Names are {Embed}, blocks.{{i}}.{{{string.Join(", ", PerBlock)}}} and {FinalNorm}.", nameof(name));
+            $"Unknown hook point '{name}'. Names are {Embed}, blocks.{{i}}.{{{string.Join(", ", Block.All)}}} and {FinalNorm}.", nameof(name));
     }
 }
 

@@ -1,0 +1,116 @@
+using NotebookLens.Runtime;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Models;
+
+/// <summary>The forward pass: ids checked, embedded, run through every block with the hooks and the KV cache, unembedded.</summary>
+public abstract partial class LanguageModel
+{
+    /// <summary>
+    /// Runs token ids <c>[T]</c> or <c>[B, T]</c> through the model. With a <paramref name="cache"/>, the ids
+    /// continue the cached positions and their keys and values are added to it.
+    /// </summary>
+    public ForwardResult Forward(Tensor inputIds, ForwardOptions? options = null, KvCache? cache = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        options ??= ForwardOptions.Default;
+        foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
+        if (cache is not null && cache.Layers != Config.NumLayers)
+            throw new ArgumentException($"The KV cache has {cache.Layers} layers but the model has {Config.NumLayers}.", nameof(cache));
+        using var noGrad = options.RecordGradients ? null : no_grad();
+        using var scope = NewDisposeScope();
+        var ids = CheckIds(inputIds);
+        long b = ids.shape[0], t = ids.shape[1];
+        long past = cache?.Length ?? 0;
+        var padding = PaddingMask(options.PaddingMask, b, t);
+        // Every real token of a row, cached ones included, counts one position; padding does not.
+        var allPadding = cache?.PaddingMask is { } cached ? cat([cached, padding], 1) : padding;
+        var positions = (allPadding.to(ScalarType.Int64).cumsum(1) - Scalars.Of(1L)).clamp_min(Scalars.Of(0L)).narrow(1, past, t);
+        var hooks = options.Hooks ?? HookSet.Empty;
+        using var ctx = new ForwardContext
+        {
+            GlobalRope = _rope.Tables(positions, DType),
+            LocalRope = _localRope?.Tables(positions, DType),
+            GlobalMask = AttentionMask.Additive(allPadding, past, t, null),
+            SlidingMask = Config.SlidingWindow is int w && Config.SlidingLayers.Any(s => s) ? AttentionMask.Additive(allPadding, past, t, w) : null,
+            KeepAttentionWeights = options.Attentions,
+            Hooks = hooks,
+            Cache = cache,
+            PositionOffset = past,
+        };
+
+        var h = Embeddings.index_select(0, ids.reshape(-1)).view(b, t, Config.HiddenSize);
+        // Gemma rounds the scale to the activation dtype before multiplying (sqrt(3072) -> 55.5 in bf16).
+        if (EmbeddingScale is double scale) h = h * tensor(scale, dtype: DType, device: Device);
+        h = ctx.Hook(HookPoints.Embed, null, h);
+
+        var hidden = new List<Tensor> { h };
+        var attentions = new List<Tensor>();
+        foreach (var block in _blocks)
+        {
+            h = block.Forward(h, ctx, out var weights);
+            if (weights is not null) attentions.Add(weights);
+            hidden.Add(h);
+        }
+        cache?.Advance(padding);
+        var final = ctx.Hook(HookPoints.FinalNorm, null, FinalNorm.Forward(h));
+        hidden[^1] = final;
+
+        // contiguous: a strided view sends a bfloat16 matmul down a path ~100x slower than a packed one.
+        var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1).contiguous() : final;
+        var logits = HeadLogits(head);
+
+        return new ForwardResult
+        {
+            Logits = logits.MoveToOuterDisposeScope(),
+            HiddenStates = options.HiddenStates ? hidden.Select(x => x.MoveToOuterDisposeScope()).ToList() : null,
+            PrenormLast = options.HiddenStates ? h.MoveToOuterDisposeScope() : null,
+            Attentions = options.Attentions ? attentions.Select(x => x.MoveToOuterDisposeScope()).ToList() : null,
+        };
+    }
+
+    /// <summary>
+    /// Logits of residual-stream vectors <c>[..., D]</c>: the final norm (optional; recomputed for these vectors), the LM
+    /// head and Gemma's logit soft-cap — what the last layer's output goes through. The logit lens reads every layer this
+    /// way. The result belongs to the caller's dispose scope.
+    /// </summary>
+    public Tensor Unembed(Tensor resid, bool applyFinalNorm = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (resid.shape[^1] != Config.HiddenSize)
+            throw new ArgumentException($"Residual vectors have {Config.HiddenSize} entries in this model, not {resid.shape[^1]}.", nameof(resid));
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var x = resid.to(DType, Device);
+        return HeadLogits(applyFinalNorm ? FinalNorm.Forward(x) : x).MoveToOuterDisposeScope();
+    }
+
+    Tensor HeadLogits(Tensor normed)
+    {
+        var logits = nn.functional.linear(normed, LmHead);
+        return Config.FinalLogitSoftcapping is double cap ? (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap) : logits;
+    }
+
+    Tensor PaddingMask(Tensor? mask, long b, long t)
+    {
+        if (mask is null) return ones([b, t], dtype: ScalarType.Bool, device: Device);
+        if (mask.dim() == 1) mask = mask.unsqueeze(0);
+        if (mask.shape[0] != b || mask.shape[1] != t)
+            throw new ArgumentException($"The padding mask has shape [{string.Join(", ", mask.shape)}] but the ids are [{b}, {t}].");
+        return mask.to(ScalarType.Bool, Device);
+    }
+
+    Tensor CheckIds(Tensor inputIds)
+    {
+        if (inputIds.dtype is not (ScalarType.Int64 or ScalarType.Int32))
+            throw new ArgumentException($"Token ids must be an integer tensor, not {DTypes.Name(inputIds.dtype)}.");
+        if (inputIds.dim() is not (1 or 2) || inputIds.shape[^1] == 0)
+            throw new ArgumentException($"Token ids must be [T] or [B, T] with T > 0, not [{string.Join(", ", inputIds.shape)}].");
+        long min = inputIds.min().item<long>(), max = inputIds.max().item<long>();
+        if (min < 0 || max >= Config.VocabSize)
+            throw new ArgumentOutOfRangeException(nameof(inputIds),
+                $"Token id {(min < 0 ? min : max)} is outside this model's vocabulary (0 .. {Config.VocabSize - 1}).");
+        var ids = inputIds.to(ScalarType.Int64, Device);
+        return ids.dim() == 1 ? ids.unsqueeze(0) : ids;
+    }
+}
