@@ -32,12 +32,8 @@ public sealed class PatchscopeCommand : ICommand
             MaxNewTokens = args.Int("max-new-tokens", defaults.MaxNewTokens, 1),
         };
         using var lens = ModelArgs.LoadLens(args, io);
-<<<<<<< HEAD
-        var sweep = lens.Patchscope(source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options);
-        HtmlOutput.Write(args, io, "Patchscope", Views.PatchscopeView.Create(sweep));
-=======
         var sweep = lens.Patchscope(source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options, new ProgressBar(io.Error, io.Interactive));
->>>>>>> main
+        HtmlOutput.Write(args, io, "Patchscope", Views.PatchscopeView.Create(sweep));
         var sourceToken = sweep.Source.Tokens[sweep.SourcePosition].Text;
         var targetToken = sweep.Target.Tokens[sweep.TargetPosition].Text;
         if (args.Flag("json"))
