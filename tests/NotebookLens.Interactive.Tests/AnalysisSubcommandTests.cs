@@ -213,6 +213,21 @@ public sealed class AnalysisSubcommandTests(SharedNotebook shared, TinyLens tiny
         Assert.Contains("separated by |", cell.Html);
     }
 
+    [Fact]
+    public async Task Completions_offer_the_analyses_and_their_options()
+    {
+        async Task<HashSet<string>> Completions(string code)
+        {
+            var request = new Microsoft.DotNet.Interactive.Commands.RequestCompletions(code, new Microsoft.DotNet.Interactive.LinePosition(0, code.Length));
+            var result = await shared.Notebook.Kernel.SendAsync(request);
+            return result.Events.OfType<CompletionsProduced>().SelectMany(e => e.Completions).Select(c => c.DisplayText).ToHashSet();
+        }
+
+        Assert.Superset(new HashSet<string> { "lens", "attention", "generate", "refusal", "patchscope" }, await Completions("#!model "));
+        Assert.Superset(new HashSet<string> { "--layer", "--head", "--grid", "--from", "--to", "--model", "--as" }, await Completions("#!model attention \"hi\" "));
+        Assert.Superset(new HashSet<string> { "input", "output" }, await Completions("#!model neighbors cold --table "));
+    }
+
     /// <summary>Bad input of each kind: an error in #!model's terms, no stack trace, and the next cell works.</summary>
     [Theory]
     [InlineData("#!model attention \"The cat sat\" --layer 9 --head 0", "Layer 9 is out of range; this model has layers 0 .. 5. Change --layer.")]
@@ -253,12 +268,39 @@ public sealed class TinyLens : IDisposable
 }
 
 /// <summary>
-/// Stopping a long cell. The kernel fails a cancelled cell at once and drops its later displays whether or not the
-/// work stops, so whether it did is read from the CPU time of the thread that runs it.
+/// The kernel's health under the analyses: stopping a long cell, and memory over many runs. Alone (no other test
+/// class runs meanwhile), since both measure the process: tensors alive, managed memory, a thread's CPU time.
 /// </summary>
-public sealed partial class StoppingTests
+[Collection(nameof(AloneCollection))]
+public sealed partial class KernelHealthTests
 {
-    /// <summary>Stopping the cell while refusal scores its candidates: the kernel's token reaches the core, which stops.</summary>
+    /// <summary>The same lens cell 100 times: no tensor outlives a run, and managed memory stays where it was.</summary>
+    [Fact]
+    public async Task Memory_stays_flat_over_100_lens_runs()
+    {
+        using var notebook = await NotebookKernel.StartAsync();
+        const string cell = "#!model lens \"The cat sat on the mat\" --target \" mat\" --model tiny";
+        for (var i = 0; i < 5; i++) (await notebook.SubmitAsync(cell)).AssertSucceeded();
+        var (tensors, bytes) = Measure();
+        for (var i = 0; i < 100; i++) (await notebook.SubmitAsync(cell)).AssertSucceeded();
+        var (tensorsAfter, bytesAfter) = Measure();
+        Assert.Equal(tensors, tensorsAfter);
+        Assert.True(bytesAfter - bytes < 8_000_000, $"managed memory grew by {(bytesAfter - bytes) / 1e6:F1} MB");
+
+        static (long Tensors, long Bytes) Measure()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return (TorchSharp.torch.Tensor.TotalCount, GC.GetTotalMemory(forceFullCollection: true));
+        }
+    }
+
+    /// <summary>
+    /// Stopping the cell while refusal scores its candidates: the kernel's token reaches the core, which stops. The
+    /// kernel fails a cancelled cell at once and drops its later displays whether or not the work stops, so whether
+    /// it did is read from the CPU time of the thread that runs it.
+    /// </summary>
     [Fact]
     public async Task Stopping_a_refusal_cell_stops_the_work()
     {
@@ -301,3 +343,6 @@ public sealed partial class StoppingTests
         public void OnCompleted() { }
     }
 }
+
+[CollectionDefinition(nameof(AloneCollection), DisableParallelization = true)]
+public sealed class AloneCollection;
