@@ -2,6 +2,7 @@ using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLens.Runtime;
 using NotebookLens.Tokenization;
+using NotebookLens.Views.Html;
 
 namespace NotebookLens.Interactive;
 
@@ -36,11 +37,11 @@ sealed class ProgressLine(LiveLine line) : IProgress<LensProgress>
 {
     public void Report(LensProgress value)
     {
-        var total = value.Total is { } t ? $" of {t:N0}" : "";
+        var total = value.Total is { } t ? " of " + Format.Count(t) : "";
         var unit = value.Unit.Length > 0 ? " " + value.Unit : "";
         var detail = value.Detail is null ? "" : $" ({value.Detail})";
         var left = value.Remaining is { } r && !value.Finished ? $", {r:mm\\:ss} left" : "";
-        line.Show($"{value.Stage}: {value.Done:N0}{total}{unit}{detail}, {value.Elapsed:mm\\:ss} elapsed{left}");
+        line.Show($"{value.Stage}: {Format.Count(value.Done)}{total}{unit}{detail}, {value.Elapsed:mm\\:ss} elapsed{left}");
     }
 }
 
