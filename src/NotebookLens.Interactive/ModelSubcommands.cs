@@ -81,6 +81,8 @@ static class ModelSubcommands
                 new("--cols", "Columns of the heatmap (default 100)"),
             ],
             (command, model, _) => Weights(model, command));
+
+        AnalysisSubcommands.AddAnalyses(magic);
     }
 
     static KernelDirectiveParameter Implicit(string name, string description) => new(name, description) { AllowImplicitName = true };
