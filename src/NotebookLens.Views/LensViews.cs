@@ -19,6 +19,9 @@ public static class LensViews
     /// <summary>Whether <see cref="Of"/> has a view for values of this type.</summary>
     public static bool Supports(Type type) => SupportedTypes.Any(t => t.IsAssignableFrom(type));
 
+    /// <summary>The plain-text view of <paramref name="result"/> (what a terminal or a <c>text/plain</c> output shows).</summary>
+    public static string ToText(object result) => Of(result).Text;
+
     /// <summary>The view of <paramref name="result"/> (an attention result shows its grid of heads); an <see cref="ArgumentException"/> names the types there are views for.</summary>
     public static View Of(object result) => result switch
     {

@@ -82,6 +82,30 @@ public sealed class SessionTests : IAsyncLifetime
         (await Submit("#!model tokens \"hi\"")).AssertSucceeded();
     }
 
+}
+
+/// <summary>
+/// Runs alone (no other test class at the same time): TorchSharp's live-tensor count is one number for the whole
+/// process, so tensors made by tests running in parallel would read as a leak.
+/// </summary>
+[CollectionDefinition(nameof(MemoryTests), DisableParallelization = true)]
+public sealed class MemoryTestsCollection;
+
+[Collection(nameof(MemoryTests))]
+public sealed class MemoryTests : IAsyncLifetime
+{
+    NotebookKernel _notebook = null!;
+
+    public async Task InitializeAsync() => _notebook = await NotebookKernel.StartAsync();
+
+    public Task DisposeAsync()
+    {
+        _notebook.Dispose();
+        return Task.CompletedTask;
+    }
+
+    Task<Submission> Submit(string code) => _notebook.SubmitAsync(code);
+
     /// <summary>
     /// The same cell 100 times: no tensor outlives a run (each runs in a dispose scope) and managed memory stays
     /// where it was after the first runs.

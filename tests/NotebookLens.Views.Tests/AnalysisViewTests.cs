@@ -270,6 +270,8 @@ public class AnalysisViewTests(TinyModel tiny)
         Assert.All(LensViews.SupportedTypes, t => Assert.True(LensViews.Supports(t)));
         Assert.Equal("Hidden states", LensViews.Of(tiny.Lens.HiddenStates("Hi")).Title);
         Assert.Equal("Attention heads", LensViews.Of(tiny.Lens.Attention("Hi there")).Title);
+        var prompt = tiny.Lens.Prompt("Hi there");
+        Assert.Equal(TokensView.Create(prompt).Text, LensViews.ToText(prompt));
         var error = Assert.Throws<ArgumentException>(() => LensViews.Of(42));
         Assert.Contains("LogitLensResult", error.Message);
     }

@@ -70,4 +70,32 @@ public class HtmlToolkitTests
         // Styles and our script go with every output, so any one output renders alone.
         Assert.Single(Dom.Parse(session.Render(plain)).QuerySelectorAll("style"));
     }
+
+    [Fact]
+    public void A_report_inlines_styles_plotly_and_our_script_once_and_a_section_per_view()
+    {
+        var chart = new View("chart <1>", "<p>chart</p>", "chart text", HasCharts: true);
+        var report = new HtmlReport("R & D").Add(chart).Add(chart).AddNote("note", "<b>not bold</b>");
+        var doc = Dom.Parse(report.ToHtml());
+        Assert.Equal("R & D", doc.Title);
+        Assert.Single(doc.Head!.QuerySelectorAll("style"));
+        Assert.Single(doc.QuerySelectorAll("script"), s => s.TextContent.Contains("plotly.js v" + Assets.PlotlyVersion));
+        Assert.Single(doc.QuerySelectorAll("script"), s => s.TextContent.Contains("window.NotebookLensViews = "));
+        Assert.Equal(["chart <1>", "chart <1>", "note"], doc.QuerySelectorAll("section > h2").Select(h => h.TextContent));
+        Assert.Equal("<b>not bold</b>", doc.QuerySelectorAll("section")[2].QuerySelector("p")!.TextContent);
+        Assert.Contains("chart <1>\n---------\nchart text", report.ToText());
+        var plain = Dom.Parse(new HtmlReport().Add(new View("t", "<p>x</p>", "x", HasCharts: false)).ToHtml());
+        Assert.DoesNotContain(plain.QuerySelectorAll("script"), s => s.TextContent.Contains("plotly.js v"));
+    }
+
+    [Fact]
+    public void A_matrix_is_a_heatmap_with_its_labels_and_a_table()
+    {
+        var matrix = new Inspection.Matrix(["a", "<b>"], ["x", "y", "z"], [[1, 2, 3], [4, 5, 6.5]]);
+        var view = MatrixView.Create(matrix, "m");
+        var chart = Assert.Single(ChartJson.All(Dom.Parse(view)));
+        Assert.Equal([[1.0, 2, 3], [4.0, 5, 6.5]], ChartJson.Matrix(chart.Data[0].GetProperty("z")).Select(r => r.Select(v => v!.Value).ToArray()));
+        Assert.Equal(["a", "<b>"], chart.Layout.GetProperty("yaxis").GetProperty("ticktext").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["     x  y    z", "---  -  -  ---", "a    1  2    3", "<b>  4  5  6.5"], view.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using NotebookLens.Inspection;
 using NotebookLens.Models;
+using NotebookLens.Views;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Cli.Commands;
@@ -9,8 +10,8 @@ namespace NotebookLens.Cli.Commands;
 public sealed class SimilarityCommand : ICommand
 {
     public string Name => "similarity";
-    public string Usage => $"similarity {ModelArgs.Usage} --word W --sentence S --sentence S [...] [--occurrence N] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["word", "sentence", "occurrence"]).ToHashSet();
+    public string Usage => $"similarity {ModelArgs.Usage} --word W --sentence S --sentence S [...] [--occurrence N] [--json] {HtmlOutput.Usage}";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["word", "sentence", "occurrence", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     public int Run(CliArgs args, CliIO io)
@@ -21,6 +22,7 @@ public sealed class SimilarityCommand : ICommand
         int occurrence = args.Int("occurrence", 1, min: 1);
         using var lens = ModelArgs.LoadLens(args, io);
         var result = lens.Similarity(sentences.Select(s => new WordInContext(s, word, occurrence)).ToList());
+        HtmlOutput.Write(args, io, $"similarity of {word}", SimilarityView.Create(result));
         var pairs = (from i in Enumerable.Range(0, sentences.Count) from j in Enumerable.Range(0, sentences.Count) where i < j select (i, j)).ToList();
         if (args.Flag("json"))
         {
@@ -51,8 +53,8 @@ public sealed class SimilarityCommand : ICommand
 public sealed class LensCommand : ICommand
 {
     public string Name => "lens";
-    public string Usage => $"lens {ModelArgs.Usage} --text TEXT [--k 3] [--last] [--no-final-norm] [--target TOKEN ...] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["text", "k", "target"]).ToHashSet();
+    public string Usage => $"lens {ModelArgs.Usage} --text TEXT [--k 3] [--last] [--no-final-norm] [--target TOKEN ...] [--json] {HtmlOutput.Usage}";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["text", "k", "target", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "last", "no-final-norm" };
 
     public int Run(CliArgs args, CliIO io)
@@ -67,6 +69,7 @@ public sealed class LensCommand : ICommand
         };
         using var lens = ModelArgs.LoadLens(args, io);
         var result = lens.LogitLens(text, options);
+        HtmlOutput.Write(args, io, $"logit lens: {text}", LogitLensView.Create(result));
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new
@@ -98,8 +101,8 @@ public sealed class LensCommand : ICommand
 public sealed class AttentionCommand : ICommand
 {
     public string Name => "attention";
-    public string Usage => $"attention {ModelArgs.Usage} --text TEXT [--layer L --head H] [--from WORD --to WORD] [--k 5] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["text", "layer", "head", "from", "to", "k"]).ToHashSet();
+    public string Usage => $"attention {ModelArgs.Usage} --text TEXT [--layer L --head H] [--from WORD --to WORD] [--k 5] [--json] {HtmlOutput.Usage}";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["text", "layer", "head", "from", "to", "k", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     public int Run(CliArgs args, CliIO io)
@@ -115,6 +118,9 @@ public sealed class AttentionCommand : ICommand
         int? fromIndex = from is null ? null : maps.Prompt.Locate(from), toIndex = to is null ? null : maps.Prompt.Locate(to!);
         var top = fromIndex is int f && toIndex is int t ? maps.TopHeads(f, t, k) : null;
         var head = layerText is null ? null : maps.Head(args.Int("layer", 0), args.Int("head", 0));
+        HtmlOutput.Write(args, io, $"attention: {text}", new[] { AttentionView.Grid(maps), AttentionView.FirstToken(maps) }
+            .Concat(fromIndex is int a && toIndex is int b ? [AttentionView.TopHeads(maps, a, b, k)] : [])
+            .Concat(head is null ? [] : [AttentionView.Head(maps, args.Int("layer", 0), args.Int("head", 0))]).ToArray());
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new
@@ -151,8 +157,8 @@ public sealed class AttentionCommand : ICommand
 public sealed class NeuronsCommand : ICommand
 {
     public string Name => "neurons";
-    public string Usage => $"neurons {ModelArgs.Usage} --layer L (--text TEXT | --neuron N --prompt TEXT [--prompt TEXT ...]) [--k 10] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["text", "layer", "neuron", "prompt", "k"]).ToHashSet();
+    public string Usage => $"neurons {ModelArgs.Usage} --layer L (--text TEXT | --neuron N --prompt TEXT [--prompt TEXT ...]) [--k 10] [--json] {HtmlOutput.Usage}";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["text", "layer", "neuron", "prompt", "k", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     public int Run(CliArgs args, CliIO io)
@@ -165,7 +171,9 @@ public sealed class NeuronsCommand : ICommand
         if (byNeuron == (text is not null)) throw new UsageException("give --text (top neurons of a prompt) or --neuron with --prompt (where one neuron fires)");
         if (byNeuron && prompts.Count == 0) throw new UsageException("--neuron needs at least one --prompt");
         using var lens = ModelArgs.LoadLens(args, io);
-        var found = (byNeuron ? lens.NeuronTokens(layer, args.Int("neuron", 0, min: 0), prompts, k) : lens.Neurons(text!, layer, k)).Activations;
+        var neurons = byNeuron ? lens.NeuronTokens(layer, args.Int("neuron", 0, min: 0), prompts, k) : lens.Neurons(text!, layer, k);
+        HtmlOutput.Write(args, io, "neurons", NeuronsView.Create(neurons));
+        var found = neurons.Activations;
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new { layer, activations = found.Select(f => new { neuron = f.Neuron, prompt = f.Prompt, position = f.Position, token = f.Token, activation = f.Activation }) }));
@@ -182,8 +190,8 @@ public sealed class NeuronsCommand : ICommand
 public sealed class PcaCommand : ICommand
 {
     public string Name => "pca";
-    public string Usage => $"pca {ModelArgs.Usage} --layer L --text TEXT --text TEXT [...] [--word W] [--components 2|3] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["layer", "text", "word", "components"]).ToHashSet();
+    public string Usage => $"pca {ModelArgs.Usage} --layer L --text TEXT --text TEXT [...] [--word W] [--components 2|3] [--json] {HtmlOutput.Usage}";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["layer", "text", "word", "components", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     public int Run(CliArgs args, CliIO io)
@@ -196,6 +204,7 @@ public sealed class PcaCommand : ICommand
         using var lens = ModelArgs.LoadLens(args, io);
         int layer = args.Int("layer", 0, min: 0, max: lens.Config.NumLayers);
         var result = lens.Pca(layer, texts, word, components);
+        HtmlOutput.Write(args, io, "PCA", PcaView.Create(result));
         int k = result.ExplainedVarianceRatio.Count;
         if (args.Flag("json"))
         {

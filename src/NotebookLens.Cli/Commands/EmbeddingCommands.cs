@@ -1,4 +1,5 @@
 using NotebookLens.Inspection;
+using NotebookLens.Views;
 
 namespace NotebookLens.Cli.Commands;
 
@@ -6,8 +7,8 @@ namespace NotebookLens.Cli.Commands;
 public sealed class NeighborsCommand : ICommand
 {
     public string Name => "neighbors";
-    public string Usage => $"neighbors {ModelArgs.Usage} --token TEXT [--k 10] [--table input|output] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["token", "k", "table"]).ToHashSet();
+    public string Usage => $"neighbors {ModelArgs.Usage} --token TEXT [--k 10] [--table input|output] [--json] {HtmlOutput.Usage}";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["token", "k", "table", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     public int Run(CliArgs args, CliIO io)
@@ -18,7 +19,9 @@ public sealed class NeighborsCommand : ICommand
         using var lens = ModelArgs.LoadLens(args, io);
         using var space = new EmbeddingSpace(lens, table);
         var query = space.Resolve(token);
-        EmbeddingArgs.Print(io, query, space.Nearest(token, k), args.Flag("json"));
+        var neighbors = space.Nearest(token, k);
+        HtmlOutput.Write(args, io, $"neighbours of {token}", NeighborsView.Create(new NeighborsResult(lens.Ref, token, table, [query], [], neighbors)));
+        EmbeddingArgs.Print(io, query, neighbors, args.Flag("json"));
         return 0;
     }
 }
@@ -27,18 +30,20 @@ public sealed class NeighborsCommand : ICommand
 public sealed class ArithmeticCommand : ICommand
 {
     public string Name => "arithmetic";
-    public string Usage => $"arithmetic {ModelArgs.Usage} --expression \"A - B + C\" [--k 10] [--table input|output] [--keep-inputs] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["expression", "k", "table"]).ToHashSet();
+    public string Usage => $"arithmetic {ModelArgs.Usage} --expression \"A - B + C\" [--k 10] [--table input|output] [--keep-inputs] [--json] {HtmlOutput.Usage}";
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["expression", "k", "table", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "keep-inputs" };
 
     public int Run(CliArgs args, CliIO io)
     {
-        var (plus, minus) = EmbeddingSpace.ParseExpression(args.Require("expression"));
+        var expression = args.Require("expression");
+        var (plus, minus) = EmbeddingSpace.ParseExpression(expression);
         int k = args.Int("k", 10, min: 1);
         var table = EmbeddingArgs.Table(args);
         using var lens = ModelArgs.LoadLens(args, io);
         using var space = new EmbeddingSpace(lens, table);
         var neighbors = space.Arithmetic(plus, minus, k, excludeInputs: !args.Flag("keep-inputs"));
+        HtmlOutput.Write(args, io, expression, NeighborsView.Create(new NeighborsResult(lens.Ref, expression, table, plus.Select(space.Resolve).ToList(), minus.Select(space.Resolve).ToList(), neighbors)));
         if (args.Flag("json"))
         {
             io.Output.WriteLine(CliJson.Serialize(new

@@ -10,8 +10,8 @@ public sealed class PatchscopeCommand : ICommand
 {
     public string Name => "patchscope";
     public string Usage => $"patchscope {ModelArgs.Usage} --source TEXT [--source-token TEXT | --source-position I] [--target TEXT --placeholder X] "
-        + "[--layers a,b,c | all] [--target-layer L] [--max-new-tokens N] [--json]";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["source", "source-token", "source-position", "target", "placeholder", "layers", "target-layer", "max-new-tokens"]).ToHashSet();
+        + "[--layers a,b,c | all] [--target-layer L] [--max-new-tokens N] [--json] " + HtmlOutput.Usage;
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["source", "source-token", "source-position", "target", "placeholder", "layers", "target-layer", "max-new-tokens", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     public int Run(CliArgs args, CliIO io)
@@ -33,6 +33,7 @@ public sealed class PatchscopeCommand : ICommand
         };
         using var lens = ModelArgs.LoadLens(args, io);
         var sweep = lens.Patchscope(source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options, new ProgressBar(io.Error, io.Interactive));
+        HtmlOutput.Write(args, io, "Patchscope", Views.PatchscopeView.Create(sweep));
         var sourceToken = sweep.Source.Tokens[sweep.SourcePosition].Text;
         var targetToken = sweep.Target.Tokens[sweep.TargetPosition].Text;
         if (args.Flag("json"))

@@ -12,9 +12,9 @@ public sealed class RefusalCommand : ICommand
 {
     public string Name => "refusal";
     public string Usage => $"refusal {ModelArgs.Usage} [--harmful FILE] [--harmless FILE] [--layer L] [--n-train N] [--n-val N] [--n-test N] [--max-new-tokens N] "
-        + "[--kl-threshold X|none] [--steering-threshold X|none] [--prune-layers F] [--refusal-tokens T,...] [--system TEXT] [--batch-size N] [--json]";
+        + "[--kl-threshold X|none] [--steering-threshold X|none] [--prune-layers F] [--refusal-tokens T,...] [--system TEXT] [--batch-size N] [--json] {HtmlOutput.Usage}";
     public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["harmful", "harmless", "layer", "n-train", "n-val", "n-test", "max-new-tokens",
-        "kl-threshold", "steering-threshold", "prune-layers", "refusal-tokens", "system", "batch-size"]).ToHashSet();
+        "kl-threshold", "steering-threshold", "prune-layers", "refusal-tokens", "system", "batch-size", HtmlOutput.Option]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     static readonly Dictionary<string, string> ConditionLabels = new()
@@ -65,6 +65,7 @@ public sealed class RefusalCommand : ICommand
             options = options with { OnCandidateScored = c => io.Output.WriteLine(Row(c)) };
         }
         var result = lens.Refusal(options, harmful, harmless, new ProgressBar(io.Error, io.Interactive));
+        HtmlOutput.Write(args, io, "refusal direction", Views.RefusalView.Create(result));
         if (json) io.Output.WriteLine(CliJson.Serialize(Json(result)));
         else Print(result, io.Output);
         return 0;

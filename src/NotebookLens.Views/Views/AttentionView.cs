@@ -60,6 +60,7 @@ public static class AttentionView
         var html = new HtmlBuilder();
         html.Open("div", Attr.Class("nl-attention-grid"));
         html.Element("div", $"{layers.Count} layers x {data.Heads} heads, {data.Tokens} tokens. Colour: √p (query rows top to bottom, keys left to right). Click a head to open it.", Attr.Class("nl-sub"));
+        html.Open("div", Attr.Class("nl-attention-body"));
         html.Open("div", Attr.Class("nl-heads"), ("style", $"grid-template-columns: max-content repeat({data.Heads}, 66px)"));
         html.Element("div", "");
         for (int h = 0; h < data.Heads; h++) html.Element("div", $"head {h}", Attr.Class("nl-head-label"), ("style", "text-align:center"));
@@ -98,7 +99,7 @@ public static class AttentionView
         });
         html.Open("script", ("type", "application/json"), Attr.Class("nl-head-data")).Raw(payload).Close("script");
         html.Element("div", "", Attr.Class("nl-head-zoom"));
-        html.Close("div");
+        html.Close("div").Close("div");
         var text = $"{layers.Count} layers x {data.Heads} heads, {data.Tokens} tokens; per head, the key each query attends to most (query:key):\n"
             + string.Concat(layers.SelectMany(l => Enumerable.Range(0, data.Heads).Select(h => $"layer {l} head {h}: {ArgmaxSummary(data, l, h)}\n")));
         return new View("Attention heads", html.ToString(), text, HasCharts: true);

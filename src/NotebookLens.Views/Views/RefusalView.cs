@@ -104,7 +104,7 @@ public static class RefusalView
         {
             ["xaxis"] = Plots.Axis("layer", new Dictionary<string, object> { ["dtick"] = 1 }),
             ["yaxis"] = Plots.Axis(name),
-            ["legend"] = new Dictionary<string, object> { ["orientation"] = "h", ["y"] = -0.3 },
+            ["legend"] = new Dictionary<string, object> { ["orientation"] = "h", ["y"] = -0.3, ["yanchor"] = "top" },
         });
     }
 

@@ -21,11 +21,11 @@ public static class SimilarityView
         string Chart(IReadOnlyList<Matrix> values, string title) => new HtmlBuilder().Element("div", title, Attr.Class("nl-sub")).ToString() + ChartHtml.Render(
             Plots.Lines(x, pairs.Select(p => ($"{names[p.I]} ~ {names[p.J]}", (IReadOnlyList<double>)values.Select(m => m[p.I, p.J]).ToList())),
                 hover: "layer %{x}: %{y:.3f}"),
-            560, 380, new Dictionary<string, object>
+            560, 440, new Dictionary<string, object>
             {
                 ["xaxis"] = Plots.Axis("hidden_states index (0 = embeddings)", new Dictionary<string, object> { ["dtick"] = 1 }),
                 ["yaxis"] = Plots.Axis(title),
-                ["legend"] = new Dictionary<string, object> { ["orientation"] = "h", ["y"] = -0.25 },
+                ["legend"] = new Dictionary<string, object> { ["orientation"] = "h", ["y"] = -0.3, ["yanchor"] = "top" },
             });
 
         var html = new HtmlBuilder();
