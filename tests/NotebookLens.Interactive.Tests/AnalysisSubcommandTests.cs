@@ -11,8 +11,10 @@ namespace NotebookLens.Interactive.Tests;
 /// <summary>
 /// The analysis subcommands on tiny in a real kernel, each held to the same analysis run through the C# API on a
 /// tiny of the test's own: the numbers and tokens in the HTML, the whole plain-text view (so every option reached
-/// the core), the --as variable, and errors that say what to do.
+/// the core), the --as variable, and errors that say what to do. Alone: their tensors would otherwise upset the
+/// memory tests of classes running meanwhile (they count the process's live tensors).
 /// </summary>
+[Collection(nameof(AloneCollection))]
 public sealed class AnalysisSubcommandTests(SharedNotebook shared, TinyLens tiny) : IClassFixture<SharedNotebook>, IClassFixture<TinyLens>
 {
     LensModel Lens => tiny.Model;
