@@ -9,6 +9,8 @@ using NotebookLens.Views;
 using static TorchSharp.torch;
 using Usage = NotebookLens.Interactive.ModelMagic.Usage;
 
+using static NotebookLens.Interactive.OptionValues;
+
 namespace NotebookLens.Interactive;
 
 /// <summary>What each <c>#!model</c> subcommand does, on top of <see cref="ModelMagic"/>'s plumbing.</summary>
@@ -125,23 +127,10 @@ static class ModelSubcommands
         var name = Required(command.Name, "weights", "a parameter name", "#!model weights model.embed_tokens.weight");
         if (model.Parameters.All(p => p.Name != name))
             throw new MagicException($"{model.Name} has no parameter '{name}'.", $"Run #!model params {name.Split('.').FirstOrDefault()} to see the names.");
-        var rows = Positive(command.Rows, "--rows", TensorView.DefaultHeatmapSize);
-        var cols = Positive(command.Cols, "--cols", TensorView.DefaultHeatmapSize);
+        var rows = OptionValues.Int(command.Rows, "--rows", TensorView.DefaultHeatmapSize, min: 1);
+        var cols = OptionValues.Int(command.Cols, "--cols", TensorView.DefaultHeatmapSize, min: 1);
         var weight = model.Weight(name);
         return new Output(weight, TensorView.Create(weight, name, rows, cols));
-    }
-
-    static string Required(string? value, string subcommand, string what, string example) =>
-        string.IsNullOrEmpty(value)
-            ? throw new MagicException($"#!model {subcommand} needs {what}.", $"For example: {example}")
-            : value;
-
-    static int Positive(string? value, string option, int fallback)
-    {
-        if (value is null) return fallback;
-        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new MagicException($"{option} must be a positive whole number, not '{value}'.", $"For example: {option} {fallback}");
     }
 
     static string Count(long n) => NotebookLens.Views.Html.Format.Count(n);

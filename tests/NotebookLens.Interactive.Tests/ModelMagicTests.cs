@@ -159,7 +159,7 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
     [InlineData("#!model load tiny --dtype float64", "Use --dtype bfloat16 or --dtype float32")]
     [InlineData("#!model use nobody", "Load it first (#!model load FOLDER_OR_HUB_ID --name NAME)")]
     [InlineData("#!model weights no.such.weight --model tiny", "tiny has no parameter 'no.such.weight'")]
-    [InlineData("#!model weights model.norm.weight --rows many", "--rows must be a positive whole number")]
+    [InlineData("#!model weights model.norm.weight --rows many", "--rows must be a whole number ≥ 1")]
     [InlineData("#!model params zzz", "Run #!model params without a filter")]
     public async Task A_mistake_fails_with_what_to_do_and_the_next_cell_works(string code, string message)
     {
