@@ -23,7 +23,7 @@ internal static class AttentionMask
         var q = arange(from, to, Scalars.Of(1L), device: device).unsqueeze(1);
         var k = arange(Scalars.Of(0L), keys, Scalars.Of(1L), device: device).unsqueeze(0);
         var visible = (k <= q).unsqueeze(0).logical_and(padding.unsqueeze(1));
-        if (window is int w) visible = visible.logical_and((k > q - Scalars.Of((long)w)).unsqueeze(0));
+        if (window is int w) visible = visible.logical_and((k > Scalars.Plus(q, -(long)w)).unsqueeze(0));
         var mask = zeros([padding.shape[0], t, s], dtype: ScalarType.Float32, device: device)
             .masked_fill(visible.logical_not(), Scalars.Of((double)float.MinValue));
         return mask.unsqueeze(1).MoveToOuterDisposeScope();

@@ -18,10 +18,10 @@ internal sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
     {
         using var scope = NewDisposeScope();
         var xf = x.to(ScalarType.Float32);
-        var normed = xf * (xf.pow(Scalars.Of(2L)).mean([-1], keepdim: true) + Scalars.Of(Eps)).rsqrt();
+        var normed = xf * Scalars.Plus(xf.pow(Scalars.Of(2L)).mean([-1], keepdim: true), Eps).rsqrt();
         // Each family's own rounding: Gemma scales in fp32 then casts; Llama casts then scales in the weight dtype.
         var y = OffsetWeight
-            ? (normed * (Weight.to(ScalarType.Float32) + Scalars.Of(1.0))).to(x.dtype)
+            ? (normed * Scalars.Plus(Weight.to(ScalarType.Float32), 1.0)).to(x.dtype)
             : Weight * normed.to(x.dtype);
         return y.MoveToOuterDisposeScope();
     }

@@ -25,7 +25,7 @@ public abstract partial class LanguageModel
         var padding = PaddingMask(options.PaddingMask, b, t);
         // Every real token of a row, cached ones included, counts one position; padding does not.
         var allPadding = cache?.PaddingMask is { } cached ? cat([cached, padding], 1) : padding;
-        var positions = (allPadding.to(ScalarType.Int64).cumsum(1) - Scalars.Of(1L)).clamp_min(Scalars.Of(0L)).narrow(1, past, t);
+        var positions = Scalars.Plus(allPadding.to(ScalarType.Int64).cumsum(1), -1L).clamp_min(Scalars.Of(0L)).narrow(1, past, t);
         var hooks = options.Hooks ?? HookSet.Empty;
         using var ctx = new ForwardContext
         {

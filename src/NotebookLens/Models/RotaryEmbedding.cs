@@ -42,7 +42,7 @@ internal sealed class RotaryEmbedding : IDisposable
                 double lowWavelen = c.OriginalMaxPositions / c.LowFreqFactor;
                 double highWavelen = c.OriginalMaxPositions / c.HighFreqFactor;
                 var scaled = where(wavelen > Scalars.Of(lowWavelen), inv / Scalars.Of(c.Factor), inv);
-                var smooth = (wavelen.reciprocal() * Scalars.Of((double)c.OriginalMaxPositions) - Scalars.Of(c.LowFreqFactor)) / Scalars.Of(c.HighFreqFactor - c.LowFreqFactor);
+                var smooth = Scalars.Plus(wavelen.reciprocal() * Scalars.Of((double)c.OriginalMaxPositions), -c.LowFreqFactor) / Scalars.Of(c.HighFreqFactor - c.LowFreqFactor);
                 var blended = (Scalars.Of(1.0) - smooth) * scaled / Scalars.Of(c.Factor) + smooth * scaled;
                 var medium = (wavelen >= Scalars.Of(highWavelen)).logical_and(wavelen <= Scalars.Of(lowWavelen));
                 return where(medium, blended, scaled);

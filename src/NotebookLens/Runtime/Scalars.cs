@@ -28,4 +28,14 @@ internal static class Scalars
         TorchRuntime.EnsureLoaded();
         return v.ToScalar();
     });
+
+    /// <summary>
+    /// <c>x + value</c> with both scalars rooted: TorchSharp's <c>x + scalar</c> and <c>x - scalar</c> pass a temporary
+    /// <c>alpha = 1</c> scalar that the GC may free during the native call (seen as "Expected false to be true" in
+    /// <c>Scalar::toFloat</c> under <c>add</c>).
+    /// </summary>
+    public static TorchSharp.torch.Tensor Plus(TorchSharp.torch.Tensor x, double value) => x.add(Of(value), Of(1.0));
+
+    /// <inheritdoc cref="Plus(TorchSharp.torch.Tensor, double)"/>
+    public static TorchSharp.torch.Tensor Plus(TorchSharp.torch.Tensor x, long value) => x.add(Of(value), Of(1L));
 }
