@@ -173,13 +173,14 @@ public sealed class FacadeTests(FixtureLenses lenses) : IClassFixture<FixtureLen
         Assert.ThrowsAny<OperationCanceledException>(() => lens.Neighbors("Ġapple", cancel: cancelled.Token));
         Assert.ThrowsAny<OperationCanceledException>(() => LensModel.Load(Fixtures.Llama, cancel: cancelled.Token));
 
-        // Cancelled part-way: the refusal experiment stops between candidates.
+        // Cancelled part-way (once the candidate directions are computed and scoring starts): it stops before the next candidate.
         using var midway = new CancellationTokenSource();
-        var progress = new Recorder(p => { if (p.Stage == "score candidates" && p.Done >= 1) midway.Cancel(); });
+        var progress = new Recorder(p => { if (p.Stage == "score candidates") midway.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() => lens.Refusal(
             new RefusalExperimentOptions { TrainCount = 2, ValidationCount = 2, TestCount = 1, Thresholds = new() { MinSteeringScore = null, MaxKlDivergence = null, PruneLayerFraction = 0 } },
             progress: progress, cancel: midway.Token));
-        Assert.DoesNotContain(progress.Reports, r => r.Stage == "generate" || r.Finished);
+        Assert.Single(progress.Reports);
+        Assert.Equal(("score candidates", 0L), (progress.Reports[0].Stage, progress.Reports[0].Done));
     }
 
     [Fact]
