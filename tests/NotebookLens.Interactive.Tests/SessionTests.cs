@@ -1,10 +1,9 @@
 using NotebookLens.Interactive.Commands;
 using NotebookLens.Models;
-using static TorchSharp.torch;
 
 namespace NotebookLens.Interactive.Tests;
 
-/// <summary>The session's state (models, current model) and the kernel's health: each test has its own kernel.</summary>
+/// <summary>The session's state (models, current model): each test has its own kernel.</summary>
 public sealed class SessionTests : IAsyncLifetime
 {
     NotebookKernel _notebook = null!;
@@ -51,52 +50,5 @@ public sealed class SessionTests : IAsyncLifetime
         var cell = (await Submit("#!model info")).AssertSucceeded();
         Assert.Contains("tiny · llama", cell.Html);
         Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
-    }
-}
-
-/// <summary>
-/// Runs alone (no other test class at the same time): TorchSharp's live-tensor count is one number for the whole
-/// process, so tensors made by tests running in parallel would read as a leak.
-/// </summary>
-[CollectionDefinition(nameof(MemoryTests), DisableParallelization = true)]
-public sealed class MemoryTestsCollection;
-
-[Collection(nameof(MemoryTests))]
-public sealed class MemoryTests : IAsyncLifetime
-{
-    NotebookKernel _notebook = null!;
-
-    public async Task InitializeAsync() => _notebook = await NotebookKernel.StartAsync();
-
-    public Task DisposeAsync()
-    {
-        _notebook.Dispose();
-        return Task.CompletedTask;
-    }
-
-    Task<Submission> Submit(string code) => _notebook.SubmitAsync(code);
-
-    /// <summary>
-    /// The same cell 100 times: no tensor outlives a run (each runs in a dispose scope) and managed memory stays
-    /// where it was after the first runs.
-    /// </summary>
-    [Fact]
-    public async Task Memory_stays_flat_over_100_runs_of_a_cell()
-    {
-        const string cell = "#!model weights model.layers.0.mlp.up_proj.weight --rows 16 --cols 16";
-        for (var i = 0; i < 5; i++) (await Submit(cell)).AssertSucceeded();
-        var (tensorsBefore, bytesBefore) = Measure();
-        for (var i = 0; i < 100; i++) (await Submit(cell)).AssertSucceeded();
-        var (tensorsAfter, bytesAfter) = Measure();
-        Assert.Equal(tensorsBefore, tensorsAfter);
-        Assert.True(bytesAfter - bytesBefore < 8_000_000, $"managed memory grew by {(bytesAfter - bytesBefore) / 1e6:F1} MB");
-    }
-
-    static (long Tensors, long Bytes) Measure()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        return (Tensor.TotalCount, GC.GetTotalMemory(forceFullCollection: true));
     }
 }
