@@ -105,13 +105,14 @@ public sealed class SafeTensorsFile : IDisposable
             if (offsets.Length != 2 || shape.Any(d => d < 0))
                 throw new InvalidDataException($"{Where()} has a malformed shape or data_offsets.");
             var info = new SafeTensorInfo(name, dtype, shape, offsets[0], offsets[1]);
-            // A shape whose element count overflows 64 bits could otherwise pass the byte-count check below.
-            long elements = 1;
-            foreach (long d in shape)
+            // A shape whose element count overflows 64 bits could otherwise pass the byte-count check below; libtorch
+            // also refuses such a shape when one dimension is 0 (its strides overflow), so zeros are not exempt.
+            long span = 1;
+            foreach (long d in shape.Where(d => d > 0))
             {
-                if (d != 0 && elements > long.MaxValue / d / SafeTensorsDType.ElementSize(dtype))
+                if (span > long.MaxValue / d / SafeTensorsDType.ElementSize(dtype))
                     throw new InvalidDataException($"{Where()} has shape [{string.Join(", ", shape)}], more elements than any file can hold.");
-                elements *= d;
+                span *= d;
             }
             if (info.Begin < 0 || info.End < info.Begin || info.End > dataLength)
                 throw new InvalidDataException(
