@@ -53,13 +53,13 @@ static class Fuzz
         Sizes.Select(Number),
         Gen.String[Gen.Char["ab \"\\{}%é李\u0000"], 0, 6].Select(Text));
 
-    /// <summary>Any JSON value as text, nested a few levels; strings short but not only ASCII.</summary>
+    /// <summary>Any JSON value as text, nested a few levels; strings short but not only ASCII; keys of an object distinct.</summary>
     public static readonly Gen<string> AnyJson = Gen.Recursive<string>((depth, inner) => depth > 3
         ? Scalar
         : Gen.Frequency(
             (4, Scalar),
             (1, inner.Array[0, 4].Select(items => $"[{string.Join(",", items)}]")),
-            (1, Gen.Select(Key.Array[0, 4], inner.Array[4, 4], (keys, values) => Object(keys.Zip(values))))));
+            (1, Gen.Select(Key.Array[0, 4], inner.Array[4, 4], (keys, values) => Object(keys.Distinct().Zip(values))))));
 
     public static string Number(double d) => JsonValue.Create(d).ToJsonString();
 
@@ -70,4 +70,50 @@ static class Fuzz
         "{" + string.Join(",", entries.Select(e => $"{Text(e.Key)}:{e.Value}")) + "}";
 
     public static string Array(IEnumerable<string> items) => $"[{string.Join(",", items)}]";
+}
+
+/// <summary>
+/// One structural edit of a JSON document: walk down by <see cref="Path"/> (each number picks a child, modulo the
+/// count) and there replace the value with <see cref="Replacement"/>, remove it, or repeat it.
+/// </summary>
+sealed record JsonMutation(int[] Path, string Replacement, int Operation)
+{
+    public static readonly Gen<JsonMutation> Any = Gen.Select(Gen.Int[0, 1 << 20].Array[1, 8], Fuzz.AnyJson, Gen.Int[0, 5],
+        (path, replacement, op) => new JsonMutation(path, replacement, op));
+
+    public override string ToString() => $"[{string.Join(",", Path)}] op {Operation} {Replacement}";
+
+    /// <summary>The document with every mutation applied in turn.</summary>
+    public static string Apply(string json, IEnumerable<JsonMutation> mutations)
+    {
+        var root = JsonNode.Parse(json)!;
+        foreach (var m in mutations) root = m.Apply(root);
+        return root.ToJsonString();
+    }
+
+    JsonNode Apply(JsonNode root)
+    {
+        JsonNode node = root;
+        foreach (int step in Path)
+        {
+            JsonNode? child = node switch
+            {
+                JsonObject o when o.Count > 0 => o.ElementAt(step % o.Count).Value,
+                JsonArray a when a.Count > 0 => a[step % a.Count],
+                _ => null,
+            };
+            if (child is null) break;
+            node = child;
+        }
+        if (node == root) return Operation == 0 ? JsonNode.Parse(Replacement) ?? root : root;
+        var parent = node.Parent!;
+        switch (parent, Operation)
+        {
+            case (JsonObject o, 1): o.Remove(node.GetPropertyName()); break;
+            case (JsonArray a, 1): a.Remove(node); break;
+            case (JsonArray a, 2): a.Add(node.DeepClone()); break;
+            default: node.ReplaceWith(JsonNode.Parse(Replacement)); break;
+        }
+        return root;
+    }
 }
