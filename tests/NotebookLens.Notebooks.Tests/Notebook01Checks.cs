@@ -104,6 +104,7 @@ public sealed class Notebook01Checks(NotebookRuns runs) : NotebookChecks(runs)
         var table = Tiny.Weight("model.embed_tokens.weight").to(ScalarType.Float64);
         var (cold, leng) = (table[Tiny.TokenId(" cold")], table[Tiny.TokenId("冷")]);
         var cosine = (cold.dot(leng) / (cold.norm() * leng.norm())).item<double>();
+        // 冷 is the nearest other token (The_neighbours_the_text_points_at_are_there), the one the cell takes.
         Assert.Contains($"cos( cold, 冷) by hand: {F4(cosine)}; Neighbors says {F4(cosine)}", text);
     }
 
