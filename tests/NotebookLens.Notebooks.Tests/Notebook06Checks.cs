@@ -23,7 +23,7 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
         var sweep = Tiny.Patchscope(new PatchscopeSource("The farmer picked a ripe apple") { Token = "apple" }, options: new PatchscopeOptions { MaxNewTokens = 6 });
         foreach (var r in sweep.Results)
         {
-            var row = $"{r.SourceLayer,12}  {r.TargetLayer,12}   {r.Text.Replace("\n", "\\n", StringComparison.Ordinal)}".TrimEnd();
+            var row = $"{r.SourceLayer,12}  {r.TargetLayer,12}  {r.Text.Replace("\n", "\\n", StringComparison.Ordinal)}".TrimEnd();
             Assert.Contains(row, lines.Select(l => l.TrimEnd()));
         }
     }
