@@ -37,7 +37,7 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
         foreach (var (sentence, word) in sources)
         {
             var sweep = Tiny.Patchscope(new PatchscopeSource(sentence) { Token = word }, options: options);
-            Assert.Contains($"{word,-16} " + string.Join(" ", sweep.Results.Select(r => r.Text.Trim().Split('\n')[0].PadRight(9))), text);
+            Assert.Contains($"{word,-16} " + string.Join(" | ", sweep.Results.Select(r => r.Text.Trim().Split('\n')[0])), text);
         }
         var control = Tiny.Generate(Dictionary, new GenerationOptions { MaxNewTokens = 2 }).Text.Trim();
         Assert.Contains($"{"nothing patched",-16} {control}", text);
