@@ -41,9 +41,10 @@ json.dump(executed, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False
 PY
 )
   bash build/notebook-html.sh "$out/$name.ipynb"
+  [ -s "$out/$name.log" ] || rm -f "$out/$name.log"
   echo "$name: $((SECONDS - start)) s"
   if [ -n "$errors" ] || [ "$status" -ne 0 ]; then
-    echo "error: $name: a cell failed (dotnet-repl exited with $status; its output: $out/$name.log)" >&2
+    echo "error: $name: a cell failed (dotnet-repl exited with $status); the outputs: $out/$name.ipynb, $out/$name.html" >&2
     [ -z "$errors" ] || echo "$errors" >&2
     failed=1
   fi
