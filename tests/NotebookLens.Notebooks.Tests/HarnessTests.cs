@@ -125,8 +125,10 @@ public sealed class HarnessTests(NotebookRuns runs) : IAsyncLifetime
     {
         var notebook = await runs.ExecutedFile(Working(), Runner.DotnetRepl);
         notebook.AssertRanWithoutErrors();
+        var written = Regex.Count(notebook.Cell("similarity").Html, "<div class=\"nl-chart\"");
+        Assert.True(written > 0, "the similarity cell wrote no chart");
         var (opened, charts) = await NotebookPage.OpenDrawnAsync(_browser, await NotebookPage.ExportAsync(runs.Feed, notebook));
-        Assert.Equal(1, charts);
+        Assert.Equal(written, charts);
         await opened.ScreenshotAsync("notebook-scratch");
     }
 }
