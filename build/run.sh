@@ -13,11 +13,11 @@ bash build/install-jupyter.sh   # nbconvert makes the HTML pages
 dotnet tool restore >/dev/null
 bash build/pack.sh >/dev/null
 out=artifacts/notebooks
+rm -rf "$out"   # only this run's notebooks, none left from a notebook since renamed or removed
 mkdir -p "$out"
 failed=0
 for notebook in "${notebooks[@]}"; do
   name=$(basename "$notebook" .ipynb)
-  rm -f "$out/$name.ipynb" "$out/$name.html"
   start=$SECONDS
   status=0
   (cd notebooks && HF_HUB_OFFLINE=1 dotnet tool run dotnet-repl -- --run "$name.ipynb" --exit-after-run \
