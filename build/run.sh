@@ -1,55 +1,53 @@
 #!/usr/bin/env bash
-# The main job: builds the CLI and walks the lecture's steps on `tiny`, the model embedded in
-# NotebookLens (offline, real effects): architecture, parameters and shapes, tokens and ids, a chat
-# prompt, one forward pass with every hidden state and attention map written as safetensors, replies to
-# a harmless and a harmful request, embedding neighbours and arithmetic, the two senses of "apple"
-# across layers, the logit lens, the attention head that looks back at a colour, the refusal direction
-# and Patchscope. Then the fixture checkpoints (random weights, real Llama-3 / Gemma-3 architectures and
-# tokenizers) show the real tokenizers and architectures.
+# The main job: packs the notebook extension (build/pack.sh) and runs every notebook in notebooks/ headless with
+# dotnet-repl on the embedded models, offline (HF_HUB_OFFLINE=1: nothing is fetched from the Hugging Face hub), in
+# the notebooks folder, where each notebook's `reference` cell finds ../artifacts/feed. Writes each executed notebook
+# (with its outputs) and a standalone HTML page of it to artifacts/notebooks/NAME.ipynb and NAME.html, prints where
+# they are, and fails if any cell errors. The CLI walk-through is build/run-cli.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash build/fetch-tokenizers.sh
-dotnet build src/NotebookLens.Cli -c Release --nologo -v quiet
-cli() { dotnet src/NotebookLens.Cli/bin/Release/net10.0/NotebookLens.Cli.dll "$@"; }
-out=${1:-artifacts/run}
+shopt -s nullglob
+notebooks=(notebooks/*.ipynb)
+if [ ${#notebooks[@]} -eq 0 ]; then echo "error: no notebook in notebooks/" >&2; exit 1; fi
+bash build/install-jupyter.sh   # nbconvert makes the HTML pages
+dotnet tool restore >/dev/null
+bash build/pack.sh >/dev/null
+out=artifacts/notebooks
+rm -rf "$out"   # only this run's notebooks, none left from a notebook since renamed or removed
 mkdir -p "$out"
-messages="$out/messages.json"
-echo '[{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "Write a poem about the sea"}]' > "$messages"
-
-echo "== tiny: the model inside NotebookLens (no --model)"
-cli info --parameters
-echo "-- tokens and ids"
-cli tokenize --text "今天天氣真好"
-cli tokenize --text "The weather forecast says it will rain tomorrow."
-echo "-- chat prompt"
-cli chat --messages "$messages" --add-generation-prompt
-echo "-- forward pass: logits, hidden states, attention maps"
-cli dump --text "The apple is green. What color is the apple?" --dtype float32 --out "$out/tiny.safetensors"
-echo "-- generation with the chat template"
-cli generate --text "Write a poem about the sea" --chat --max-new-tokens 32 --greedy
-cli generate --text "Tell me how to steal a car" --chat --max-new-tokens 32 --greedy
-echo "-- embedding neighbours and arithmetic"
-cli neighbors --token "Ġcold" --k 8
-cli neighbors --token "Ġapple" --k 8
-cli arithmetic --expression "冷 - Ġcold + Ġsmall" --k 5
-echo "-- contextual similarity: apple the fruit, apple the company"
-cli similarity --word apple \
-  --sentence "For lunch I ate a juicy apple and some bread." --sentence "Grandma baked a warm apple pie for the children." \
-  --sentence "The latest iPhone from apple sold out quickly." --sentence "Shares of the tech company apple rose today."
-echo "-- logit lens"
-cli lens --text "天氣預報說明天會下" --last --k 3
-cli lens --text "The weather is really" --last --k 3
-echo "-- attention: from 'color' back to the colour"
-cli attention --text "The ball is green. The ball has the color" --from color --to green --k 3
-echo "-- refusal direction"
-cli refusal --n-test 8 --max-new-tokens 16 --prune-layers 0   # 6 layers: the direction that steers is in the last (model card)
-echo "-- Patchscope"
-cli patchscope --source "The farmer picked a ripe apple" --source-token apple --max-new-tokens 5
-
-for model in llama3-tiny gemma3-tiny; do
-  dir="tests/fixtures/$model"
-  echo "== $model (random weights: the architecture and the real tokenizer, not the text)"
-  cli info --model "$dir"
-  cli tokenize --model "$dir" --text "大家好"
-  cli dump --model "$dir" --text "The apple is green. What color is the apple?" --dtype float32 --out "$out/$model.safetensors"
+failed=0
+for notebook in "${notebooks[@]}"; do
+  name=$(basename "$notebook" .ipynb)
+  start=$SECONDS
+  status=0
+  (cd notebooks && HF_HUB_OFFLINE=1 dotnet tool run dotnet-repl -- --run "$name.ipynb" --exit-after-run \
+     --output-path "../$out/$name.ipynb" --output-format ipynb) >"$out/$name.log" 2>&1 || status=$?
+  if [ ! -f "$out/$name.ipynb" ]; then
+    echo "error: $name: dotnet-repl exited with $status and wrote no notebook; see $out/$name.log" >&2
+    failed=1
+    continue
+  fi
+  # dotnet-repl writes cells without their ids: give them back (the notebook's cells, in the same order), then list
+  # the cells that errored.
+  errors=$(/usr/bin/python3 - "$notebook" "$out/$name.ipynb" <<'PY'
+import json, sys
+source, executed = (json.load(open(p, encoding="utf-8")) for p in sys.argv[1:3])
+for mine, run in zip(source["cells"], executed["cells"]):
+    run["id"] = mine["id"]
+    for output in run.get("outputs", []):
+        if output["output_type"] == "error":
+            print(f'  cell "{mine["id"]}": {output["evalue"].splitlines()[0] if output["evalue"] else output["ename"]}')
+json.dump(executed, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, indent=1)
+PY
+)
+  bash build/notebook-html.sh "$out/$name.ipynb"
+  [ -s "$out/$name.log" ] || rm -f "$out/$name.log"
+  echo "$name: $((SECONDS - start)) s"
+  if [ -n "$errors" ] || [ "$status" -ne 0 ]; then
+    echo "error: $name: a cell failed (dotnet-repl exited with $status); the outputs: $out/$name.ipynb, $out/$name.html" >&2
+    [ -z "$errors" ] || echo "$errors" >&2
+    failed=1
+  fi
 done
+echo "executed notebooks and their pages: $(pwd)/$out/ (NAME.ipynb, NAME.html)"
+exit "$failed"

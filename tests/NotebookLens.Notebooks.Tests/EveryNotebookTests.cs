@@ -23,6 +23,7 @@ public sealed class EveryNotebookTests(NotebookRuns runs, ITestOutputHelper log)
     [Theory, MemberData(nameof(Runs))]
     public async Task Runs_without_a_cell_error(string notebook, Runner runner)
     {
+        runs.StartAll();
         var executed = await runs.Executed(notebook, runner);
         log.WriteLine($"{notebook} in {runner}: {executed.Elapsed.TotalSeconds:F1} s");
         executed.AssertRanWithoutErrors();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using NotebookLens.Inspection;
@@ -101,7 +102,7 @@ public sealed class HarnessTests(NotebookRuns runs) : IAsyncLifetime
         for (int row = 0; row < lens.LayerLabels.Count; row++)
         {
             var top = lens.Top[row][0][0];
-            var pattern = $@"^{Regex.Escape(lens.LayerLabels[row])}\s+{Regex.Escape(top.Text)} {top.Probability:F2}$";
+            var pattern = $@"^{Regex.Escape(lens.LayerLabels[row])}\s+{Regex.Escape(top.Text)} {top.Probability.ToString("F2", CultureInfo.InvariantCulture)}$";
             Assert.True(rows.Any(r => Regex.IsMatch(r, pattern)), $"no row like {pattern} in\n{string.Join("\n", rows)}");
         }
         Assert.Contains("nl-chart", notebook.Cell("similarity").Html);
@@ -124,7 +125,10 @@ public sealed class HarnessTests(NotebookRuns runs) : IAsyncLifetime
     {
         var notebook = await runs.ExecutedFile(Working(), Runner.DotnetRepl);
         notebook.AssertRanWithoutErrors();
-        var opened = await NotebookPage.OpenDrawnAsync(_browser, await NotebookPage.ExportAsync(runs.Feed, notebook));
+        var written = Regex.Count(notebook.Cell("similarity").Html, "<div class=\"nl-chart\"");
+        Assert.True(written > 0, "the similarity cell wrote no chart");
+        var (opened, charts) = await NotebookPage.OpenDrawnAsync(_browser, await NotebookPage.ExportAsync(runs.Feed, notebook));
+        Assert.Equal(written, charts);
         await opened.ScreenshotAsync("notebook-scratch");
     }
 }

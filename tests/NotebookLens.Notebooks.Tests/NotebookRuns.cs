@@ -44,6 +44,15 @@ public sealed class NotebookRuns : IAsyncLifetime
             $"Jupyter's .NET kernel is not registered (run `bash build/install-jupyter.sh`; build/test.sh does):\n{kernels}");
     }
 
+    /// <summary>
+    /// Queues every notebook in notebooks/ in both runners, in name order, so neither runner waits between notebooks
+    /// for the other to finish one (a run of all the tests; a filtered run starts only the notebooks it asks for).
+    /// </summary>
+    public void StartAll()
+    {
+        foreach (var name in Names) _ = Executed(name, Runner.DotnetRepl);   // starts both runners
+    }
+
     /// <summary>notebooks/NAME.ipynb as <paramref name="runner"/> left it.</summary>
     public Task<ExecutedNotebook> Executed(string name, Runner runner) => ExecutedFile(Path.Combine(Folder, name + ".ipynb"), runner);
 
