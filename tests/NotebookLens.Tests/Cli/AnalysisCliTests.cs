@@ -55,7 +55,7 @@ public class AnalysisCliTests
         Assert.Equal(3, r.GetProperty("layers").GetArrayLength());
         Assert.Equal(2, r.GetProperty("top")[0][0].GetArrayLength());
         Assert.True(r.GetProperty("targets").GetProperty("Ġgreen")[2][0].GetProperty("rank").GetInt32() >= 1);
-        Assert.Contains("last row = the model's prediction", Text("lens", "--model", Fixtures.Llama, "--text", "The apple"));
+        Assert.Contains("the last row is the model's prediction", Text("lens", "--model", Fixtures.Llama, "--text", "The apple"));
     }
 
     [Fact]
