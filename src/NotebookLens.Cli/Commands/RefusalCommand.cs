@@ -12,7 +12,7 @@ public sealed class RefusalCommand : ICommand
 {
     public string Name => "refusal";
     public string Usage => $"refusal {ModelArgs.Usage} [--harmful FILE] [--harmless FILE] [--layer L] [--n-train N] [--n-val N] [--n-test N] [--max-new-tokens N] "
-        + "[--kl-threshold X|none] [--steering-threshold X|none] [--prune-layers F] [--refusal-tokens T,...] [--system TEXT] [--batch-size N] [--json] {ViewOutput.HtmlUsage}";
+        + $"[--kl-threshold X|none] [--steering-threshold X|none] [--prune-layers F] [--refusal-tokens T,...] [--system TEXT] [--batch-size N] [--json] {ViewOutput.HtmlUsage}";
     public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["harmful", "harmless", "layer", "n-train", "n-val", "n-test", "max-new-tokens",
         "kl-threshold", "steering-threshold", "prune-layers", "refusal-tokens", "system", "batch-size", ViewOutput.HtmlOption]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };

@@ -239,6 +239,16 @@ public class CliTests
     }
 
     [Fact]
+    public void Help_lists_every_verb_with_its_options_spelled_out()
+    {
+        var (code, output, _) = Run("--help");
+        Assert.Equal(0, code);
+        var usages = output.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(usages, u => u.TrimStart().StartsWith("refusal ", StringComparison.Ordinal));
+        Assert.All(usages, u => Assert.DoesNotContain("{", u)); // a usage string left uninterpolated
+    }
+
+    [Fact]
     public void Input_problems_exit_1_with_the_reason()
     {
         var (code, _, err) = Run("info", "--model", "/no/such/folder");
