@@ -35,7 +35,7 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
             // A core result returned from C# shows its view (the formatters).
             "tiny.Prompt(\"Hello\")",
             // Every other Plotly chart type the views draw: lines, bars, labelled points, and lines with a starred point.
-            "#!model similarity apple --sentence \"I ate an apple.|Apple makes phones.\" --model tiny",
+            "#!model similarity apple --sentence \"I ate an apple.|She baked an apple pie.\" --model tiny",
             "#!model temperature \"The weather is really\" --t 0.5,2 --model tiny",
             "#!model pca --layer 3 --text \"I ate an apple.|Apple makes phones.|A red apple.\" --model tiny",
             "#!model refusal --layer 2 --n-train 2 --n-val 2 --n-test 1 --max-new-tokens 2 --kl-threshold none --steering-threshold none --model tiny",
@@ -88,7 +88,7 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
 
     /// <summary>The traces of every Plotly chart in an output, from the data Plotly.NET wrote into each chart's script (<c>var data = [...];</c>).</summary>
     static IReadOnlyList<IReadOnlyList<Trace>> Charts(string html) => html.Split('\n').Select(line => line.Trim())
-        .Where(line => line.StartsWith("var data = ", StringComparison.Ordinal))
+        .Where(line => line.StartsWith("var data = [", StringComparison.Ordinal))
         .Select(line => (IReadOnlyList<Trace>)JsonNode.Parse(line["var data = ".Length..].TrimEnd(';'))!.AsArray().Select(t => new Trace(
             t!["type"]!.GetValue<string>(), t["mode"]?.GetValue<string>(), t["marker"]?["symbol"]?.GetValue<string>())).ToList())
         .ToList();
