@@ -64,6 +64,9 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Contains("The model \"llama\" was unloaded", failure);
         Assert.Contains($"#!model load {folder} --name llama", failure);
         Assert.DoesNotContain("TorchSharp", failure);
+        // Showing the variable is a use too: its view says the same instead of failing inside the formatter.
+        var shown = (await Submit("llama")).AssertFailed();
+        Assert.Contains("The model \"llama\" was unloaded", shown);
 
         (await Submit($"#!model load {folder} --name llama")).AssertSucceeded();
         Assert.Equal(ModelConfig.Load(folder).NumLayers + 1, (await Submit("llama.LogitLens(\"The apple\").Top.Length")).AssertSucceeded().ReturnValue);
