@@ -64,7 +64,7 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Contains("The model \"llama\" was unloaded", failure);
         Assert.Contains($"#!model load {folder} --name llama", failure);
         Assert.DoesNotContain("TorchSharp", failure);
-        // Showing the variable is a use too: its view says the same instead of failing inside the formatter.
+        // Showing the variable is a use too: the cell fails with the same message.
         var shown = (await Submit("llama")).AssertFailed();
         Assert.Contains("The model \"llama\" was unloaded", shown);
 
