@@ -9,10 +9,19 @@ cd "$(dirname "$0")/.."
 version=0.1.0-dev
 feed=artifacts/feed
 mkdir -p "$feed"
-rm -f "$feed"/NotebookLens.*.nupkg
+# Test assemblies that run notebooks pack at the same time (dotnet test runs them in parallel): one pack at a time,
+# and each package moved into the feed whole, so a notebook restoring from the feed meanwhile never misses one.
+exec 9>artifacts/pack.lock
+flock 9
+staging=$(mktemp -d artifacts/pack-staging.XXXXXX)
+trap 'rm -rf "$staging"' EXIT
 for project in src/NotebookLens.Templates src/NotebookLens src/NotebookLens.Views src/NotebookLens.Interactive; do
-  dotnet pack "$project" -c Release -o "$feed" --artifacts-path artifacts/pack -p:Version="$version" --nologo -v quiet
+  dotnet pack "$project" -c Release -o "$staging" --artifacts-path artifacts/pack -p:Version="$version" --nologo -v quiet
 done
+for old in "$feed"/NotebookLens.*.nupkg; do
+  if [ -e "$old" ] && [ ! -e "$staging/$(basename "$old")" ]; then rm -f "$old"; fi
+done
+mv -f "$staging"/*.nupkg "$feed"/
 # The version never changes, and hosts cache by package id and version: the NuGet package folder keeps the first
 # build it extracted, and .NET Interactive's restore (F#'s dependency manager) keeps its resolved paths in
 # ~/.packagemanagement/nuget/Cache, so a notebook would silently load an older build. Drop both.

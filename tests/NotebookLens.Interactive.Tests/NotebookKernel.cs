@@ -84,17 +84,3 @@ sealed record Submission(string Code, KernelCommandResult Result)
         return Failure!;
     }
 }
-
-static class Repo
-{
-    public static string Root { get; } = Find();
-
-    public static string Fixture(string name) => Path.Combine(Root, "tests", "fixtures", name);
-
-    static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "NotebookLens.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("NotebookLens.sln not found above the test assembly.");
-    }
-}

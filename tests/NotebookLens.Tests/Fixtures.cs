@@ -27,11 +27,27 @@ public static class Fixtures
         throw new DirectoryNotFoundException("tests/fixtures not found above the test assembly.");
     }
 
+    /// <summary>A new empty folder, deleted with the rest of this test run's folders when the process exits.</summary>
     public static string TempDir()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "notebooklens-tests", Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(RunFolder, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    // Test runs write gigabytes of checkpoints and caches; left behind, a few runs fill a CI disk.
+    static readonly string RunFolder = CreateRunFolder();
+
+    static string CreateRunFolder()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "notebooklens-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        };
+        return root;
     }
 }
 

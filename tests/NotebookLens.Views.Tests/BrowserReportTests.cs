@@ -16,7 +16,7 @@ namespace NotebookLens.Views.Tests;
 [Collection(TinyCollection.Name)]
 public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsyncLifetime
 {
-    readonly Browser _browser = new();
+    readonly HeadlessBrowser _browser = new();
 
     public Task InitializeAsync() => _browser.InitializeAsync();
 
@@ -37,7 +37,7 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
                 new("I ate an apple for breakfast.", "apple"), new("She baked an apple pie.", "apple"),
                 new("The new phone from Apple is fast.", "Apple"), new("He bought Apple shares today.", "Apple"),
             ]));
-        var path = report.Save(Path.Combine(Paths.Artifacts, "reports", "tiny-report.html"));
+        var path = report.Save(Path.Combine(Repo.Artifacts, "reports", "tiny-report.html"));
         var opened = await _browser.OpenAsync(path);
         var charts = await AwaitChartsAsync(opened, expected: 4);
         Assert.Equal(4, charts);
@@ -77,7 +77,7 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
             .Add(GenerationView.Create(lens.Generate(lens.ChatPrompt("What color is the sky?"), new GenerationOptions { MaxNewTokens = 24 }), lens))
             .Add(lens.Patchscope(new PatchscopeSource("I ate an apple.") { Token = "apple" }))
             .Add(refusal);
-        var path = report.Save(Path.Combine(Paths.Artifacts, "reports", "tiny-all-views.html"));
+        var path = report.Save(Path.Combine(Repo.Artifacts, "reports", "tiny-all-views.html"));
         File.WriteAllText(Path.ChangeExtension(path, ".txt"), report.ToText());
         var opened = await _browser.OpenAsync(path);
         int expected = 1 + 1 + 1 + 1 + 3;   // weight, hidden states, PCA, temperatures, three refusal charts
@@ -97,7 +97,7 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
         var labels = Enumerable.Range(0, tokens).Select(i => i % 17 == 0 ? "<script>" : $" w{i}").ToList();
         var clock = Stopwatch.StartNew();
         var view = AttentionView.Grid(SyntheticAttention(labels, layers, heads, values));
-        var path = new HtmlReport("34 x 8 heads, 200 tokens").Add(view).Save(Path.Combine(Paths.Artifacts, "reports", "attention-34x8x200.html"));
+        var path = new HtmlReport("34 x 8 heads, 200 tokens").Add(view).Save(Path.Combine(Repo.Artifacts, "reports", "attention-34x8x200.html"));
         var built = clock.Elapsed;
         long bytes = new FileInfo(path).Length;
         clock.Restart();

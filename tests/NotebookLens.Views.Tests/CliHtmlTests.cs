@@ -17,7 +17,7 @@ public class CliHtmlTests(TinyModel tiny)
     [Fact]
     public void Lens_and_attention_write_their_views_with_html()
     {
-        var lensPath = Path.Combine(Paths.Artifacts, "cli", "lens.html");
+        var lensPath = Path.Combine(Repo.Artifacts, "cli", "lens.html");
         var (code, output, error) = Run("lens", "--model", "tiny", "--text", "The weather is really", "--target", " good", "--html", lensPath);
         Assert.True(code == 0, error);
         Assert.Contains($"wrote {lensPath}", error);
@@ -26,7 +26,7 @@ public class CliHtmlTests(TinyModel tiny)
         Assert.Equal(expected.Top[^1].Select(p => Html.Pieces.TokenText(p[0].Text)), cells);
         Assert.Contains(" good", output);   // the text output is still there
 
-        var attentionPath = Path.Combine(Paths.Artifacts, "cli", "attention.html");
+        var attentionPath = Path.Combine(Repo.Artifacts, "cli", "attention.html");
         (code, _, error) = Run("attention", "--model", "tiny", "--text", "The ball is green. The ball has the color", "--from", "color", "--to", "green", "--html", attentionPath);
         Assert.True(code == 0, error);
         var doc = Dom.Parse(File.ReadAllText(attentionPath));
@@ -38,7 +38,7 @@ public class CliHtmlTests(TinyModel tiny)
     [Fact]
     public void Html_is_an_option_of_the_analysis_verbs_only()
     {
-        var (code, _, error) = Run("tokenize", "--model", "tiny", "--text", "hi", "--html", Path.Combine(Paths.Artifacts, "cli", "no.html"));
+        var (code, _, error) = Run("tokenize", "--model", "tiny", "--text", "hi", "--html", Path.Combine(Repo.Artifacts, "cli", "no.html"));
         Assert.Equal(2, code);
         Assert.Contains("--html", error);
     }

@@ -5,7 +5,7 @@ namespace NotebookLens.Views.Tests;
 /// <summary>The file-based example <c>examples/lesson.cs</c> runs with <c>dotnet run</c> and writes a report that draws offline.</summary>
 public class ExampleTests : IAsyncLifetime
 {
-    readonly Browser _browser = new();
+    readonly HeadlessBrowser _browser = new();
 
     public Task InitializeAsync() => _browser.InitializeAsync();
 
@@ -14,12 +14,12 @@ public class ExampleTests : IAsyncLifetime
     [Fact]
     public async Task The_lesson_example_writes_a_report_that_draws_offline()
     {
-        var output = Path.Combine(Paths.Artifacts, "reports", "lesson.html");
+        var output = Path.Combine(Repo.Artifacts, "reports", "lesson.html");
         // A fresh clone has no artifacts folder: the example must make it.
         if (File.Exists(output)) File.Delete(output);
         var start = new ProcessStartInfo("dotnet", ["run", "examples/lesson.cs", "--", output])
         {
-            WorkingDirectory = Paths.Root,
+            WorkingDirectory = Repo.Root,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

@@ -11,7 +11,7 @@ namespace NotebookLens.Views.Tests;
 [Collection(TinyCollection.Name)]
 public class NotebookOutputBrowserTests(TinyModel tiny) : IAsyncLifetime
 {
-    readonly Browser _browser = new();
+    readonly HeadlessBrowser _browser = new();
 
     public Task InitializeAsync() => _browser.InitializeAsync();
 
@@ -28,7 +28,7 @@ public class NotebookOutputBrowserTests(TinyModel tiny) : IAsyncLifetime
         var html = new HtmlBuilder().Raw("<!DOCTYPE html>").Open("html").Open("head").Void("meta", ("charset", "utf-8")).Script(AmdLoader).Close("head").Open("body");
         foreach (var output in outputs) html.Element("div", o => o.Raw(output), Attr.Class("output"));
         html.Close("body").Close("html");
-        var path = Path.Combine(Paths.Artifacts, "notebook", name + ".html");
+        var path = Path.Combine(Repo.Artifacts, "notebook", name + ".html");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, html.ToString());
         return path;
@@ -91,7 +91,7 @@ public class NotebookOutputBrowserTests(TinyModel tiny) : IAsyncLifetime
     {
         var report = new HtmlReport("Dark theme").Add(tiny.Lens.LogitLens("The weather is really")).Add(tiny.Lens.Temperatures("The weather is really", 0.5, 1, 2))
             .Add(tiny.Lens.Prompt("The forecast says rain."));
-        var path = report.Save(Path.Combine(Paths.Artifacts, "reports", "dark.html"));
+        var path = report.Save(Path.Combine(Repo.Artifacts, "reports", "dark.html"));
         var opened = await _browser.OpenAsync(path, darkScheme: true);
         await opened.Page.WaitForSelectorAsync(".nl-chart .main-svg", new WaitForSelectorOptions { Timeout = 30_000 });
         await opened.ScreenshotAsync("report-dark");

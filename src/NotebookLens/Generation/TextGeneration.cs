@@ -41,6 +41,8 @@ public enum FinishReason
     Length,
     /// <summary>The cancellation token fired.</summary>
     Cancelled,
+    /// <summary>It filled the model's context (max_position_embeddings) before MaxNewTokens.</summary>
+    ContextFull,
 }
 
 /// <summary>A prompt's continuation.</summary>
@@ -70,10 +72,12 @@ public static class TextGeneration
         var newIds = prompts.Select(_ => new List<int>()).ToArray();
         var finish = new FinishReason?[batch];
         var samplers = prompts.Select(_ => new Sampler(options)).ToArray();
-        using var cache = new KvCache(model.Config.NumLayers, longest + options.MaxNewTokens);
+        // A model cannot attend past its context: generation ends there (a prompt that alone is too long is refused by Forward).
+        int steps = Math.Min(options.MaxNewTokens, Math.Max(1, model.Config.MaxPositions - longest + 1));
+        using var cache = new KvCache(model.Config.NumLayers, longest + steps);
         var (input, mask) = PromptBatch.LeftPad(prompts, pad);
         var forward = new ForwardOptions { LastPositionLogitsOnly = true, Hooks = options.Hooks };
-        for (int step = 0; step < options.MaxNewTokens; step++)
+        for (int step = 0; step < steps; step++)
         {
             if (options.Cancellation.IsCancellationRequested)
             {
@@ -109,7 +113,7 @@ public static class TextGeneration
         input.Dispose();
         mask.Dispose();
         return Enumerable.Range(0, batch)
-            .Select(r => new GenerationResult(prompts[r], newIds[r], finish[r] ?? FinishReason.Length))
+            .Select(r => new GenerationResult(prompts[r], newIds[r], finish[r] ?? (steps < options.MaxNewTokens ? FinishReason.ContextFull : FinishReason.Length)))
             .ToList();
     }
 

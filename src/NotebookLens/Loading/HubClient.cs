@@ -5,7 +5,28 @@ using System.Text.Json;
 namespace NotebookLens.Loading;
 
 /// <summary>A repository at a revision as the hub lists it: the commit the revision names and the paths of its files.</summary>
-sealed record HubRepoInfo(string Commit, IReadOnlyList<string> Files);
+sealed record HubRepoInfo(string Commit, IReadOnlyList<string> Files)
+{
+    /// <summary>The hub's JSON answer to a repository listing; <see cref="InvalidDataException"/> when it is not one.</summary>
+    public static HubRepoInfo Parse(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            var commit = root.GetProperty("sha").GetString() ?? "";
+            if (!HubId.IsCommitHash(commit)) throw new InvalidDataException($"'{commit}' is not a commit hash");
+            var files = root.GetProperty("siblings").EnumerateArray()
+                .Select(s => s.GetProperty("rfilename").GetString() ?? throw new InvalidDataException("a sibling's rfilename is null"))
+                .ToList();
+            return new HubRepoInfo(commit, files);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+    }
+}
 
 /// <summary>
 /// What a HEAD on a file's resolve URL tells, as huggingface_hub's <c>get_hf_file_metadata</c> reads it: the etag
@@ -44,14 +65,9 @@ sealed class HubClient : IDisposable
         if (!response.IsSuccessStatusCode) throw Failure(response, id);
         try
         {
-            var body = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
-            using var doc = JsonDocument.Parse(body);
-            var commit = doc.RootElement.GetProperty("sha").GetString() ?? "";
-            if (!HubId.IsCommitHash(commit)) throw new InvalidDataException($"'{commit}' is not a commit hash");
-            var files = doc.RootElement.GetProperty("siblings").EnumerateArray().Select(s => s.GetProperty("rfilename").GetString()!).ToList();
-            return new HubRepoInfo(commit, files);
+            return HubRepoInfo.Parse(await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false));
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException)
+        catch (InvalidDataException e)
         {
             throw new HubException(HubErrorKind.UnexpectedResponse,
                 $"The answer of {uri} is not a hub repository listing ({e.Message}). Is HF_ENDPOINT ({_options.Endpoint}) a Hugging Face hub?", e);

@@ -69,9 +69,9 @@ static partial class ModelFiles
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(indexPath));
-            return doc.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!).Distinct().Order(StringComparer.Ordinal).ToList();
+            return doc.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : throw new InvalidDataException($"the weight_map entry of '{p.Name}' is not a file name")).Distinct().Order(StringComparer.Ordinal).ToList();
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException)
         {
             throw new InvalidDataException($"{indexPath} is not a valid safetensors index (it needs a \"weight_map\" object): {e.Message}", e);
         }

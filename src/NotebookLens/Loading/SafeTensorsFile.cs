@@ -64,6 +64,9 @@ public sealed class SafeTensorsFile : IDisposable
 
     static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
     {
+        // The JSON reader checks UTF-8 lazily (a bad name fails when read, with an unrelated exception type).
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new InvalidDataException($"{path}: the safetensors header is not valid UTF-8.");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: the safetensors header is not valid JSON ({e.Message}).", e); }
@@ -102,6 +105,15 @@ public sealed class SafeTensorsFile : IDisposable
             if (offsets.Length != 2 || shape.Any(d => d < 0))
                 throw new InvalidDataException($"{Where()} has a malformed shape or data_offsets.");
             var info = new SafeTensorInfo(name, dtype, shape, offsets[0], offsets[1]);
+            // A shape whose element count overflows 64 bits could otherwise pass the byte-count check below; libtorch
+            // also refuses such a shape when one dimension is 0 (its strides overflow), so zeros are not exempt.
+            long span = 1;
+            foreach (long d in shape.Where(d => d > 0))
+            {
+                if (span > long.MaxValue / d / SafeTensorsDType.ElementSize(dtype))
+                    throw new InvalidDataException($"{Where()} has shape [{string.Join(", ", shape)}], more elements than any file can hold.");
+                span *= d;
+            }
             if (info.Begin < 0 || info.End < info.Begin || info.End > dataLength)
                 throw new InvalidDataException(
                     $"{Where()} has data_offsets [{info.Begin}, {info.End}] outside the {dataLength} data bytes of the file (truncated or corrupt download?).");

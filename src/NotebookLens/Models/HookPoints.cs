@@ -144,6 +144,10 @@ public sealed class HookSet
                 activation = replaced;
             }
         }
+        // NaN or infinity from a hook would spread silently to every later layer and token.
+        if (context is not null && !activation.isfinite().all().item<bool>())
+            throw new InvalidOperationException(
+                $"After the hooks on '{name}'{(layer is int l ? $" (layer {l})" : "")}, the activation holds NaN or infinite values: a hook returned or wrote them (e.g. a division by a zero norm), or the model overflowed at this point.");
         return activation;
     }
 }

@@ -22,6 +22,10 @@ public abstract partial class LanguageModel
         var ids = CheckIds(inputIds);
         long b = ids.shape[0], t = ids.shape[1];
         long past = cache?.Length ?? 0;
+        if (past + t > Config.MaxPositions)
+            throw new LensException(LensErrorKind.OutOfRange,
+                $"{past + t} positions{(past > 0 ? $" ({past} cached and {t} new)" : "")} exceed this model's context of {Config.MaxPositions} tokens.",
+                "Shorten the prompt.", "prompt");
         var padding = PaddingMask(options.PaddingMask, b, t);
         // Every real token of a row, cached ones included, counts one position; padding does not.
         var allPadding = cache?.PaddingMask is { } cached ? cat([cached, padding], 1) : padding;

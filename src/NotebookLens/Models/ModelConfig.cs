@@ -72,7 +72,8 @@ public sealed record ModelConfig
             throw new FileNotFoundException(
                 $"{folder} is not a Hugging Face model folder: config.json is missing. Pass the folder that holds config.json, *.safetensors and tokenizer.json.", path);
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        // A repeated key is refused here: JsonObject would otherwise fail on it later, with an unrelated exception.
+        try { node = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e); }
         if (node is not JsonObject root) throw new InvalidDataException($"{path} is not a JSON object.");
         return Parse(root, path);
@@ -80,120 +81,115 @@ public sealed record ModelConfig
 
     public static ModelConfig Parse(JsonObject root, string origin = "config.json")
     {
-        var type = root["model_type"]?.GetValue<string>()
-            ?? throw new InvalidDataException($"{origin} has no model_type.");
-        try
+        var top = new ConfigFields(root, origin);
+        var type = top.Text("model_type") ?? throw new InvalidDataException($"{origin} has no model_type.");
+        return type switch
         {
-            return type switch
-            {
-                "llama" => ParseLlama(root),
-                "gemma3_text" => ParseGemma3(root, type, root),
-                // The multimodal checkpoint (gemma-3-4b-it and larger): we run its language model.
-                "gemma3" => ParseGemma3(root, type, root["text_config"] as JsonObject ?? new JsonObject()),
-                _ => throw new NotSupportedException(
-                    $"{origin}: model_type '{type}' is not supported. NotebookLens runs {string.Join(", ", SupportedTypes)}."),
-            };
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            throw new InvalidDataException($"{origin}: a field has an unexpected JSON type ({e.Message}).", e);
-        }
+            "llama" => ParseLlama(top),
+            "gemma3_text" => ParseGemma3(top, type, top),
+            // The multimodal checkpoint (gemma-3-4b-it and larger): we run its language model.
+            "gemma3" => ParseGemma3(top, type, top.Section("text_config")),
+            _ => throw new NotSupportedException(
+                $"{origin}: model_type '{type}' is not supported. NotebookLens runs {string.Join(", ", SupportedTypes)}."),
+        };
     }
 
-    static ModelConfig ParseLlama(JsonObject c)
+    static ModelConfig ParseLlama(ConfigFields c)
     {
-        int hidden = Int(c, "hidden_size", 4096);
-        int heads = Int(c, "num_attention_heads", 32);
-        int headDim = Int(c, "head_dim", hidden / heads);
-        int layers = Int(c, "num_hidden_layers", 32);
+        int hidden = c.Int("hidden_size", 4096);
+        int heads = c.Int("num_attention_heads", 32);
+        int headDim = c.Int("head_dim", heads > 0 ? hidden / heads : 0);
+        int layers = c.Layers("num_hidden_layers", 32);
         return Validate(new ModelConfig
         {
             ModelType = "llama",
             Family = ModelFamily.Llama,
             HiddenSize = hidden,
-            IntermediateSize = Int(c, "intermediate_size", 11008),
+            IntermediateSize = c.Int("intermediate_size", 11008),
             NumLayers = layers,
             NumHeads = heads,
-            NumKeyValueHeads = Int(c, "num_key_value_heads", heads),
+            NumKeyValueHeads = c.Int("num_key_value_heads", heads),
             HeadDim = headDim,
-            VocabSize = Int(c, "vocab_size", 32000),
-            MaxPositions = Int(c, "max_position_embeddings", 2048),
-            RmsNormEps = Double(c, "rms_norm_eps", 1e-6),
-            HiddenAct = Str(c, "hidden_act", "silu"),
-            TieWordEmbeddings = Bool(c, "tie_word_embeddings", false),
-            AttentionBias = Bool(c, "attention_bias", false),
-            MlpBias = Bool(c, "mlp_bias", false),
+            VocabSize = c.Int("vocab_size", 32000),
+            MaxPositions = c.Int("max_position_embeddings", 2048),
+            RmsNormEps = c.Double("rms_norm_eps", 1e-6),
+            HiddenAct = c.Str("hidden_act", "silu"),
+            TieWordEmbeddings = c.Bool("tie_word_embeddings", false),
+            AttentionBias = c.Bool("attention_bias", false),
+            MlpBias = c.Bool("mlp_bias", false),
             AttentionScale = 1.0 / Math.Sqrt(headDim),
-            Rope = ParseRope(c, Double(c, "rope_theta", 10000.0)),
+            Rope = ParseRope(c, c.Double("rope_theta", 10000.0)),
             SlidingLayers = new bool[layers],
-            BosTokenId = NullableInt(c, "bos_token_id"),
-            EosTokenIds = IntList(c, "eos_token_id"),
-            PadTokenId = NullableInt(c, "pad_token_id"),
-            TorchDtype = c["torch_dtype"]?.GetValue<string>(),
-        });
+            BosTokenId = c.NullableInt("bos_token_id"),
+            EosTokenIds = c.IntList("eos_token_id"),
+            PadTokenId = c.NullableInt("pad_token_id"),
+            TorchDtype = c.Text("torch_dtype"),
+        }, c.Origin);
     }
 
-    static ModelConfig ParseGemma3(JsonObject root, string type, JsonObject c)
+    static ModelConfig ParseGemma3(ConfigFields root, string type, ConfigFields c)
     {
-        int layers = Int(c, "num_hidden_layers", 26);
-        int pattern = Int(c, "sliding_window_pattern", 6);
-        var sliding = c["layer_types"] is JsonArray types
-            ? types.Select(t => t!.GetValue<string>() == "sliding_attention").ToArray()
+        int layers = c.Layers("num_hidden_layers", 26);
+        int pattern = c.Int("sliding_window_pattern", 6);
+        if (pattern <= 0) throw new InvalidDataException($"{c.Origin}: sliding_window_pattern must be positive, not {pattern}.");
+        var sliding = c.StrList("layer_types") is { } types
+            ? types.Select(t => t == "sliding_attention").ToArray()
             : Enumerable.Range(0, layers).Select(l => (l + 1) % pattern != 0).ToArray();
         if (sliding.Length != layers)
-            throw new InvalidDataException($"config.json: layer_types has {sliding.Length} entries but num_hidden_layers is {layers}.");
+            throw new InvalidDataException($"{c.Origin}: layer_types has {sliding.Length} entries but num_hidden_layers is {layers}.");
         // In the multimodal config the token ids sit at the top level, the architecture in text_config.
-        JsonObject Ids(string key) => c[key] is not null ? c : root;
+        ConfigFields Ids(string key) => c.Has(key) ? c : root;
         return Validate(new ModelConfig
         {
             ModelType = type,
             Family = ModelFamily.Gemma3,
-            HiddenSize = Int(c, "hidden_size", 2304),
-            IntermediateSize = Int(c, "intermediate_size", 9216),
+            HiddenSize = c.Int("hidden_size", 2304),
+            IntermediateSize = c.Int("intermediate_size", 9216),
             NumLayers = layers,
-            NumHeads = Int(c, "num_attention_heads", 8),
-            NumKeyValueHeads = Int(c, "num_key_value_heads", 4),
-            HeadDim = Int(c, "head_dim", 256),
-            VocabSize = Int(c, "vocab_size", 262208),
-            MaxPositions = Int(c, "max_position_embeddings", 131072),
-            RmsNormEps = Double(c, "rms_norm_eps", 1e-6),
-            HiddenAct = Str(c, "hidden_activation", Str(c, "hidden_act", "gelu_pytorch_tanh")),
-            TieWordEmbeddings = Bool(c, "tie_word_embeddings", Bool(root, "tie_word_embeddings", true)),
-            AttentionBias = Bool(c, "attention_bias", false),
+            NumHeads = c.Int("num_attention_heads", 8),
+            NumKeyValueHeads = c.Int("num_key_value_heads", 4),
+            HeadDim = c.Int("head_dim", 256),
+            VocabSize = c.Int("vocab_size", 262208),
+            MaxPositions = c.Int("max_position_embeddings", 131072),
+            RmsNormEps = c.Double("rms_norm_eps", 1e-6),
+            HiddenAct = c.Str("hidden_activation", c.Str("hidden_act", "gelu_pytorch_tanh")),
+            TieWordEmbeddings = c.Bool("tie_word_embeddings", root.Bool("tie_word_embeddings", true)),
+            AttentionBias = c.Bool("attention_bias", false),
             MlpBias = false,
-            AttentionScale = 1.0 / Math.Sqrt(Double(c, "query_pre_attn_scalar", 256)),
-            Rope = ParseRope(c, Double(c, "rope_theta", 1_000_000.0)),
-            LocalRope = new RopeConfig(Double(c, "rope_local_base_freq", 10_000.0)),
-            SlidingWindow = Int(c, "sliding_window", 4096),
+            AttentionScale = 1.0 / Math.Sqrt(c.Double("query_pre_attn_scalar", 256)),
+            Rope = ParseRope(c, c.Double("rope_theta", 1_000_000.0)),
+            LocalRope = new RopeConfig(c.Double("rope_local_base_freq", 10_000.0)),
+            SlidingWindow = c.Int("sliding_window", 4096),
             SlidingLayers = sliding,
-            AttnLogitSoftcapping = NullableDouble(c, "attn_logit_softcapping"),
-            FinalLogitSoftcapping = NullableDouble(c, "final_logit_softcapping"),
-            BosTokenId = NullableInt(Ids("bos_token_id"), "bos_token_id") ?? 2,
-            EosTokenIds = IntList(Ids("eos_token_id"), "eos_token_id") is { Count: > 0 } eos ? eos : [1],
-            PadTokenId = NullableInt(Ids("pad_token_id"), "pad_token_id") ?? 0,
-            TorchDtype = (c["torch_dtype"] ?? root["torch_dtype"])?.GetValue<string>(),
-        });
+            AttnLogitSoftcapping = c.NullableDouble("attn_logit_softcapping"),
+            FinalLogitSoftcapping = c.NullableDouble("final_logit_softcapping"),
+            BosTokenId = Ids("bos_token_id").NullableInt("bos_token_id") ?? 2,
+            EosTokenIds = Ids("eos_token_id").IntList("eos_token_id") is { Count: > 0 } eos ? eos : [1],
+            PadTokenId = Ids("pad_token_id").NullableInt("pad_token_id") ?? 0,
+            TorchDtype = c.Text("torch_dtype") ?? root.Text("torch_dtype"),
+        }, c.Origin);
     }
 
-    static RopeConfig ParseRope(JsonObject c, double theta)
+    static RopeConfig ParseRope(ConfigFields c, double theta)
     {
-        if (c["rope_scaling"] is not JsonObject s) return new RopeConfig(theta);
-        var type = (s["rope_type"] ?? s["type"])?.GetValue<string>() ?? "default";
+        if (!c.Has("rope_scaling") || c.IsNull("rope_scaling")) return new RopeConfig(theta);
+        var s = c.Section("rope_scaling");
+        var type = s.Text("rope_type") ?? s.Str("type", "default");
         return type switch
         {
             "default" => new RopeConfig(theta),
-            "linear" => new RopeConfig(theta, "linear", Double(s, "factor", 1.0)),
-            "llama3" => new RopeConfig(theta, "llama3", Double(s, "factor", 8.0), Double(s, "low_freq_factor", 1.0),
-                Double(s, "high_freq_factor", 4.0), Int(s, "original_max_position_embeddings", 8192)),
-            _ => throw new NotSupportedException($"config.json: rope_scaling type '{type}' is not supported (default, linear, llama3 are)."),
+            "linear" => new RopeConfig(theta, "linear", s.Double("factor", 1.0)),
+            "llama3" => new RopeConfig(theta, "llama3", s.Double("factor", 8.0), s.Double("low_freq_factor", 1.0),
+                s.Double("high_freq_factor", 4.0), s.Int("original_max_position_embeddings", 8192)),
+            _ => throw new NotSupportedException($"{c.Origin}: rope_scaling type '{type}' is not supported (default, linear, llama3 are)."),
         };
     }
 
-    static ModelConfig Validate(ModelConfig c)
+    static ModelConfig Validate(ModelConfig c, string origin)
     {
         void Require(bool ok, string message)
         {
-            if (!ok) throw new InvalidDataException($"config.json: {message}");
+            if (!ok) throw new InvalidDataException($"{origin}: {message}");
         }
         Require(c.HiddenSize > 0 && c.NumLayers > 0 && c.NumHeads > 0 && c.HeadDim > 0 && c.VocabSize > 0 && c.IntermediateSize > 0,
             "sizes (hidden_size, num_hidden_layers, num_attention_heads, head_dim, vocab_size, intermediate_size) must be positive.");
@@ -205,18 +201,4 @@ public sealed record ModelConfig
             $"activation '{c.HiddenAct}' is not supported (silu, gelu_pytorch_tanh, gelu are).");
         return c;
     }
-
-    static int Int(JsonObject o, string key, int fallback) => o[key] is { } v ? (int)v.GetValue<double>() : fallback;
-    static int? NullableInt(JsonObject o, string key) => o[key] is JsonValue v ? (int)v.GetValue<double>() : null;
-    static double Double(JsonObject o, string key, double fallback) => o[key] is { } v ? v.GetValue<double>() : fallback;
-    static double? NullableDouble(JsonObject o, string key) => o[key] is JsonValue v ? v.GetValue<double>() : null;
-    static bool Bool(JsonObject o, string key, bool fallback) => o[key] is { } v ? v.GetValue<bool>() : fallback;
-    static string Str(JsonObject o, string key, string fallback) => o[key]?.GetValue<string>() ?? fallback;
-
-    static IReadOnlyList<int> IntList(JsonObject o, string key) => o[key] switch
-    {
-        JsonArray a => a.Select(x => (int)x!.GetValue<double>()).ToList(),
-        JsonValue v => [(int)v.GetValue<double>()],
-        _ => [],
-    };
 }

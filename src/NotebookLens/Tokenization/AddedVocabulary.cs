@@ -43,9 +43,9 @@ sealed class AddedVocabulary
         if (!tokenizer.TryGetProperty("added_tokens", out var list) || list.ValueKind != JsonValueKind.Array) return result;
         foreach (var t in list.EnumerateArray())
         {
-            if (!t.TryGetProperty("id", out var id) || !t.TryGetProperty("content", out var content))
+            if (!t.TryGetProperty("id", out var id) || !t.TryGetProperty("content", out _))
                 throw new InvalidDataException($"tokenizer.json: added token {t} needs \"id\" and \"content\".");
-            result.Add(new AddedToken(id.GetInt32(), content.GetString()!, TokenizerJson.Bool(t, "special", false),
+            result.Add(new AddedToken(id.GetInt32(), TokenizerJson.Str(t, "content", $"added token {id}"), TokenizerJson.Bool(t, "special", false),
                 TokenizerJson.Bool(t, "normalized", false), TokenizerJson.Bool(t, "lstrip", false),
                 TokenizerJson.Bool(t, "rstrip", false), TokenizerJson.Bool(t, "single_word", false)));
         }

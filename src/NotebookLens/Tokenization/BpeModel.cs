@@ -73,7 +73,7 @@ public sealed class BpeModel
             var (left, right) = m.ValueKind switch
             {
                 JsonValueKind.String when m.GetString()!.Split(' ') is [var a, var b] => (a, b),
-                JsonValueKind.Array when m.GetArrayLength() == 2 => (m[0].GetString()!, m[1].GetString()!),
+                JsonValueKind.Array when m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String => (m[0].GetString()!, m[1].GetString()!),
                 _ => throw new InvalidDataException($"tokenizer.json: merge #{rank} ({m}) is not a pair."),
             };
             if (!vocab.TryGetValue(left, out var l) || !vocab.TryGetValue(right, out var r) || !vocab.TryGetValue(left + right, out var merged))

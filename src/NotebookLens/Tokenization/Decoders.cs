@@ -18,11 +18,11 @@ public abstract class TokenDecoder
         {
             "Sequence" => new SequenceDecoder(e.GetProperty("decoders").EnumerateArray().Select(ParseOne).ToList()),
             "ByteLevel" => new ByteLevelDecoder(),
-            "Replace" => new ReplaceDecoder(TokenizerJson.LiteralPattern(e, "decoder Replace"), e.GetProperty("content").GetString()!),
+            "Replace" => new ReplaceDecoder(TokenizerJson.LiteralPattern(e, "decoder Replace"), TokenizerJson.Str(e, "content", "decoder Replace")),
             "ByteFallback" => new ByteFallbackDecoder(),
             "Fuse" => new FuseDecoder(),
-            "Strip" => new StripDecoder(e.GetProperty("content").GetString()![0], e.GetProperty("start").GetInt32(), e.GetProperty("stop").GetInt32()),
-            "Metaspace" => new MetaspaceDecoder(e.TryGetProperty("replacement", out var r) ? r.GetString()![0] : '▁',
+            "Strip" => new StripDecoder(TokenizerJson.Char(e, "content", "decoder Strip", ' '), e.GetProperty("start").GetInt32(), e.GetProperty("stop").GetInt32()),
+            "Metaspace" => new MetaspaceDecoder(TokenizerJson.Char(e, "replacement", "decoder Metaspace", '▁'),
                 !(e.TryGetProperty("prepend_scheme", out var p) && p.GetString() == "never") && TokenizerJson.Bool(e, "add_prefix_space", true)),
             _ => throw new NotSupportedException($"tokenizer.json: decoder type '{type}' is not supported (Sequence, ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace are)."),
         };

@@ -45,17 +45,34 @@ public sealed class HfTokenizer : Tokenizer
         _normalizedAdded = added.Any(a => a.Normalized) ? new AddedVocabulary(added.Where(a => a.Normalized)) : null;
         _addedById = added.GroupBy(a => a.Id).ToDictionary(g => g.Key, g => g.Last());
         _addedByContent = added.GroupBy(a => a.Content).ToDictionary(g => g.Key, g => g.Last().Id, StringComparer.Ordinal);
-        VocabSize = Math.Max(model.Vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Select(a => a.Id).DefaultIfEmpty(-1).Max()) + 1;
+        VocabSize = CheckedVocabSize(model.Vocabulary.Values.Concat(added.Select(a => a.Id)).ToList());
         _idToToken = new string?[VocabSize];
         _displayText = new string?[VocabSize];
         foreach (var (token, id) in model.Vocabulary) _idToToken[id] = token;
         foreach (var a in added) _idToToken[a.Id] = a.Content;
+        foreach (int id in post.Prefix.Concat(post.Suffix))
+            if (IdToToken(id) is null)
+                throw new InvalidDataException($"tokenizer.json: post_processor adds token id {id}, which is not in the vocabulary.");
         ByteLevel = preTokenizer?.ByteLevel ?? false;
         SpecialIds = added.Where(a => a.Special).Select(a => a.Id).ToHashSet();
         _chatTemplate = new(() => settings.ChatTemplate is { } source ? new ChatTemplate(source, settings) : null);
     }
 
     readonly Lazy<ChatTemplate?> _chatTemplate;
+
+    /// <summary>
+    /// Ids index dense tables: a negative id, or one far beyond the number of tokens (a corrupt or hostile file), would
+    /// make them fail or allocate gigabytes.
+    /// </summary>
+    static int CheckedVocabSize(IReadOnlyList<int> ids)
+    {
+        if (ids.Count == 0) return 0;
+        int limit = 2 * ids.Count + 1024;
+        foreach (int id in ids)
+            if (id < 0 || id >= limit)
+                throw new InvalidDataException($"tokenizer.json: token id {id} is out of range (0 .. {limit - 1} for {ids.Count} tokens).");
+        return ids.Max() + 1;
+    }
 
     /// <summary>Settings from <c>tokenizer_config.json</c> (and generation_config.json): special tokens, cleanup, chat template.</summary>
     public TokenizerSettings Settings { get; }
@@ -125,8 +142,14 @@ public sealed class HfTokenizer : Tokenizer
             {
                 throw new InvalidDataException($"{path}: a field is missing or has the wrong JSON type ({e.Message}).", e);
             }
+            // The component parsers know the file only as "tokenizer.json"; the user needs to know which one.
+            catch (InvalidDataException e) { throw new InvalidDataException(Located(e, path), e); }
+            catch (NotSupportedException e) { throw new NotSupportedException(Located(e, path), e); }
         }
     }
+
+    static string Located(Exception e, string path) =>
+        e.Message.StartsWith("tokenizer.json", StringComparison.Ordinal) ? path + e.Message["tokenizer.json".Length..] : $"{path}: {e.Message}";
 
     static HfTokenizer FromJson(JsonElement root, TokenizerSettings settings)
     {
@@ -221,6 +244,9 @@ public sealed class HfTokenizer : Tokenizer
     TextToken Describe(int id, Range offsets) => new(id, IdToToken(id) ?? "", DisplayText(id), SpecialIds.Contains(id), offsets);
 
     /// <summary>The vocabulary string of an id (<c>convert_ids_to_tokens</c>), or null when no token has it.</summary>
+    ArgumentOutOfRangeException UnknownId(int id, string parameter) =>
+        new(parameter, $"Token id {id} is not in this tokenizer's vocabulary (ids 0 .. {VocabSize - 1}; some may be unused).");
+
     public string? IdToToken(int id) => id >= 0 && id < _idToToken.Length ? _idToToken[id] : null;
 
     /// <summary>The id of a vocabulary string or added token, or null.</summary>
@@ -233,7 +259,7 @@ public sealed class HfTokenizer : Tokenizer
     /// </summary>
     public string DisplayText(int id)
     {
-        var raw = IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(id), $"Token id {id} is outside this tokenizer's vocabulary (0 .. {VocabSize - 1}).");
+        var raw = IdToToken(id) ?? throw UnknownId(id, nameof(id));
         return _displayText[id] ??= _addedById.ContainsKey(id) ? raw : Readable(DisplayBytes(raw));
     }
 
@@ -268,7 +294,7 @@ public sealed class HfTokenizer : Tokenizer
         foreach (var id in ids)
         {
             if (skipSpecialTokens && SpecialIds.Contains(id)) continue;
-            tokens.Add(IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), $"Token id {id} is outside this tokenizer's vocabulary (0 .. {VocabSize - 1})."));
+            tokens.Add(IdToToken(id) ?? throw UnknownId(id, nameof(ids)));
         }
         var text = _decoder is null ? string.Join(" ", tokens) : string.Concat(_decoder.DecodeChain(tokens));
         return cleanUpTokenizationSpaces ?? Settings.CleanUpTokenizationSpaces ? CleanUp(text) : text;

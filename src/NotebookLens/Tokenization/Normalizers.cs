@@ -16,8 +16,8 @@ public abstract class TextNormalizer
         return type switch
         {
             "Sequence" => new SequenceNormalizer(e.GetProperty("normalizers").EnumerateArray().Select(ParseOne).ToList()),
-            "Replace" => new ReplaceNormalizer(TokenizerJson.LiteralPattern(e, "normalizer Replace"), e.GetProperty("content").GetString()!),
-            "Prepend" => new PrependNormalizer(e.GetProperty("prepend").GetString()!),
+            "Replace" => new ReplaceNormalizer(TokenizerJson.LiteralPattern(e, "normalizer Replace"), TokenizerJson.Str(e, "content", "normalizer Replace")),
+            "Prepend" => new PrependNormalizer(TokenizerJson.Str(e, "prepend", "normalizer Prepend")),
             "NFC" => new UnicodeFormNormalizer(NormalizationForm.FormC),
             "NFD" => new UnicodeFormNormalizer(NormalizationForm.FormD),
             "NFKC" => new UnicodeFormNormalizer(NormalizationForm.FormKC),

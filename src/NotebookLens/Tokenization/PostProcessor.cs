@@ -33,7 +33,7 @@ public sealed record PostProcessor(IReadOnlyList<int> Prefix, IReadOnlyList<int>
                         seenSequence = true;
                         continue;
                     }
-                    var name = item.GetProperty("SpecialToken").GetProperty("id").GetString()!;
+                    var name = TokenizerJson.Str(item.GetProperty("SpecialToken"), "id", "post_processor TemplateProcessing");
                     var ids = special.TryGetValue(name, out var v) ? v
                         : throw new InvalidDataException($"tokenizer.json: post_processor uses '{name}' but does not list its ids.");
                     (seenSequence ? suffix : prefix).AddRange(ids);

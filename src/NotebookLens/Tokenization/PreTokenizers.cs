@@ -25,12 +25,15 @@ public abstract class PreTokenizerStep
             "ByteLevel" => new ByteLevelPreTokenizer(
                 TokenizerJson.Bool(e, "add_prefix_space", true), TokenizerJson.Bool(e, "use_regex", true)),
             "Metaspace" => new MetaspacePreTokenizer(
-                e.TryGetProperty("replacement", out var r) ? r.GetString()![0] : '▁',
-                e.TryGetProperty("prepend_scheme", out var p) ? p.GetString()! : TokenizerJson.Bool(e, "add_prefix_space", true) ? "always" : "never",
+                TokenizerJson.Char(e, "replacement", "pre_tokenizer Metaspace", '▁'),
+                e.TryGetProperty("prepend_scheme", out _) ? TokenizerJson.Str(e, "prepend_scheme", "pre_tokenizer Metaspace") : TokenizerJson.Bool(e, "add_prefix_space", true) ? "always" : "never",
                 TokenizerJson.Bool(e, "split", true)),
             _ => throw new NotSupportedException($"tokenizer.json: pre_tokenizer type '{type}' is not supported (Sequence, Split, ByteLevel, Metaspace are)."),
         };
     }
+
+    /// <summary>How a split keeps its matches (tokenizers' SplitDelimiterBehavior).</summary>
+    internal static readonly string[] Behaviors = ["Isolated", "Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous"];
 
     /// <summary>Splits each piece at the matches of <paramref name="find"/>, keeping them as <paramref name="behavior"/> says.</summary>
     internal static List<TextPiece> SplitPieces(List<TextPiece> pieces, Func<string, IEnumerable<(int Start, int Length)>> find, string behavior, bool invert = false)
@@ -84,7 +87,7 @@ public abstract class PreTokenizerStep
                     }
                     break;
                 default:
-                    throw new NotSupportedException($"tokenizer.json: split behavior '{behavior}' is not supported.");
+                    throw new InvalidOperationException($"split behavior '{behavior}' was not checked when the tokenizer was read.");
             }
             result.AddRange(kept.Where(k => k.Length > 0).Select(k => new TextPiece(piece.Text.Substring(k.Start, k.Length), piece.Start + k.Start)));
         }
@@ -107,15 +110,19 @@ sealed class SplitPreTokenizer(Func<string, IEnumerable<(int, int)>> find, strin
         Func<string, IEnumerable<(int, int)>> find;
         if (pattern.TryGetProperty("Regex", out var regex))
         {
-            if (FastSplitPattern.For(regex.GetString()!) is { } fast) find = fast.Matches;
-            else find = new UnicodeRegex(regex.GetString()!).Matches;
+            var source = TokenizerJson.Str(pattern, "Regex", "pre_tokenizer Split");
+            if (FastSplitPattern.For(source) is { } fast) find = fast.Matches;
+            else find = new UnicodeRegex(source).Matches;
         }
         else
         {
             var literal = TokenizerJson.LiteralPattern(e, "pre_tokenizer Split");
             find = text => Occurrences(text, literal);
         }
-        return new SplitPreTokenizer(find, e.GetProperty("behavior").GetString()!, TokenizerJson.Bool(e, "invert", false));
+        var behavior = TokenizerJson.Str(e, "behavior", "pre_tokenizer Split");
+        if (!Behaviors.Contains(behavior))
+            throw new NotSupportedException($"tokenizer.json: split behavior '{behavior}' is not supported ({string.Join(", ", Behaviors)} are).");
+        return new SplitPreTokenizer(find, behavior, TokenizerJson.Bool(e, "invert", false));
     }
 
     static IEnumerable<(int, int)> Occurrences(string text, string literal)

@@ -21,7 +21,16 @@ public sealed record TokenizerSettings
 
     public static TokenizerSettings Load(string folder)
     {
-        var config = Read(Path.Combine(folder, "tokenizer_config.json"));
+        var path = Path.Combine(folder, "tokenizer_config.json");
+        try { return Load(folder, Read(path)); }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{path}: a field has the wrong JSON type ({e.Message}).", e);
+        }
+    }
+
+    static TokenizerSettings Load(string folder, JsonElement? config)
+    {
         var map = Read(Path.Combine(folder, "special_tokens_map.json"));
         string? Token(string key) => TokenString(config, key) ?? TokenString(map, key);
         return new TokenizerSettings
@@ -63,7 +72,7 @@ public sealed record TokenizerSettings
     {
         JsonValueKind.String => template.GetString(),
         JsonValueKind.Array => template.EnumerateArray()
-            .Where(t => t.TryGetProperty("name", out var n) && n.GetString() == "default")
+            .Where(t => t.ValueKind == JsonValueKind.Object && t.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && n.GetString() == "default")
             .Select(t => t.GetProperty("template").GetString()).FirstOrDefault(),
         _ => null,
     };

@@ -84,7 +84,13 @@ public class ModelConfigTests
     [InlineData("""{"model_type":"llama","hidden_act":"relu"}""", "relu")]
     [InlineData("""{"model_type":"gemma3_text","num_hidden_layers":2,"layer_types":["full_attention"]}""", "layer_types has 1")]
     [InlineData("""{"hidden_size":64}""", "no model_type")]
-    [InlineData("""{"model_type":"llama","hidden_size":"big"}""", "unexpected JSON type")]
+    [InlineData("""{"model_type":"llama","hidden_size":"big"}""", "hidden_size must be a number, not \"big\"")]
+    [InlineData("""{"model_type":"llama","hidden_size":2.5}""", "hidden_size must be a whole number")]
+    [InlineData("""{"model_type":"llama","vocab_size":1e12}""", "vocab_size must be a whole number")]
+    [InlineData("""{"model_type":"llama","num_hidden_layers":1000000}""", "refuses more than 4096 layers")]
+    [InlineData("""{"model_type":"gemma3_text","layer_types":[null]}""", "layer_types must be a list of strings")]
+    [InlineData("""{"model_type":"gemma3","text_config":[]}""", "text_config must be an object")]
+    [InlineData("""{"model_type":"llama","tie_word_embeddings":1}""", "tie_word_embeddings must be true or false")]
     public void Invalid_configs_are_explained(string json, string expected)
     {
         var e = Assert.ThrowsAny<Exception>(() => Parse(json));

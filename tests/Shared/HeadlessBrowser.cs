@@ -1,13 +1,13 @@
 using PuppeteerSharp;
 
-namespace NotebookLens.Views.Tests;
+namespace NotebookLens.Testing;
 
 /// <summary>
 /// Debian's headless Chromium driven by PuppeteerSharp (no browser download: build/test.sh installs the
 /// <c>chromium</c> package). Each page records console errors, page errors and every request that is not
 /// file: or data: — which it blocks, so a page that tried to reach the network shows it.
 /// </summary>
-public sealed class Browser : IAsyncLifetime
+public sealed class HeadlessBrowser : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
@@ -75,7 +75,7 @@ public sealed class OpenedPage(IPage page)
     /// <summary>Saves a full-page screenshot under artifacts/screenshots/ at the repository root.</summary>
     public async Task<string> ScreenshotAsync(string name)
     {
-        var path = Path.Combine(Paths.Artifacts, "screenshots", name + ".png");
+        var path = Path.Combine(Repo.Artifacts, "screenshots", name + ".png");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await Page.ScreenshotAsync(path, new ScreenshotOptions { FullPage = true });
         return path;
@@ -87,7 +87,7 @@ public sealed class OpenedPage(IPage page)
         var sections = await Page.QuerySelectorAllAsync("main > section");
         for (int i = 0; i < sections.Length; i++)
         {
-            var path = Path.Combine(Paths.Artifacts, "screenshots", $"{name}-{i + 1:00}.png");
+            var path = Path.Combine(Repo.Artifacts, "screenshots", $"{name}-{i + 1:00}.png");
             await sections[i].ScreenshotAsync(path);
         }
     }

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace NotebookLens.Testing;
+
+/// <summary>
+/// Packs the feed once for the tests that run notebooks in the real hosts and gives them a package cache of their own (a fresh NUGET_PACKAGES under
+/// a temporary folder, deleted afterwards), so what they restore comes from the feed and the NuGet source, never
+/// from a cache that already holds an older build of our packages.
+/// </summary>
+public sealed class PackedFeed : IAsyncLifetime
+{
+    public const string Version = "0.1.0-dev";
+
+    public string WorkFolder { get; } = Directory.CreateTempSubdirectory("notebooklens-host-").FullName;
+
+    string Packages => Path.Combine(WorkFolder, "nuget-packages");
+
+    public string Feed => Path.Combine(Repo.Artifacts, "feed");
+
+    /// <summary>The first cell of a notebook that uses NotebookLens.</summary>
+    public string Reference => $"#i \"nuget: {Feed}\"\n#r \"nuget: NotebookLens.Interactive, {Version}\"";
+
+    public async Task InitializeAsync()
+    {
+        var (toolExit, toolLog) = await RunAsync("dotnet", ["tool", "restore"]);
+        Assert.True(toolExit == 0, toolLog);
+        // Packing builds with the machine's package cache: only what the hosts restore must come from a fresh one.
+        var pack = StartInfo("bash", [Path.Combine(Repo.Root, "build", "pack.sh")]);
+        pack.Environment.Remove("NUGET_PACKAGES");
+        var (packExit, packLog) = await RunAsync(pack);
+        Assert.True(packExit == 0, packLog);
+        Assert.True(File.Exists(Path.Combine(Feed, $"NotebookLens.Interactive.{Version}.nupkg")), packLog);
+    }
+
+    /// <summary>A process with this run's package cache, started in the repository or in <paramref name="workingDirectory"/>.</summary>
+    public ProcessStartInfo StartInfo(string file, IEnumerable<string> arguments, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = workingDirectory ?? Repo.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["NUGET_PACKAGES"] = Packages;
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        return info;
+    }
+
+    /// <summary>Runs a process to its end; its exit code and everything it printed.</summary>
+    public Task<(int Exit, string Output)> RunAsync(string file, IEnumerable<string> arguments, string? workingDirectory = null) =>
+        RunAsync(StartInfo(file, arguments, workingDirectory));
+
+    async Task<(int Exit, string Output)> RunAsync(ProcessStartInfo info)
+    {
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{info.FileName} {string.Join(' ', info.ArgumentList)} ran for more than 10 minutes");
+        }
+        return (process.ExitCode, await output + await errors);
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(WorkFolder, recursive: true);
+        return Task.CompletedTask;
+    }
+}
