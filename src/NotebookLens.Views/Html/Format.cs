@@ -40,22 +40,6 @@ public static class Format
         return value.ToString(unit == 0 ? "0" : "0.0", Invariant) + " " + units[unit];
     }
 
-    /// <summary>Token text in quotes, so leading and trailing spaces show; line breaks, tabs and other control characters escaped.</summary>
-    public static string Quoted(string text)
-    {
-        var sb = new System.Text.StringBuilder("\"");
-        foreach (var c in text)
-            sb.Append(c switch
-            {
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                _ when char.IsControl(c) => $"\\u{(int)c:X4}",
-                _ => c.ToString(),
-            });
-        return sb.Append('"').ToString();
-    }
-
     /// <summary>Token text made visible in plain text: newlines and tabs as escapes, so a column stays one line.</summary>
     public static string Visible(string text) => text.Replace("\n", "\\n").Replace("\r", "\\r").Replace("\t", "\\t");
 }

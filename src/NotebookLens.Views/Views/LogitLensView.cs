@@ -68,7 +68,7 @@ public static class LogitLensView
         for (int p = 0; p < result.PositionLabels.Count; p++)
         {
             int position = p;
-            grid.Add(Format.Quoted(result.PositionLabels[p]), r => Prediction(result.Top[r][position][0], 2));
+            grid.Add(result.PositionLabels[p], r => Prediction(result.Top[r][position][0], 2));
         }
         int last = result.PositionLabels.Count - 1, k = result.Top.Length > 0 && result.Top[0].Length > 0 ? result.Top[0][0].Length : 0;
         var text = new StringBuilder($"{Reading(result)}; each cell: the top token after that input token, and its probability.\n")
@@ -81,14 +81,14 @@ public static class LogitLensView
                 int rank = i;
                 top.Add($"#{i + 1}", r => Prediction(result.Top[r][last][rank], 3));
             }
-            text.Append($"\ntop {k} after {Format.Quoted(result.PositionLabels[last])} (the next token)\n").Append(top.ToText(layers));
+            text.Append($"\ntop {k} after {Pieces.TokenText(result.PositionLabels[last])} (the next token)\n").Append(top.ToText(layers));
         }
         foreach (var (target, ranks) in result.Targets)
             text.Append($"\ntarget {target} at the last position\n").Append(TargetTable(ranks, result.PositionLabels.Count, result.LayerLabels).ToText(Enumerable.Range(0, result.LayerLabels.Count)));
         return text.ToString();
     }
 
-    static string Prediction(LensPrediction p, int decimals) => Format.Quoted(p.Text) + " " + Format.Fixed(p.Probability, decimals);
+    static string Prediction(LensPrediction p, int decimals) => p.Text + " " + Format.Fixed(p.Probability, decimals);
 
     static Table<int> TargetTable(LensTarget[][] ranks, int columns, IReadOnlyList<string> layers) => new Table<int>()
         .Add("layer", r => layers[r])

@@ -12,7 +12,7 @@ public static class NeighborsView
         var rows = result.Neighbors.Select((n, i) => (Rank: i + 1, Neighbor: n)).ToList();
         var columns = new Table<(int Rank, Neighbor Neighbor)>()
             .AddNumber("#", r => Format.Int(r.Rank))
-            .AddHtml("token", r => Format.Quoted(r.Neighbor.Text), (html, r) => html.Element("code", Pieces.TokenText(r.Neighbor.Text), Attr.Title($"vocabulary: {r.Neighbor.Token}")))
+            .AddHtml("token", r => r.Neighbor.Text, (html, r) => html.Element("code", Pieces.TokenText(r.Neighbor.Text), Attr.Title($"vocabulary: {r.Neighbor.Token}")))
             .Add("vocabulary", r => r.Neighbor.Token)
             .AddNumber("id", r => Format.Int(r.Neighbor.Id))
             .AddHtml("cosine", r => Format.Fixed(r.Neighbor.Similarity, 4),

@@ -15,7 +15,7 @@ public static class NeuronsView
         double max = activations.Select(a => Math.Abs(a.Activation)).DefaultIfEmpty(1).Max();
         var table = new Table<NeuronActivation>()
             .AddNumber("neuron", a => Format.Int(a.Neuron))
-            .AddHtml("token", a => Format.Quoted(a.Token), (html, a) => html.Element("code", Pieces.TokenText(a.Token)))
+            .AddHtml("token", a => a.Token, (html, a) => html.Element("code", Pieces.TokenText(a.Token)))
             .AddNumber("position", a => Format.Int(a.Position));
         if (prompts is not null)
             table.Add("prompt", a => a.Prompt >= 0 && a.Prompt < prompts.Count ? prompts[a.Prompt] : Format.Int(a.Prompt));

@@ -17,7 +17,7 @@ public static class PatchscopeView
         var table = new Table<PatchscopeResult>()
             .AddNumber("source layer", r => Format.Int(r.SourceLayer))
             .AddNumber("target layer", r => Format.Int(r.TargetLayer))
-            .AddHtml("continuation", r => Format.Quoted(r.Text), (html, r) => html.Element("span", r.Text, Attr.Class("nl-completion")));
+            .AddHtml("continuation", r => r.Text, (html, r) => html.Element("span", r.Text, Attr.Class("nl-completion")));
         var html = new HtmlBuilder();
         Pieces.ModelLine(html, sweep.Model);
         Pieces.Facts(html, facts);

@@ -48,7 +48,7 @@ public static class SimilarityView
         }
 
         var text = new StringBuilder(Note + " Layer l is hidden_states[l] (0 = the embedding output).\n");
-        for (int i = 0; i < n; i++) text.Append($"[{i}] {result.Items[i].Word} in \"{result.Items[i].Sentence}\" (token {result.TokenIndices[i]}: {Format.Quoted(result.TokenTexts[i])})\n");
+        for (int i = 0; i < n; i++) text.Append($"[{i}] {result.Items[i].Word} in \"{result.Items[i].Sentence}\" (token {result.TokenIndices[i]}: {result.TokenTexts[i]})\n");
         var overLayers = new Table<int>().AddNumber("layer", l => Format.Int(l)).AddNumber("baseline", l => Format.Fixed(result.Baseline[l], 3));
         foreach (var (i, j) in pairs)
         {

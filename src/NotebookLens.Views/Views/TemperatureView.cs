@@ -37,7 +37,7 @@ public static class TemperatureView
         var sb = new StringBuilder($"after: {prompt}\n");
         foreach (var d in distributions)
         {
-            var table = new Table<LensPrediction>().Add("token", p => Format.Quoted(p.Text)).AddNumber("id", p => Format.Int(p.Id)).AddNumber("p", p => Format.Fixed(p.Probability, 4));
+            var table = new Table<LensPrediction>().Add("token", p => p.Text).AddNumber("id", p => Format.Int(p.Id)).AddNumber("p", p => Format.Fixed(p.Probability, 4));
             sb.Append($"T = {Format.Number(d.Temperature)}, entropy {Format.Fixed(d.Entropy, 3)} nats\n").Append(table.ToText(d.Top)).Append('\n');
         }
         return new View("Next token at several temperatures", html.ToString(), sb.ToString(), HasCharts: true);

@@ -50,7 +50,7 @@ public static class TokensView
     static readonly Table<TokenInfo> Table = new Table<TokenInfo>()
         .AddNumber("#", t => Format.Int(t.Index))
         .AddNumber("id", t => Format.Int(t.Id))
-        .Add("text", t => Format.Quoted(t.Text))
+        .Add("text", t => t.Text)
         .Add("vocabulary", t => t.Raw)
         .Add("special", t => t.Special ? "yes" : "");
 }
