@@ -244,7 +244,8 @@ static class AnalysisSubcommands
             }
             catch (LensException e) when (e.Setting is { } setting && (settings.GetValueOrDefault(setting) ?? CoreSettings.GetValueOrDefault(setting)) is { } option)
             {
-                var remedy = e.Remedy is null ? $"Change {option}." : $"{option}: {char.ToLowerInvariant(e.Remedy[0])}{e.Remedy[1..]}";
+                // The remedy starts a sentence: "The expression: write ...", "--layer: use ...".
+                var remedy = e.Remedy is null ? $"Change {option}." : $"{char.ToUpperInvariant(option[0])}{option[1..]}: {char.ToLowerInvariant(e.Remedy[0])}{e.Remedy[1..]}";
                 throw new MagicException(e.Problem, remedy);
             }
         });

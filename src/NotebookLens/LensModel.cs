@@ -23,22 +23,23 @@ public sealed class LensModel : TextModel, IDisposable
 {
     readonly Dictionary<EmbeddingTable, EmbeddingSpace> _spaces = [];
     readonly List<string> _edits = [];
+    readonly string _folder;
     bool _disposed;
 
-    LensModel(LanguageModel model, HfTokenizer tokenizer, ModelRef reference, string folder) : base(model, tokenizer, reference) => Folder = folder;
+    LensModel(LanguageModel model, HfTokenizer tokenizer, ModelRef reference, string folder) : base(model, tokenizer, reference) => _folder = folder;
 
     /// <summary>A model and tokenizer you loaded yourself, under <paramref name="name"/>.</summary>
     public LensModel(LanguageModel model, HfTokenizer tokenizer, string name = "model")
         : this(model, tokenizer, RefOf(model, name, model.Checkpoint.Folder), model.Checkpoint.Folder) { }
 
     /// <summary>The name it was loaded under (a registry key, and the notebook's C# variable).</summary>
-    public string Name => Ref.Name;
+    public string Name => Identity.Name;
 
     /// <summary>What it was loaded from: a folder, a hub id <c>org/name[@revision]</c>, or "tiny".</summary>
-    public string Source => Ref.Source;
+    public string Source => Identity.Source;
 
     /// <summary>The folder its files were read from (a hub id's snapshot in the Hugging Face cache).</summary>
-    public string Folder { get; }
+    public string Folder => Usable(_folder);
 
     public ScalarType DType => Model.DType;
 
@@ -48,7 +49,7 @@ public sealed class LensModel : TextModel, IDisposable
     public long MemoryBytes => Model.Weights.Values.Distinct().Sum(w => w.NumberOfElements * w.ElementSize);
 
     /// <summary>Edits of the weights in force now (see <see cref="WithOrthogonalizedWeights"/>); empty when the model is as loaded.</summary>
-    public IReadOnlyList<string> Edits => _edits.ToList();
+    public IReadOnlyList<string> Edits => Usable(_edits).ToList();
 
     // ---- loading ----
 
@@ -104,19 +105,19 @@ public sealed class LensModel : TextModel, IDisposable
     // ---- runs ----
 
     /// <summary>One forward pass; its tensors belong to the caller's dispose scope.</summary>
-    public ForwardResult Forward(Prompt prompt, ForwardOptions? options = null) => ActivationCacheExtensions.Forward(this, prompt, options);
+    public ForwardResult Forward(Prompt prompt, ForwardOptions? options = null) => ActivationCacheExtensions.Forward(Live, prompt, options);
 
     public ForwardResult Forward(string text, ForwardOptions? options = null) => Forward(Prompt(text), options);
 
     /// <summary>The forward pass and the activations <paramref name="options"/> select, by hook point name; caller's dispose scope.</summary>
     public (ForwardResult Result, ActivationCache Cache) RunWithCache(Prompt prompt, CacheOptions? options = null) =>
-        ActivationCacheExtensions.RunWithCache(this, prompt, options);
+        ActivationCacheExtensions.RunWithCache(Live, prompt, options);
 
     public (ForwardResult Result, ActivationCache Cache) RunWithCache(string text, CacheOptions? options = null) => RunWithCache(Prompt(text), options);
 
     /// <summary>A continuation of the prompt (greedy unless the options sample), stopping at the model's end tokens.</summary>
     public GenerationOutput Generate(Prompt prompt, GenerationOptions? options = null, CancellationToken cancel = default) =>
-        PromptGeneration.Generate(this, prompt, options, cancel);
+        PromptGeneration.Generate(Live, prompt, options, cancel);
 
     /// <summary>A continuation of the text, or with <paramref name="chat"/> the reply to it as a user message.</summary>
     public GenerationOutput Generate(string text, GenerationOptions? options = null, bool chat = false, CancellationToken cancel = default) =>
@@ -133,52 +134,52 @@ public sealed class LensModel : TextModel, IDisposable
         Space(table).Evaluate(expression, k, cancel);
 
     /// <summary>The L + 1 hidden states: shapes, norms, previews.</summary>
-    public HiddenStatesResult HiddenStates(Prompt prompt) => Inspection.HiddenStates.Run(this, prompt);
+    public HiddenStatesResult HiddenStates(Prompt prompt) => Inspection.HiddenStates.Run(Live, prompt);
 
     public HiddenStatesResult HiddenStates(string text) => HiddenStates(Prompt(text));
 
     /// <summary>How alike a word's hidden states are across sentences, layer by layer, raw and normalised.</summary>
-    public SimilarityResult Similarity(string word, params string[] sentences) => ContextualSimilarity.Compare(this, word, sentences);
+    public SimilarityResult Similarity(string word, params string[] sentences) => ContextualSimilarity.Compare(Live, word, sentences);
 
-    public SimilarityResult Similarity(IReadOnlyList<WordInContext> items) => ContextualSimilarity.Compare(this, items);
+    public SimilarityResult Similarity(IReadOnlyList<WordInContext> items) => ContextualSimilarity.Compare(Live, items);
 
     /// <summary>What each layer would predict (the logit lens).</summary>
-    public LogitLensResult LogitLens(Prompt prompt, LogitLensOptions? options = null) => Inspection.LogitLens.Run(this, prompt, options);
+    public LogitLensResult LogitLens(Prompt prompt, LogitLensOptions? options = null) => Inspection.LogitLens.Run(Live, prompt, options);
 
     public LogitLensResult LogitLens(string text, LogitLensOptions? options = null) => LogitLens(Prompt(text), options);
 
     /// <summary>Every layer's and head's attention map.</summary>
-    public AttentionResult Attention(Prompt prompt) => AttentionMaps.Run(this, prompt);
+    public AttentionResult Attention(Prompt prompt) => AttentionMaps.Run(Live, prompt);
 
     public AttentionResult Attention(string text) => Attention(Prompt(text));
 
     /// <summary>The most active MLP neurons of a layer for a prompt.</summary>
-    public NeuronsResult Neurons(Prompt prompt, int layer, int k = 10) => Inspection.Neurons.Top(this, prompt, layer, k);
+    public NeuronsResult Neurons(Prompt prompt, int layer, int k = 10) => Inspection.Neurons.Top(Live, prompt, layer, k);
 
     public NeuronsResult Neurons(string text, int layer, int k = 10) => Neurons(Prompt(text), layer, k);
 
     /// <summary>Where one neuron fires most over several texts.</summary>
     public NeuronsResult NeuronTokens(int layer, int neuron, IEnumerable<string> texts, int k = 10) =>
-        Inspection.Neurons.TopTokens(this, texts.Select(t => Prompt(t)).ToList(), layer, neuron, k);
+        Inspection.Neurons.TopTokens(Live, texts.Select(t => Prompt(t)).ToList(), layer, neuron, k);
 
     /// <summary>A PCA of <c>hidden_states[layer]</c> of each text (at its last token, or at <paramref name="word"/>).</summary>
     public PcaResult Pca(int layer, IReadOnlyList<string> texts, string? word = null, int components = 2) =>
-        Inspection.Pca.OfHiddenStates(this, layer, texts, word, components);
+        Inspection.Pca.OfHiddenStates(Live, layer, texts, word, components);
 
     /// <summary>The next-token distribution at several temperatures.</summary>
-    public TemperatureResult Temperatures(Prompt prompt, params double[] temperatures) => NextToken.AtTemperatures(this, prompt, temperatures);
+    public TemperatureResult Temperatures(Prompt prompt, params double[] temperatures) => NextToken.AtTemperatures(Live, prompt, temperatures);
 
     public TemperatureResult Temperatures(string text, params double[] temperatures) => Temperatures(Prompt(text), temperatures);
 
     /// <summary>The refusal-direction experiment (Arditi et al.) on the embedded instruction sets, or on yours.</summary>
     public RefusalExperimentResult Refusal(RefusalExperimentOptions? options = null, IReadOnlyList<string>? harmful = null, IReadOnlyList<string>? harmless = null,
         IProgress<LensProgress>? progress = null, CancellationToken cancel = default) =>
-        RefusalExperiment.Run(this, harmful ?? InstructionSets.Harmful, harmless ?? InstructionSets.Harmless, options, progress, cancel);
+        RefusalExperiment.Run(Live, harmful ?? InstructionSets.Harmful, harmless ?? InstructionSets.Harmless, options, progress, cancel);
 
     /// <summary>A Patchscope sweep: the source's representation at each layer (default: all) patched into the target prompt.</summary>
     public PatchscopeSweep Patchscope(PatchscopeSource source, IEnumerable<int>? layers = null, PatchscopeOptions? options = null,
         IProgress<LensProgress>? progress = null, CancellationToken cancel = default) =>
-        Steering.Patchscope.Sweep(this, source, layers ?? Enumerable.Range(0, Config.NumLayers), options, progress, cancel);
+        Steering.Patchscope.Sweep(Live, source, layers ?? Enumerable.Range(0, Config.NumLayers), options, progress, cancel);
 
     // ---- weight edits ----
 
@@ -189,7 +190,7 @@ public sealed class LensModel : TextModel, IDisposable
     /// </summary>
     public IDisposable WithOrthogonalizedWeights(RefusalDirection direction)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfUnusable();
         if (_edits.Count > 0)
             throw new LensException(LensErrorKind.Unsupported, $"The weights are already edited ({_edits[0]}).", "Dispose that edit first.");
         using var scope = NewDisposeScope();
@@ -222,20 +223,37 @@ public sealed class LensModel : TextModel, IDisposable
 
     EmbeddingSpace Space(EmbeddingTable table)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfUnusable();
         if (!_spaces.TryGetValue(table, out var space)) _spaces[table] = space = new EmbeddingSpace(this, table);
         return space;
     }
 
-    public override string ToString() => $"{Name}: {Config.ModelType}, {Model.NumParameters:N0} parameters, {Ref.DType} on {Ref.Device} (from {Source})";
+    public override string ToString() => _disposed
+        ? $"{Name}: unloaded (from {Source})"
+        : $"{Name}: {Config.ModelType}, {Model.NumParameters:N0} parameters, {Ref.DType} on {Ref.Device} (from {Source})";
+
+    /// <summary>
+    /// Every public member but <see cref="Name"/>, <see cref="Source"/>, <see cref="ToString"/> and <see cref="Dispose"/>
+    /// checks this first: a freed model (a notebook's variable after <c>#!model unload</c>) says so and how to get it
+    /// back, instead of failing deep inside TorchSharp.
+    /// </summary>
+    private protected override void ThrowIfUnusable()
+    {
+        if (_disposed)
+            throw new LensException(LensErrorKind.Unloaded, $"The model \"{Name}\" was unloaded: its weights are freed, so it can no longer be used.",
+                $"Load it again: ModelRegistry.Shared.Load(\"{Source}\", \"{Name}\"), or in a notebook #!model load {Source} --name {Name}.", "model");
+    }
+
+    /// <summary>This model, checked usable: analyses get it as their first argument, so the check comes before theirs.</summary>
+    LensModel Live => Usable(this);
 
     public void Dispose()
     {
         if (_disposed) return;
-        _disposed = true;
         foreach (var s in _spaces.Values) s.Dispose();
         _spaces.Clear();
         Model.Dispose();
+        _disposed = true;
     }
 
     /// <summary>Hands a download's progress on as <see cref="LensProgress"/> (and to the hub-level observer, if any).</summary>

@@ -252,6 +252,7 @@ public sealed class AnalysisSubcommandTests(SharedNotebook shared, TinyLens tiny
     [InlineData("#!model refusal --prune-layers 1.5", "--prune-layers 1.5 is not in [0, 1)")]
     [InlineData("#!model refusal --n-train 2 --n-val 1 --n-test 1 --layer 9", "Layer 9 is out of range; this model has layers 0 .. 5. Change --layer.")]
     [InlineData("#!model neurons --layer 1 --neuron 3", "#!model neurons --neuron needs prompts in --prompt")]
+    [InlineData("#!model arithmetic \"- cold\"", "'- cold' has no term to add. The expression: write e.g. \"冷 - cold + small\"")]
     public async Task A_mistake_fails_with_what_to_do(string code, string message)
     {
         var failure = (await Submit(code + " --model tiny")).AssertFailed();

@@ -34,6 +34,11 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
             "#!model weights model.layers.0.mlp.up_proj.weight --rows 16 --cols 16 --model tiny",
             // A core result returned from C# shows its view (the formatters).
             "tiny.Prompt(\"Hello\")",
+            // Every other Plotly chart type the views draw: lines, bars, labelled points, and lines with a starred point.
+            "#!model similarity apple --sentence \"I ate an apple.|She baked an apple pie.\" --model tiny",
+            "#!model temperature \"The weather is really\" --t 0.5,2 --model tiny",
+            "#!model pca --layer 3 --text \"I ate an apple.|Apple makes phones.|A red apple.\" --model tiny",
+            "#!model refusal --layer 2 --n-train 2 --n-val 2 --n-test 1 --max-new-tokens 2 --kl-threshold none --steering-threshold none --model tiny",
         ];
         var notebook = Path.Combine(feed.WorkFolder, "nb.ipynb");
         var output = Path.Combine(feed.WorkFolder, "out.ipynb");
@@ -44,8 +49,9 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
         log.WriteLine($"dotnet-repl: {clock.Elapsed.TotalSeconds:F0} s, exit {exit}\n{console}");
         Assert.Equal(0, exit);
 
-        var outputs = JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray()
-            .Select(cell => string.Join("\n", cell!["outputs"]!.AsArray().SelectMany(o => Values(o!)))).ToList();
+        var saved = JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray();
+        Assert.DoesNotContain(saved.SelectMany(cell => cell!["outputs"]!.AsArray()), o => o!["output_type"]?.GetValue<string>() == "error");
+        var outputs = saved.Select(cell => string.Join("\n", cell!["outputs"]!.AsArray().SelectMany(o => Values(o!)))).ToList();
         Assert.Equal(cells.Length, outputs.Count);
         Assert.All(outputs, Assert.NotEmpty);
         Assert.Contains("interactive-extensions/dotnet/NotebookLens.Interactive.dll", outputs[0]);
@@ -59,7 +65,33 @@ public sealed class HostTests(PackedFeed feed, ITestOutputHelper log) : IClassFi
         Assert.Contains("<template", outputs[7]);
         Assert.Contains("Plotly", outputs[7]);
         TokenView.AssertChips(outputs[8], HfTokenizer.Load("tiny").Tokenize("Hello"));
+
+        Assert.Equal(["heatmap"], Charts(outputs[7]).SelectMany(c => c).Select(t => t.Type).Distinct());
+        var similarity = Charts(outputs[9]);
+        Assert.Equal(2, similarity.Count); // raw and normalised
+        Assert.All(similarity.SelectMany(c => c), t => Assert.Equal(("scatter", "lines+markers"), (t.Type, t.Mode)));
+        var temperature = Assert.Single(Charts(outputs[10]));
+        Assert.Equal(2, temperature.Count); // one bar series per temperature
+        Assert.All(temperature, t => Assert.Equal("bar", t.Type));
+        var pca = Assert.Single(Assert.Single(Charts(outputs[11])));
+        Assert.Equal(("scatter", "markers+text"), (pca.Type, pca.Mode));
+        var refusal = Charts(outputs[12]);
+        Assert.Equal(3, refusal.Count); // refusal score, steering score, KL divergence
+        Assert.All(refusal, chart =>
+        {
+            Assert.Contains(chart, t => (t.Type, t.Mode) == ("scatter", "lines+markers"));
+            Assert.Contains(chart, t => (t.Type, t.Mode, t.Symbol) == ("scatter", "markers", "star"));
+        });
     }
+
+    sealed record Trace(string Type, string? Mode, string? Symbol);
+
+    /// <summary>The traces of every Plotly chart in an output, from the data Plotly.NET wrote into each chart's script (<c>var data = [...];</c>).</summary>
+    static IReadOnlyList<IReadOnlyList<Trace>> Charts(string html) => html.Split('\n').Select(line => line.Trim())
+        .Where(line => line.StartsWith("var data = [", StringComparison.Ordinal))
+        .Select(line => (IReadOnlyList<Trace>)JsonNode.Parse(line["var data = ".Length..].TrimEnd(';'))!.AsArray().Select(t => new Trace(
+            t!["type"]!.GetValue<string>(), t["mode"]?.GetValue<string>(), t["marker"]?["symbol"]?.GetValue<string>())).ToList())
+        .ToList();
 
     /// <summary>Every output's text: display data, results and errors.</summary>
     static IEnumerable<string> Values(JsonNode output)

@@ -51,4 +51,24 @@ public sealed class SessionTests : IAsyncLifetime
         Assert.Contains("tiny · llama", cell.Html);
         Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
     }
+
+    [Fact]
+    public async Task The_variable_of_an_unloaded_model_says_it_was_unloaded_and_the_next_cell_works()
+    {
+        var folder = Repo.Fixture("llama3-tiny");
+        (await Submit($"#!model load {folder} --name llama")).AssertSucceeded();
+        (await Submit("llama.LogitLens(\"The apple\").Top.Length")).AssertSucceeded();
+        (await Submit("#!model unload llama")).AssertSucceeded();
+
+        var failure = (await Submit("llama.LogitLens(\"The apple\")")).AssertFailed();
+        Assert.Contains("The model \"llama\" was unloaded", failure);
+        Assert.Contains($"#!model load {folder} --name llama", failure);
+        Assert.DoesNotContain("TorchSharp", failure);
+        // Showing the variable is a use too: the cell fails with the same message.
+        var shown = (await Submit("llama")).AssertFailed();
+        Assert.Contains("The model \"llama\" was unloaded", shown);
+
+        (await Submit($"#!model load {folder} --name llama")).AssertSucceeded();
+        Assert.Equal(ModelConfig.Load(folder).NumLayers + 1, (await Submit("llama.LogitLens(\"The apple\").Top.Length")).AssertSucceeded().ReturnValue);
+    }
 }

@@ -40,8 +40,13 @@ public class AnalysisViewTests(TinyModel tiny)
             }
         }
         var text = view.Text.Split('\n');
-        Assert.StartsWith("layer", text[0]);
-        Assert.Contains($"{result.Top[^1][^1][0].Text} {F(result.Top[^1][^1][0].Probability, 2)}", text[2 + result.LayerLabels.Count - 1]);
+        Assert.Contains("the last row is the model's prediction", text[0]);
+        Assert.StartsWith("layer", text[1]);
+        Assert.Contains($"{result.Top[^1][^1][0].Text} {F(result.Top[^1][^1][0].Probability, 2)}", text[3 + result.LayerLabels.Count - 1]);
+        // The top k after the last token, one row per layer.
+        var topK = text.SkipWhile(l => !l.StartsWith($"top {result.Top[0][0].Length} after ", StringComparison.Ordinal)).ToList();
+        var lastRow = topK[3 + result.LayerLabels.Count - 1];
+        Assert.All(result.Top[^1][^1], p => Assert.Contains($"{p.Text} {F(p.Probability, 3)}", lastRow));
     }
 
     [Fact]

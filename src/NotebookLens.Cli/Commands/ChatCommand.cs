@@ -1,11 +1,12 @@
 using System.Text.Json;
 using NotebookLens.Loading;
 using NotebookLens.Tokenization;
+using NotebookLens.Views;
 
 namespace NotebookLens.Cli.Commands;
 
 /// <summary>
-/// <c>chat</c>: renders a messages file with the model's chat template; with <c>--json</c>
+/// <c>chat</c>: renders a messages file with the model's chat template and shows it with its tokens (the chat prompt's view); with <c>--json</c>
 /// <c>{"text": rendered, "ids": [...]}</c> (ids of the rendered text, BOS not added a second time).
 /// </summary>
 public sealed class ChatCommand : ICommand
@@ -27,10 +28,9 @@ public sealed class ChatCommand : ICommand
             messages = doc.RootElement.Clone();
         }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e); }
-        var tokenizer = HfTokenizer.Load(ModelArgs.Resolve(args, io, ModelParts.Tokenizer));
-        var text = tokenizer.ApplyChatTemplate(messages, generationPrompt);
-        if (json) io.Output.WriteLine(CliJson.Serialize(new { text, ids = tokenizer.Encode(text, addSpecialTokens: false) }));
-        else io.Output.Write(text);
+        var prompt = Prompt.FromChat(HfTokenizer.Load(ModelArgs.Resolve(args, io, ModelParts.Tokenizer)), messages, generationPrompt);
+        ViewOutput.Write(args, io, "chat prompt", TokensView.Create(prompt));
+        if (json) io.Output.WriteLine(CliJson.Serialize(new { text = prompt.Text, ids = prompt.Ids }));
         return 0;
     }
 }

@@ -1,10 +1,10 @@
-using NotebookLens.Tokenization;
 using NotebookLens.Generation;
+using NotebookLens.Views;
 
 namespace NotebookLens.Cli.Commands;
 
 /// <summary>
-/// <c>generate</c>: continues a prompt, streaming the text for a person, or with <c>--json</c> printing
+/// <c>generate</c>: continues a prompt, streaming the generation's text view for a person, or with <c>--json</c> printing
 /// <c>{"ids": [new token ids], "text": "...", "finish_reason": "..."}</c>.
 /// </summary>
 public sealed class GenerateCommand : ICommand
@@ -27,13 +27,18 @@ public sealed class GenerateCommand : ICommand
         var prompt = idList is not null ? lens.Prompt(DumpCommand.ParseIds(idList).Select(i => (int)i))
             : chat ? lens.ChatPrompt(text!, system)
             : lens.Prompt(text!);
-        var stream = json ? null : new TextStream(lens.Tokenizer, io.Output);
-        var result = lens.Generate(prompt, options with { OnToken = stream is null ? null : t => stream.Add(t.Id) });
-        var decoded = result.Text;
         if (json)
-            io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = decoded, finish_reason = result.FinishReason.ToString().ToLowerInvariant() }));
-        else
-            io.Output.WriteLine();
+        {
+            var result = lens.Generate(prompt, options);
+            io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = result.Text, finish_reason = result.FinishReason.ToString().ToLowerInvariant() }));
+            return 0;
+        }
+        // The generation's text view, written as it comes: the prompt, the completion token by token, the closing line.
+        io.Output.Write(GenerationView.TextBefore(prompt));
+        var stream = new TextStream(lens, io.Output);
+        var output = lens.Generate(prompt, options with { OnToken = t => stream.Add(t.Id) });
+        stream.Finish(output.Text);
+        io.Output.Write(GenerationView.TextAfter(output));
         return 0;
     }
 
@@ -56,21 +61,38 @@ public sealed class GenerateCommand : ICommand
         return options;
     }
 
-    /// <summary>Prints the text of the tokens so far as it grows, holding back bytes of a character not yet complete.</summary>
-    sealed class TextStream(HfTokenizer tokenizer, TextWriter output)
+    /// <summary>
+    /// Prints a completion as it grows, decoded as the finished output's text is (<see cref="Models.TextModel.Decode"/>),
+    /// holding back what a later token can still change: bytes of a character not complete yet, and a space followed by
+    /// fewer than three characters (cleaning up tokenization spaces turns " ." into "." and " n't" into "n't").
+    /// </summary>
+    sealed class TextStream(LensModel lens, TextWriter output)
     {
         readonly List<int> _ids = [];
-        int _printed;
+        string _printed = "";
 
         public void Add(int id)
         {
             _ids.Add(id);
-            var text = tokenizer.Decode(_ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: false);
-            int ready = text.EndsWith('\uFFFD') ? text.TrimEnd('\uFFFD').Length : text.Length;
-            if (ready <= _printed) return;
-            output.Write(text[_printed..ready]);
+            var text = lens.Decode(_ids).TrimEnd('\uFFFD');
+            int space = text.LastIndexOf(' ');
+            if (space >= 0 && text.Length - space < 4) text = text[..space];
+            if (text.Length > _printed.Length && text.StartsWith(_printed, StringComparison.Ordinal)) Print(text);
+        }
+
+        /// <summary>Prints the rest of the finished completion.</summary>
+        public void Finish(string completion)
+        {
+            if (!completion.StartsWith(_printed, StringComparison.Ordinal))
+                throw new InvalidOperationException($"The streamed text \"{_printed}\" is not the start of the completion \"{completion}\".");
+            Print(completion);
+        }
+
+        void Print(string text)
+        {
+            output.Write(text[_printed.Length..]);
             output.Flush();
-            _printed = ready;
+            _printed = text;
         }
     }
 }

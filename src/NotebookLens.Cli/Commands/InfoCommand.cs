@@ -1,10 +1,10 @@
 using NotebookLens.Loading;
 using NotebookLens.Models;
-using NotebookLens.Runtime;
+using NotebookLens.Views;
 
 namespace NotebookLens.Cli.Commands;
 
-/// <summary><c>info</c>: the architecture summary and parameter count; <c>--parameters</c> lists every parameter.</summary>
+/// <summary><c>info</c>: the model's view (architecture, parameter count; with <c>--parameters</c> every parameter, grouped by layer).</summary>
 public sealed class InfoCommand : ICommand
 {
     public string Name => "info";
@@ -44,24 +44,8 @@ public sealed class InfoCommand : ICommand
             io.Output.WriteLine(CliJson.Serialize(summary));
             return 0;
         }
-        io.Output.WriteLine($"{c.ModelType} ({c.Family}) from {model.Checkpoint.Folder}");
-        io.Output.WriteLine($"  parameters     {model.NumParameters:N0}");
-        io.Output.WriteLine($"  layers         {c.NumLayers}");
-        io.Output.WriteLine($"  hidden size    {c.HiddenSize} (MLP {c.IntermediateSize}, {c.HiddenAct})");
-        io.Output.WriteLine($"  attention      {c.NumHeads} query heads, {c.NumKeyValueHeads} key/value heads, head_dim {c.HeadDim}");
-        if (c.SlidingWindow is int w)
-            io.Output.WriteLine($"  sliding window {w} on {c.SlidingLayers.Count(s => s)} of {c.NumLayers} layers (full: {string.Join(", ", Enumerable.Range(0, c.NumLayers).Where(i => !c.SlidingLayers[i]))})");
-        io.Output.WriteLine($"  vocabulary     {c.VocabSize:N0}{(model.TiedEmbeddings ? ", LM head tied to the embeddings" : "")}");
-        io.Output.WriteLine($"  rope           theta {c.Rope.Theta:G}, {c.Rope.Type}{(c.Rope.Type == "default" ? "" : $" x{c.Rope.Factor:G}")}{(c.LocalRope is { } l ? $"; local theta {l.Theta:G}" : "")}");
-        io.Output.WriteLine($"  dtype          {DTypes.Name(model.DType)} on {model.Device}");
-        io.Output.WriteLine($"  torch          {TorchRuntime.Status}");
-        if (parameters)
-        {
-            io.Output.WriteLine();
-            int width = model.Parameters.Max(p => p.Name.Length);
-            foreach (var p in model.Parameters)
-                io.Output.WriteLine($"{p.Name.PadRight(width)}  [{string.Join(", ", p.Shape)}]  {DTypes.Name(p.DType)}{(p.Loaded ? "" : "  (not loaded)")}");
-        }
+        var reference = new ModelRef(LensModel.DefaultName(ModelArgs.Name(args)), ModelArgs.Name(args), c.ModelType, DTypes.Name(model.DType), model.Device.ToString());
+        ViewOutput.Write(args, io, $"model {reference.Name}", ModelView.Create(c, model.Parameters, reference, listParameters: parameters));
         return 0;
     }
 }

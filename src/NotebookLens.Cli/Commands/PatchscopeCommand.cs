@@ -1,17 +1,18 @@
 using NotebookLens.Steering;
+using NotebookLens.Views;
 
 namespace NotebookLens.Cli.Commands;
 
 /// <summary>
 /// <c>patchscope</c>: patches a source prompt's representation into a target prompt at each source layer and
-/// prints the continuations; <c>--json</c> prints <c>{"source", "target", "results": [{"layer", "target_layer", "text", "ids"}]}</c>.
+/// shows the sweep's view (one continuation per layer); <c>--json</c> prints <c>{"source", "target", "results": [{"layer", "target_layer", "text", "ids"}]}</c>.
 /// </summary>
 public sealed class PatchscopeCommand : ICommand
 {
     public string Name => "patchscope";
     public string Usage => $"patchscope {ModelArgs.Usage} --source TEXT [--source-token TEXT | --source-position I] [--target TEXT --placeholder X] "
-        + "[--layers a,b,c | all] [--target-layer L] [--max-new-tokens N] [--json] " + HtmlOutput.Usage;
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["source", "source-token", "source-position", "target", "placeholder", "layers", "target-layer", "max-new-tokens", HtmlOutput.Option]).ToHashSet();
+        + "[--layers a,b,c | all] [--target-layer L] [--max-new-tokens N] [--json] " + ViewOutput.HtmlUsage;
+    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["source", "source-token", "source-position", "target", "placeholder", "layers", "target-layer", "max-new-tokens", ViewOutput.HtmlOption]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
 
     public int Run(CliArgs args, CliIO io)
@@ -33,24 +34,14 @@ public sealed class PatchscopeCommand : ICommand
         };
         using var lens = ModelArgs.LoadLens(args, io);
         var sweep = lens.Patchscope(source, Layers(args.Get("layers") ?? "all", lens.Config.NumLayers), options, new ProgressBar(io.Error, io.Interactive));
-        HtmlOutput.Write(args, io, "Patchscope", Views.PatchscopeView.Create(sweep));
-        var sourceToken = sweep.Source.Tokens[sweep.SourcePosition].Text;
-        var targetToken = sweep.Target.Tokens[sweep.TargetPosition].Text;
+        ViewOutput.Write(args, io, "Patchscope", PatchscopeView.Create(sweep));
         if (args.Flag("json"))
-        {
             io.Output.WriteLine(CliJson.Serialize(new
             {
-                source = new { text = source.Prompt, position = sweep.SourcePosition, token = sourceToken },
-                target = new { text = options.Target.Prompt, placeholder = options.Target.Placeholder, position = sweep.TargetPosition, token = targetToken },
+                source = new { text = source.Prompt, position = sweep.SourcePosition, token = sweep.Source.Tokens[sweep.SourcePosition].Text },
+                target = new { text = options.Target.Prompt, placeholder = options.Target.Placeholder, position = sweep.TargetPosition, token = sweep.Target.Tokens[sweep.TargetPosition].Text },
                 results = sweep.Results.Select(r => new { layer = r.SourceLayer, target_layer = r.TargetLayer, text = r.Text, ids = r.NewIds }),
             }));
-            return 0;
-        }
-        io.Output.WriteLine($"source: token {sweep.SourcePosition} {CliJson.Serialize(sourceToken)} of {CliJson.Serialize(source.Prompt)}");
-        io.Output.WriteLine($"target: token {sweep.TargetPosition} {CliJson.Serialize(targetToken)} of {CliJson.Serialize(options.Target.Prompt)}");
-        io.Output.WriteLine($"{"layer",5}  {"into",4}  continuation");
-        foreach (var r in sweep.Results)
-            io.Output.WriteLine($"{r.SourceLayer,5}  {r.TargetLayer,4}  {CliJson.Serialize(r.Text)}");
         return 0;
     }
 

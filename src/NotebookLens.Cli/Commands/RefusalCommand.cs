@@ -1,5 +1,5 @@
-using System.Globalization;
 using NotebookLens.Steering;
+using NotebookLens.Views;
 
 namespace NotebookLens.Cli.Commands;
 
@@ -12,18 +12,10 @@ public sealed class RefusalCommand : ICommand
 {
     public string Name => "refusal";
     public string Usage => $"refusal {ModelArgs.Usage} [--harmful FILE] [--harmless FILE] [--layer L] [--n-train N] [--n-val N] [--n-test N] [--max-new-tokens N] "
-        + "[--kl-threshold X|none] [--steering-threshold X|none] [--prune-layers F] [--refusal-tokens T,...] [--system TEXT] [--batch-size N] [--json] {HtmlOutput.Usage}";
+        + $"[--kl-threshold X|none] [--steering-threshold X|none] [--prune-layers F] [--refusal-tokens T,...] [--system TEXT] [--batch-size N] [--json] {ViewOutput.HtmlUsage}";
     public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["harmful", "harmless", "layer", "n-train", "n-val", "n-test", "max-new-tokens",
-        "kl-threshold", "steering-threshold", "prune-layers", "refusal-tokens", "system", "batch-size", HtmlOutput.Option]).ToHashSet();
+        "kl-threshold", "steering-threshold", "prune-layers", "refusal-tokens", "system", "batch-size", ViewOutput.HtmlOption]).ToHashSet();
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
-
-    static readonly Dictionary<string, string> ConditionLabels = new()
-    {
-        [RefusalExperiment.HarmfulBaseline] = "harmful, no intervention",
-        [RefusalExperiment.HarmlessBaseline] = "harmless, no intervention",
-        [RefusalExperiment.HarmlessAdded] = "harmless, direction added",
-        [RefusalExperiment.HarmfulAblated] = "harmful, direction ablated",
-    };
 
     public int Run(CliArgs args, CliIO io)
     {
@@ -54,20 +46,9 @@ public sealed class RefusalCommand : ICommand
         using var lens = ModelArgs.LoadLens(args, io);
         if (options.Layer >= lens.Config.NumLayers)
             throw new UsageException($"--layer {options.Layer}: this model has layers 0 .. {lens.Config.NumLayers - 1}");
-        if (!json)
-        {
-            io.Output.WriteLine($"{options.TrainCount} train, {options.ValidationCount} validation and {options.TestCount} test instructions of each kind; "
-                + $"refusal tokens {string.Join(", ", options.RefusalTokens.Select(t => $"\"{t}\""))}");
-            io.Output.WriteLine($"scoring {(options.Layer is int l ? $"layer {l}" : $"{lens.Config.NumLayers} layers")} × each post-instruction position "
-                + "(refusal: harmful prompts, direction ablated; steering: harmless prompts, direction added; KL: harmless prompts, ablated vs. not)");
-            io.Output.WriteLine();
-            io.Output.WriteLine($"{"position",8}  {"layer",5}  {"norm",9}  {"refusal",9}  {"steering",9}  {"KL",9}  discarded because");
-            options = options with { OnCandidateScored = c => io.Output.WriteLine(Row(c)) };
-        }
         var result = lens.Refusal(options, harmful, harmless, new ProgressBar(io.Error, io.Interactive));
-        HtmlOutput.Write(args, io, "refusal direction", Views.RefusalView.Create(result));
+        ViewOutput.Write(args, io, "refusal direction", RefusalView.Create(result));
         if (json) io.Output.WriteLine(CliJson.Serialize(Json(result)));
-        else Print(result, io.Output);
         return 0;
     }
 
@@ -78,40 +59,7 @@ public sealed class RefusalCommand : ICommand
         var v => CliArgs.ParseDouble(v, name),
     };
 
-    static string F(double x) => x.ToString("0.0000", CultureInfo.InvariantCulture);
-
-    // Significant digits: a norm of 1e-6 (rounding noise) must not read as the exact zero of layer 0.
-    static string Norm(double x) => x.ToString("G4", CultureInfo.InvariantCulture);
-
-    static string Row(JudgedCandidate c)
-    {
-        var s = c.Score;
-        return $"{s.Position,8}  {s.Layer,5}  {Norm(s.Norm),9}  {F(s.RefusalScore),9}  {F(s.SteeringScore),9}  {F(s.KlDivergence),9}  "
-            + (c.Eligible ? "-" : string.Join("; ", c.Discards.Select(d => d.Message)));
-    }
-
-    static void Print(RefusalExperimentResult r, TextWriter o)
-    {
-        var best = r.Selection.Best!;
-        o.WriteLine();
-        o.WriteLine($"post-instruction tokens: {string.Join(" ", r.PostInstructionTokens.Select(Quote))}");
-        o.WriteLine($"selected: layer {best.Layer}, position {best.Position} ({Quote(Token(r, best.Position))}), norm {Norm(best.Norm)}");
-        o.WriteLine($"  refusal score with the direction ablated {F(best.RefusalScore)} (harmful baseline {F(r.BaselineHarmful)})");
-        o.WriteLine($"  refusal score with the direction added   {F(best.SteeringScore)} (harmless baseline {F(r.BaselineHarmless)})");
-        o.WriteLine($"  KL divergence on harmless prompts        {F(best.KlDivergence)}");
-        o.WriteLine();
-        o.WriteLine("refusal rate (completions containing a refusal phrase)");
-        foreach (var c in r.Conditions)
-            o.WriteLine($"  {ConditionLabels[c.Name],-28} {c.RefusalRate.ToString("0.00", CultureInfo.InvariantCulture)}  ({c.Completions.Count(x => x.Refusal)}/{c.Completions.Count})");
-        o.WriteLine();
-        o.WriteLine("first completion of each condition");
-        foreach (var c in r.Conditions)
-            o.WriteLine($"  [{ConditionLabels[c.Name]}] {c.Completions[0].Instruction}\n    → {Quote(c.Completions[0].Text)}");
-    }
-
     static string Token(RefusalExperimentResult r, int position) => r.PostInstructionTokens[r.PostInstructionTokens.Count + position];
-
-    static string Quote(string text) => CliJson.Serialize(text);
 
     static object Json(RefusalExperimentResult r)
     {

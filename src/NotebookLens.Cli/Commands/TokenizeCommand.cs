@@ -1,11 +1,12 @@
 using System.Text.Json;
 using NotebookLens.Loading;
 using NotebookLens.Tokenization;
+using NotebookLens.Views;
 
 namespace NotebookLens.Cli.Commands;
 
 /// <summary>
-/// <c>tokenize</c>: a text's tokens with their ids for a person, or with <c>--jsonl</c> one JSON string per
+/// <c>tokenize</c>: a text's tokens with their ids for a person (the tokens view), or with <c>--jsonl</c> one JSON string per
 /// input line to one JSON object per output line: <c>{"ids", "tokens", "text", "offsets"}</c>.
 /// </summary>
 public sealed class TokenizeCommand : ICommand
@@ -23,7 +24,7 @@ public sealed class TokenizeCommand : ICommand
         var tokenizer = HfTokenizer.Load(ModelArgs.Resolve(args, io, ModelParts.Tokenizer));
         if (text is not null)
         {
-            Print(tokenizer.Tokenize(text, special), io.Output);
+            ViewOutput.Write(args, io, "tokens", TokensView.Create(Prompt.FromText(tokenizer, text, special)));
             return 0;
         }
         int lineNumber = 0;
@@ -44,17 +45,5 @@ public sealed class TokenizeCommand : ICommand
             }));
         }
         return 0;
-    }
-
-    static void Print(IReadOnlyList<TextToken> tokens, TextWriter output)
-    {
-        output.WriteLine($"{tokens.Count} token{(tokens.Count == 1 ? "" : "s")}");
-        if (tokens.Count == 0) return;
-        var shown = tokens.Select(t => TerminalText.Quote(t.Text)).ToList();
-        int idWidth = Math.Max(2, tokens.Max(t => t.Id.ToString().Length));
-        int textWidth = Math.Max(4, shown.Max(TerminalText.Width));
-        output.WriteLine($"{"#",4}  {"id".PadLeft(idWidth)}  {"text".PadRight(textWidth)}  token");
-        for (int i = 0; i < tokens.Count; i++)
-            output.WriteLine($"{i,4}  {tokens[i].Id.ToString().PadLeft(idWidth)}  {TerminalText.PadRight(shown[i], textWidth)}  {tokens[i].Raw}{(tokens[i].Special ? "  (special)" : "")}");
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace NotebookLens.Views.Html;
@@ -79,13 +80,17 @@ public sealed class Table<T>
     }
 }
 
-/// <summary>Display width in a monospace terminal: CJK and fullwidth characters take two columns.</summary>
+/// <summary>Display width in a monospace terminal: CJK, fullwidth characters and emoji take two columns, combining marks none.</summary>
 public static class TextWidth
 {
     public static int Of(string text)
     {
         int width = 0;
-        foreach (var rune in text.EnumerateRunes()) width += IsWide(rune.Value) ? 2 : 1;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.Format) continue;
+            width += IsWide(rune.Value) ? 2 : 1;
+        }
         return width;
     }
 
@@ -95,6 +100,6 @@ public static class TextWidth
 
     static bool IsWide(int c) =>
         c is >= 0x1100 and <= 0x115F or >= 0x2E80 and <= 0xA4CF or >= 0xAC00 and <= 0xD7A3 or >= 0xF900 and <= 0xFAFF
-          or >= 0xFE30 and <= 0xFE4F or >= 0xFF00 and <= 0xFF60 or >= 0xFFE0 and <= 0xFFE6 or >= 0x1F300 and <= 0x1F64F
+          or >= 0xFE30 and <= 0xFE4F or >= 0xFF00 and <= 0xFF60 or >= 0xFFE0 and <= 0xFFE6 or >= 0x1F300 and <= 0x1FAFF
           or >= 0x20000 and <= 0x3FFFD;
 }

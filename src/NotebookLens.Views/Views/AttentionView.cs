@@ -100,7 +100,9 @@ public static class AttentionView
         html.Open("script", ("type", "application/json"), Attr.Class("nl-head-data")).Raw(payload).Close("script");
         html.Element("div", "", Attr.Class("nl-head-zoom"));
         html.Close("div").Close("div");
-        var text = $"{layers.Count} layers x {data.Heads} heads, {data.Tokens} tokens; per head, the key each query attends to most (query:key):\n"
+        var text = $"{layers.Count} layers x {data.Heads} heads, {data.Tokens} tokens: "
+            + string.Join(" ", data.Labels.Select((label, i) => $"{i}:{Pieces.TokenText(label)}"))
+            + "\nper head, the key each query attends to most (query:key):\n"
             + string.Concat(layers.SelectMany(l => Enumerable.Range(0, data.Heads).Select(h => $"layer {l} head {h}: {ArgmaxSummary(data, l, h)}\n")));
         return new View("Attention heads", html.ToString(), text, HasCharts: true);
     }

@@ -1,5 +1,6 @@
 using NotebookLens.Generation;
 using NotebookLens.Models;
+using NotebookLens.Tokenization;
 using NotebookLens.Views.Html;
 
 namespace NotebookLens.Views;
@@ -23,7 +24,12 @@ public static class GenerationView
             TokensView.WriteChips(html, TokenInfo.From(model.Tokenizer, output.NewIds, output.Prompt.Count));
             html.Close("details");
         }
-        var text = $"{output.Prompt.Text}{output.Text}\n[{output.NewIds.Count} new tokens; stopped: {output.FinishReason}]\n";
-        return new View("Generation", html.ToString(), text, HasCharts: false);
+        return new View("Generation", html.ToString(), TextBefore(output.Prompt) + output.Text + TextAfter(output), HasCharts: false);
     }
+
+    /// <summary>What the text view shows before the completion (the prompt): a terminal writes it first, then the completion as it comes, then <see cref="TextAfter"/>.</summary>
+    public static string TextBefore(Prompt prompt) => prompt.Text;
+
+    /// <summary>What the text view shows after the completion: how many tokens, and why it stopped.</summary>
+    public static string TextAfter(GenerationOutput output) => $"\n[{output.NewIds.Count} new tokens; stopped: {output.FinishReason}]\n";
 }

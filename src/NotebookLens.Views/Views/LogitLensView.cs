@@ -16,8 +16,7 @@ public static class LogitLensView
         int rows = result.LayerLabels.Count, columns = result.PositionLabels.Count;
         var html = new HtmlBuilder();
         Pieces.ModelLine(html, result.Model);
-        html.Element("div", (result.FinalNormApplied ? "Each layer's stream through the final norm and the LM head" : "Each layer's raw stream through the LM head (no final norm)")
-            + "; cell colour: probability of the top token. Hover a cell for the top " + (result.Top.Length > 0 && result.Top[0].Length > 0 ? result.Top[0][0].Length : 0)
+        html.Element("div", Reading(result) + "; cell colour: probability of the top token. Hover a cell for the top " + (result.Top.Length > 0 && result.Top[0].Length > 0 ? result.Top[0][0].Length : 0)
             + (result.Targets.Count > 0 ? " and the targets' ranks." : "."), Attr.Class("nl-sub"));
         html.Open("div", Attr.Class("nl-scroll")).Open("table", Attr.Class("nl-lens"));
         html.Open("thead").Open("tr").Element("th", "layer", Attr.Class("nl-layer"));
@@ -58,19 +57,38 @@ public static class LogitLensView
         return sb.ToString().TrimEnd();
     }
 
+    static string Reading(LogitLensResult result) => result.FinalNormApplied
+        ? "Each layer's stream through the final norm and the LM head (the last row is the model's prediction)"
+        : "Each layer's raw stream through the LM head (no final norm)";
+
     static string Text(LogitLensResult result)
     {
+        var layers = Enumerable.Range(0, result.LayerLabels.Count);
         var grid = new Table<int>().Add("layer", r => result.LayerLabels[r]);
         for (int p = 0; p < result.PositionLabels.Count; p++)
         {
             int position = p;
-            grid.Add(result.PositionLabels[p], r => result.Top[r][position][0].Text + " " + Format.Fixed(result.Top[r][position][0].Probability, 2));
+            grid.Add(result.PositionLabels[p], r => Prediction(result.Top[r][position][0], 2));
         }
-        var text = new StringBuilder(grid.ToText(Enumerable.Range(0, result.LayerLabels.Count)));
+        int last = result.PositionLabels.Count - 1, k = result.Top.Length > 0 && result.Top[0].Length > 0 ? result.Top[0][0].Length : 0;
+        var text = new StringBuilder($"{Reading(result)}; each cell: the top token after that input token, and its probability.\n")
+            .Append(grid.ToText(layers));
+        if (k > 1 && last >= 0)
+        {
+            var top = new Table<int>().Add("layer", r => result.LayerLabels[r]);
+            for (int i = 0; i < k; i++)
+            {
+                int rank = i;
+                top.Add($"#{i + 1}", r => Prediction(result.Top[r][last][rank], 3));
+            }
+            text.Append($"\ntop {k} after {Pieces.TokenText(result.PositionLabels[last])} (the next token)\n").Append(top.ToText(layers));
+        }
         foreach (var (target, ranks) in result.Targets)
             text.Append($"\ntarget {target} at the last position\n").Append(TargetTable(ranks, result.PositionLabels.Count, result.LayerLabels).ToText(Enumerable.Range(0, result.LayerLabels.Count)));
         return text.ToString();
     }
+
+    static string Prediction(LensPrediction p, int decimals) => p.Text + " " + Format.Fixed(p.Probability, decimals);
 
     static Table<int> TargetTable(LensTarget[][] ranks, int columns, IReadOnlyList<string> layers) => new Table<int>()
         .Add("layer", r => layers[r])

@@ -24,13 +24,18 @@ public static partial class ModelView
 
     public static View Create(ModelSummary summary) => Create(summary.Config, summary.Parameters, summary.Model);
 
-    public static View Create(ModelConfig config, IReadOnlyList<ModelParameter> parameters, ModelRef? model = null)
+    /// <param name="listParameters">False: the architecture and totals only (the CLI's <c>info</c> without <c>--parameters</c>).</param>
+    public static View Create(ModelConfig config, IReadOnlyList<ModelParameter> parameters, ModelRef? model = null, bool listParameters = true)
     {
-        var groups = Groups(parameters);
         var facts = Architecture(config, parameters);
         var html = new HtmlBuilder();
         if (model is not null) Pieces.ModelLine(html, model);
         Pieces.Facts(html, facts);
+        var text = new StringBuilder(model is null ? "" : $"{Pieces.ModelText(model)}, from {model.Source}\n").Append(Pieces.FactsText(facts));
+        var title = model is null ? $"Model ({config.ModelType})" : $"Model {model.Name} ({config.ModelType}, from {model.Source})";
+        if (!listParameters) return new View(title, html.ToString(), text.ToString(), HasCharts: false);
+        text.Append('\n');
+        var groups = Groups(parameters);
         html.Element("h3", "Parameters");
         html.Element("div", $"{parameters.Count} tensors in {groups.Count} groups; click a group to open it", Attr.Class("nl-sub"));
         foreach (var group in groups)
@@ -42,11 +47,10 @@ public static partial class ModelView
             ParameterTable.WriteHtml(html, group.Parameters);
             html.Close("details");
         }
-        var text = new StringBuilder(Pieces.FactsText(facts)).Append('\n');
         foreach (var group in groups)
             text.Append($"{group.Name} ({group.Parameters.Count} tensors, {Format.Count(group.ElementCount)} parameters{(group.AllLoaded ? "" : ", not loaded")})\n")
                 .Append(ParameterTable.ToText(group.Parameters)).Append('\n');
-        return new View(model is null ? $"Model ({config.ModelType})" : $"Model {model.Name} ({config.ModelType}, from {model.Source})", html.ToString(), text.ToString(), HasCharts: false);
+        return new View(title, html.ToString(), text.ToString(), HasCharts: false);
     }
 
     static List<(string, string)> Architecture(ModelConfig c, IReadOnlyList<ModelParameter> parameters)
@@ -67,7 +71,8 @@ public static partial class ModelView
             ("embeddings", c.TieWordEmbeddings ? "tied (the LM head reads the input table)" : "separate LM head"),
         };
         if (c.SlidingWindow is int window)
-            facts.Add(("sliding window", $"{Format.Count(window)} tokens on {c.SlidingLayers.Count(s => s)} of {c.NumLayers} layers"));
+            facts.Add(("sliding window", $"{Format.Count(window)} tokens on {c.SlidingLayers.Count(s => s)} of {c.NumLayers} layers"
+                + $" (full attention: {string.Join(", ", Enumerable.Range(0, c.NumLayers).Where(i => !c.SlidingLayers[i]))})"));
         if (c.FinalLogitSoftcapping is double cap) facts.Add(("logit soft-capping", Format.Number(cap)));
         facts.Add(("parameters", Format.Count(total) + (loaded == total ? "" : $" ({Format.Count(loaded)} loaded)")));
         var dtypes = parameters.Where(p => p.Loaded).Select(p => DTypes.Name(p.DType)).Distinct().ToList();

@@ -6,6 +6,7 @@ namespace NotebookLens.Views;
 /// <summary>MLP neurons: the most active neurons of a prompt, or the tokens where one neuron fires most, with activation bars.</summary>
 public static class NeuronsView
 {
+
     public static View Create(NeuronsResult result)
     {
         var activations = result.Activations;
@@ -20,10 +21,11 @@ public static class NeuronsView
             table.Add("prompt", a => a.Prompt >= 0 && a.Prompt < prompts.Count ? prompts[a.Prompt] : Format.Int(a.Prompt));
         table.AddHtml("activation", a => Format.Number(a.Activation),
             (html, a) => { Pieces.Bar(html, a.Activation, max); html.Text(" " + Format.Number(a.Activation)); }, numeric: true);
+        var note = $"act(gate) · up, the input of down_proj (blocks.{result.Layer}.mlp.hook_post)";
         var html = new HtmlBuilder();
         Pieces.ModelLine(html, result.Model);
-        html.Element("div", "act(gate) · up, the input of down_proj (blocks.{l}.mlp.hook_post)", Attr.Class("nl-sub"));
+        html.Element("div", note, Attr.Class("nl-sub"));
         table.WriteHtml(html, activations);
-        return new View(title, html.ToString(), table.ToText(activations), HasCharts: false);
+        return new View(title, html.ToString(), $"{title}: {note}\n" + table.ToText(activations), HasCharts: false);
     }
 }

@@ -30,7 +30,7 @@ public static class PcaView
             int component = c;
             table.AddNumber($"PC{c + 1}", i => Format.Fixed(result.Projected[i, component], 4));
         }
-        var text = "explained variance: " + string.Join(", ", result.ExplainedVarianceRatio.Select((r, c) => $"PC{c + 1} {Format.Percent(r)}")) + "\n" + table.ToText(Enumerable.Range(0, n));
+        var text = $"{title}; explained variance: " + string.Join(", ", result.ExplainedVarianceRatio.Select((r, c) => $"PC{c + 1} {Format.Percent(r)}")) + "\n" + table.ToText(Enumerable.Range(0, n));
         return new View(title, html.ToString(), text, HasCharts: true);
     }
 }

@@ -74,7 +74,8 @@ public static class RefusalView
             facts.Add(("refusal score", $"{Format.Fixed(b.RefusalScore, 3)} (harmful baseline {Format.Fixed(result.BaselineHarmful, 3)})"));
             facts.Add(("steering score", $"{Format.Fixed(b.SteeringScore, 3)} (harmless baseline {Format.Fixed(result.BaselineHarmless, 3)})"));
             facts.Add(("KL divergence", Format.Fixed(b.KlDivergence, 4)));
-            facts.Add(("direction norm", Format.Fixed(b.Norm, 3)));
+            // Significant digits: a norm of 1e-6 (rounding noise) must not read as the exact zero of layer 0.
+            facts.Add(("direction norm", Format.Number(b.Norm)));
         }
         var t = result.Selection.Thresholds;
         facts.Add(("filters", $"layers < {result.Selection.FirstPrunedLayer}; KL ≤ {(t.MaxKlDivergence is double kl ? Format.Number(kl) : "off")}; steering ≥ {(t.MinSteeringScore is double s ? Format.Number(s) : "off")}"));

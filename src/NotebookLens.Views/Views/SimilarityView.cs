@@ -12,6 +12,8 @@ namespace NotebookLens.Views;
 /// </summary>
 public static class SimilarityView
 {
+    const string Note = "Cosine similarity of the hidden states of each pair of occurrences, per layer; normalised = raw / the mean similarity of all token pairs at that layer.";
+
     public static View Create(SimilarityResult result)
     {
         int n = result.Items.Count, layers = result.Layers;
@@ -30,7 +32,7 @@ public static class SimilarityView
 
         var html = new HtmlBuilder();
         Pieces.ModelLine(html, result.Model);
-        html.Element("div", "Cosine similarity of the hidden states of each pair of occurrences, per layer; normalised = raw / the mean similarity of all token pairs at that layer.", Attr.Class("nl-sub"));
+        html.Element("div", Note, Attr.Class("nl-sub"));
         html.Open("div", Attr.Class("nl-cols"))
             .Element("div", c => c.Raw(Chart(result.Raw, "raw cosine")))
             .Element("div", c => c.Raw(Chart(result.Normalized, "normalised")))
@@ -45,7 +47,7 @@ public static class SimilarityView
             html.Close("details");
         }
 
-        var text = new StringBuilder();
+        var text = new StringBuilder(Note + " Layer l is hidden_states[l] (0 = the embedding output).\n");
         for (int i = 0; i < n; i++) text.Append($"[{i}] {result.Items[i].Word} in \"{result.Items[i].Sentence}\" (token {result.TokenIndices[i]}: {result.TokenTexts[i]})\n");
         var overLayers = new Table<int>().AddNumber("layer", l => Format.Int(l)).AddNumber("baseline", l => Format.Fixed(result.Baseline[l], 3));
         foreach (var (i, j) in pairs)

@@ -15,26 +15,34 @@ public sealed record ModelRef(string Name, string Source, string ModelType, stri
 /// </summary>
 public class TextModel
 {
+    readonly LanguageModel _model;
+    readonly HfTokenizer _tokenizer;
+    readonly ModelRef _ref;
+    readonly IReadOnlySet<int> _stopTokens;
+
     public TextModel(LanguageModel model, HfTokenizer tokenizer, ModelRef reference)
     {
-        Model = model;
-        Tokenizer = tokenizer;
-        Ref = reference;
-        StopTokens = model.StopTokenIds.Concat(tokenizer.EosIds).ToHashSet();
+        _model = model;
+        _tokenizer = tokenizer;
+        _ref = reference;
+        _stopTokens = model.StopTokenIds.Concat(tokenizer.EosIds).ToHashSet();
     }
 
     /// <summary>The engine: weights, forward pass, hooks.</summary>
-    public LanguageModel Model { get; }
+    public LanguageModel Model => Usable(_model);
 
-    public HfTokenizer Tokenizer { get; }
+    public HfTokenizer Tokenizer => Usable(_tokenizer);
 
     /// <summary>Name, source, type, dtype and device: what every result carries.</summary>
-    public ModelRef Ref { get; }
+    public ModelRef Ref => Usable(_ref);
+
+    /// <summary>The reference without the usability check, for what only names the model (its name, its source, errors about it).</summary>
+    private protected ModelRef Identity => _ref;
 
     public ModelConfig Config => Model.Config;
 
     /// <summary>Ids that end a reply: config.json's and generation_config.json's <c>eos_token_id</c> and the tokenizer's EOS.</summary>
-    public IReadOnlySet<int> StopTokens { get; }
+    public IReadOnlySet<int> StopTokens => Usable(_stopTokens);
 
     /// <summary>The prompt <c>tokenizer(text)</c> gives (BOS added where the tokenizer adds it).</summary>
     public Prompt Prompt(string text, bool addSpecialTokens = true) => Tokenization.Prompt.FromText(Tokenizer, text, addSpecialTokens);
@@ -60,5 +68,15 @@ public class TextModel
         var ids = Tokenizer.Encode(token, addSpecialTokens: false);
         return ids.Count > 0 ? ids[0]
             : throw new Runtime.LensException(Runtime.LensErrorKind.NotInInput, $"\"{token}\" has no tokens.", setting: "token");
+    }
+
+    /// <summary>Throws when the model can no longer be used (a <c>LensModel</c> whose weights were freed); every public member checks it first.</summary>
+    private protected virtual void ThrowIfUnusable() { }
+
+    /// <summary><paramref name="value"/>, once <see cref="ThrowIfUnusable"/> let it through.</summary>
+    private protected T Usable<T>(T value)
+    {
+        ThrowIfUnusable();
+        return value;
     }
 }

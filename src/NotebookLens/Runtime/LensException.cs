@@ -15,6 +15,8 @@ public enum LensErrorKind
     Unsupported,
     /// <summary>Not enough memory for what was asked.</summary>
     Resources,
+    /// <summary>A model whose weights were freed (unloaded from a registry, or disposed) and that was used afterwards.</summary>
+    Unloaded,
 }
 
 /// <summary>

@@ -74,6 +74,13 @@ public sealed record Prompt(string Text, IReadOnlyList<PromptToken> Tokens, Prom
         return Of(text, tokenizer.Tokenize(text, addSpecialTokens: false), PromptKind.Chat);
     }
 
+    /// <summary>Chat messages as JSON (a list of {"role", "content", ...}, as transformers takes them), rendered with the chat template and encoded.</summary>
+    public static Prompt FromChat(HfTokenizer tokenizer, System.Text.Json.JsonElement messages, bool addGenerationPrompt = true)
+    {
+        var text = tokenizer.ApplyChatTemplate(messages, addGenerationPrompt);
+        return Of(text, tokenizer.Tokenize(text, addSpecialTokens: false), PromptKind.Chat);
+    }
+
     /// <summary>Ids as given; the text is the concatenation of the tokens' decodes, so each token spans its own piece.</summary>
     public static Prompt FromIds(HfTokenizer tokenizer, IEnumerable<int> ids)
     {

@@ -55,7 +55,7 @@ public class AnalysisCliTests
         Assert.Equal(3, r.GetProperty("layers").GetArrayLength());
         Assert.Equal(2, r.GetProperty("top")[0][0].GetArrayLength());
         Assert.True(r.GetProperty("targets").GetProperty("Ġgreen")[2][0].GetProperty("rank").GetInt32() >= 1);
-        Assert.Contains("last row = the model's prediction", Text("lens", "--model", Fixtures.Llama, "--text", "The apple"));
+        Assert.Contains("the last row is the model's prediction", Text("lens", "--model", Fixtures.Llama, "--text", "The apple"));
     }
 
     [Fact]
@@ -98,6 +98,33 @@ public class AnalysisCliTests
         var error = new StringWriter();
         Assert.Equal(2, CliApp.Run(args, TextReader.Null, new StringWriter(), error));
         Assert.Contains(message, error.ToString());
+    }
+
+    /// <summary>Issue 12's error paths on the command line: a layer out of range, a word with no tokens (exit 1: the input is wrong, the command was right).</summary>
+    [Theory]
+    [InlineData(new[] { "attention", "--text", "The cat", "--layer", "9", "--head", "0" }, "error: Layer 9 is out of range; this model has layers 0 .. 5.")]
+    [InlineData(new[] { "attention", "--text", "The cat", "--layer", "0", "--head", "4" }, "error: Head 4 is out of range; each layer has heads 0 .. 3.")]
+    [InlineData(new[] { "neurons", "--text", "The cat", "--layer", "6" }, "error: Layer 6 is out of range; this model has layers 0 .. 5.")]
+    [InlineData(new[] { "patchscope", "--source", "The cat", "--layers", "0,8", "--max-new-tokens", "1" }, "8 is out of range")]
+    [InlineData(new[] { "neighbors", "--token", "" }, "error: An empty string has no embedding.")]
+    [InlineData(new[] { "arithmetic", "--expression", "- cold" }, "error: '- cold' has no term to add.")]
+    [InlineData(new[] { "lens", "--text", "The cat", "--target", "" }, "error: \"\" has no tokens.")]
+    public void Input_errors_exit_1_with_the_reason(string[] args, string message)
+    {
+        var (code, output, error) = CliRunner.Run([.. args, "--model", Fixtures.Gemma]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, error);
+        Assert.Equal("", output);
+    }
+
+    [Theory]
+    [InlineData(new[] { "refusal", "--layer", "9" }, "--layer 9: this model has layers 0 .. 5")]
+    [InlineData(new[] { "pca", "--layer", "7", "--text", "a", "--text", "b" }, "--layer: '7' is not a whole number ≥ 0 ≤ 6")]
+    public void A_layer_out_of_range_found_before_the_work_is_a_usage_error(string[] args, string message)
+    {
+        var (code, _, error) = CliRunner.Run([.. args, "--model", Fixtures.Gemma]);
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
     }
 
     [Fact]

@@ -32,7 +32,10 @@ public sealed class ModelRegistryTests
         Assert.True(registry.Unload("llama3_tiny"));
         Assert.False(registry.Unload("llama3_tiny"));
         Assert.Equal("gemma", registry.Current);
-        Assert.Throws<ObjectDisposedException>(() => llama.Forward("x"));
+        var unloaded = Assert.Throws<LensException>(() => llama.Forward("x"));
+        Assert.Equal(LensErrorKind.Unloaded, unloaded.Kind);
+        Assert.Contains("\"llama3_tiny\" was unloaded", unloaded.Problem);
+        Assert.Contains($"ModelRegistry.Shared.Load(\"{Fixtures.Llama}\", \"llama3_tiny\")", unloaded.Remedy);
     }
 
     [Fact]

@@ -28,8 +28,8 @@ public sealed class PatchscopeCliTests
     {
         var (code, output, err) = Run("patchscope", "--model", Fixtures.Llama, "--source", "The capital of France is Paris", "--source-position", "-2", "--max-new-tokens", "2");
         Assert.True(code == 0, err);
-        Assert.Contains("source: token 5 \" is\"", output);
-        Assert.Contains("target: token 17 \" ?\" of \"cat -> cat; 1135 -> 1135; hello -> hello; ? ->\"", output);
+        Assert.Contains("source  The capital of France is Paris  →  ·is (token 5)", output);
+        Assert.Contains("target  cat -> cat; 1135 -> 1135; hello -> hello; ? ->  →  ·? (token 17)", output);
         Assert.Matches(@"\n\s+0\s+0\s+""", output);
         Assert.Matches(@"\n\s+1\s+1\s+""", output);
     }
