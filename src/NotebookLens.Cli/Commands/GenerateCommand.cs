@@ -1,3 +1,4 @@
+using NotebookLens.Loading;
 using NotebookLens.Generation;
 using NotebookLens.Views;
 
@@ -23,6 +24,9 @@ public sealed class GenerateCommand : ICommand
         if (system is not null && !chat) throw new UsageException("--system needs --chat");
         var options = Sampling(args) with { MaxNewTokens = CliArgs.ParseInt(args.Require("max-new-tokens"), "max-new-tokens", 0) };
 
+        if (idList is not null && ModelArgs.Resolve(args, io, ModelParts.Weights) is var folder && !File.Exists(Path.Combine(folder, "tokenizer.json")))
+            return GenerateIds(args, io, folder, DumpCommand.ParseIds(idList), options, json);
+
         using var lens = ModelArgs.LoadLens(args, io);
         var prompt = idList is not null ? lens.Prompt(DumpCommand.ParseIds(idList).Select(i => (int)i))
             : chat ? lens.ChatPrompt(text!, system)
@@ -39,6 +43,20 @@ public sealed class GenerateCommand : ICommand
         var output = lens.Generate(prompt, options with { OnToken = t => stream.Add(t.Id) });
         stream.Finish(output.Text);
         io.Output.Write(GenerationView.TextAfter(output));
+        return 0;
+    }
+
+    /// <summary>
+    /// A folder without tokenizer.json still continues token ids: the output is the new ids, and says there is no text
+    /// (in JSON, <c>"text": null</c>).
+    /// </summary>
+    static int GenerateIds(CliArgs args, CliIO io, string folder, long[] ids, GenerationOptions options, bool json)
+    {
+        using var model = ModelArgs.Load(args, folder);
+        var result = model.Generate(ids.Select(i => (int)i).ToList(), options);
+        var finish = result.FinishReason.ToString().ToLowerInvariant();
+        if (json) io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = (string?)null, finish_reason = finish }));
+        else io.Output.WriteLine($"{string.Join(",", result.NewIds)}\n(no text: {folder} has no tokenizer.json; finished: {finish})");
         return 0;
     }
 

@@ -187,6 +187,34 @@ public class CliTests
     }
 
     [Fact]
+    public void Generate_and_dump_work_from_ids_in_a_folder_without_a_tokenizer_and_say_there_is_no_text()
+    {
+        var folder = Fixtures.TempDir();
+        foreach (var file in new[] { "config.json", "generation_config.json", "model.safetensors" })
+            File.Copy(Path.Combine(Fixtures.Llama, file), Path.Combine(folder, file));
+        using var golden = new Golden(Fixtures.Llama);
+        var ids = Ids(golden["input_ids.0"]);
+        var generated = golden["generated_ids.0"].data<long>().Select(x => (int)x).ToList();
+        var (code, output, err) = Run("generate", "--model", folder, "--ids", ids, "--max-new-tokens", "8", "--dtype", "float32", "--greedy", "--json");
+        Assert.True(code == 0, err);
+        using (var doc = JsonDocument.Parse(output))
+        {
+            Assert.Equal(generated, doc.RootElement.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()));
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("text").ValueKind);
+        }
+        (code, output, err) = Run("generate", "--model", folder, "--ids", ids, "--max-new-tokens", "8", "--dtype", "float32", "--greedy");
+        Assert.True(code == 0, err);
+        Assert.StartsWith(string.Join(",", generated), output);
+        Assert.Contains("has no tokenizer.json", output);
+        (code, _, err) = Run("dump", "--model", folder, "--ids", ids, "--out", Path.Combine(folder, "dump.safetensors"));
+        Assert.True(code == 0, err);
+        // Text needs the tokenizer: the error says which file is missing.
+        (code, _, err) = Run("generate", "--model", folder, "--text", "hi", "--max-new-tokens", "1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("no tokenizer.json", err);
+    }
+
+    [Fact]
     public void Generate_json_gives_the_greedy_continuation()
     {
         using var golden = new Golden(Fixtures.Llama);
