@@ -30,8 +30,13 @@ public sealed class PatchscopeCliTests
         Assert.True(code == 0, err);
         Assert.Contains("source  The capital of France is Paris  →  ·is (token 5)", output);
         Assert.Contains("target  cat -> cat; 1135 -> 1135; hello -> hello; ? ->  →  ·? (token 17)", output);
-        Assert.Matches(@"\n\s+0\s+0\s+""", output);
-        Assert.Matches(@"\n\s+1\s+1\s+""", output);
+        // One row per layer: source layer, target layer, the continuation the JSON output gives for it.
+        var (_, json, _) = Run("patchscope", "--model", Fixtures.Llama, "--source", "The capital of France is Paris", "--source-position", "-2", "--max-new-tokens", "2", "--json");
+        using var doc = JsonDocument.Parse(json);
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(NotebookLens.Models.ModelConfig.Load(Fixtures.Llama).NumLayers, results.Count);
+        foreach (var r in results)
+            Assert.Matches($@"\n\s+{r.GetProperty("layer").GetInt32()}\s+{r.GetProperty("target_layer").GetInt32()}  {System.Text.RegularExpressions.Regex.Escape(r.GetProperty("text").GetString()!)}\n", output);
     }
 
     [Fact]
