@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 shopt -s nullglob
 notebooks=(notebooks/*.ipynb)
 if [ ${#notebooks[@]} -eq 0 ]; then echo "error: no notebook in notebooks/" >&2; exit 1; fi
+bash build/fetch-tokenizers.sh  # the Gemma-3 fixture the notebooks compare with needs its real tokenizer
 bash build/install-jupyter.sh   # nbconvert makes the HTML pages
 dotnet tool restore >/dev/null
 bash build/pack.sh >/dev/null
