@@ -5,10 +5,7 @@ namespace NotebookLens.Tokenization;
 /// <summary>Small helpers for reading <c>tokenizer.json</c> components with errors that name what is wrong.</summary>
 static class TokenizerJson
 {
-    public static string Type(JsonElement e, string component) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
-            ? t.GetString()!
-            : throw new InvalidDataException($"tokenizer.json: a {component} has no \"type\".");
+    public static string Type(JsonElement e, string component) => Str(e, "type", $"a {component}");
 
     public static bool Bool(JsonElement e, string name, bool fallback) =>
         e.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : fallback;
