@@ -12,8 +12,12 @@ using static TorchSharp.torch;
 //   generate [DIR]             prefill and decode tokens/s, bf16 and fp32, with and without capturing residual streams
 //   measure-generate DIR DTYPE CAPTURE   (internal) one measurement in a fresh process
 //   neighbors [DIR]            nearest-token search over the whole 128k vocabulary of the 1B-shaped model
+//   decode [DIR]               bf16 decode time per token against the machine's read bandwidth, our kernel and libtorch's
+//   measure-decode DIR         (internal) one measurement in a fresh process
 return args.FirstOrDefault() switch
 {
+    "decode" => DecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "measure-decode" => DecodeBenchmark.Measure(args[1]),
     "neighbors" => NeighborsBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "generate" => GenerateBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-generate" => GenerateBenchmark.Measure(args[1], args[2], args[3] == "capture"),
@@ -25,7 +29,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | neighbors [DIR]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | neighbors [DIR]");
     return 2;
 }
 
@@ -158,9 +162,13 @@ static class TokenizeBenchmark
 /// <summary>Runs this program again for one measurement, so each figure starts from a fresh process.</summary>
 static class Child
 {
-    public static double[] Run(params string[] args)
+    public static double[] Run(params string[] args) => Run([], args);
+
+    /// <summary>The same, with extra environment variables for the child.</summary>
+    public static double[] Run(Dictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         if (Path.GetFileName(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(Child).Assembly.Location);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
