@@ -4,26 +4,29 @@ using static TorchSharp.torch;
 
 namespace NotebookLens.Tests.Models;
 
-/// <summary>The decode-step kernel, held to float64 products rounded by libtorch's own fp32 → bf16 conversion.</summary>
+/// <summary>The decode-step kernel (one row per sequence), held to float64 products rounded by libtorch's own fp32 → bf16 conversion.</summary>
 public class Bf16MatVecTests
 {
     public Bf16MatVecTests() => TorchRuntime.EnsureLoaded();
 
     [Theory]
-    [InlineData(1, 16)]
-    [InlineData(3, 48)]
-    [InlineData(4, 192)]
-    [InlineData(37, 512)]
-    [InlineData(301, 2048)]
-    public void Equals_the_exact_product_rounded_once_to_bf16(int rows, int cols)
+    [InlineData(1, 1, 16)]
+    [InlineData(1, 3, 48)]
+    [InlineData(1, 4, 192)]
+    [InlineData(1, 37, 512)]
+    [InlineData(1, 301, 2048)]
+    [InlineData(2, 5, 32)]
+    [InlineData(3, 37, 512)]
+    [InlineData(8, 301, 2048)]
+    public void Equals_the_exact_product_rounded_once_to_bf16(int inputs, int rows, int cols)
     {
         using var scope = NewDisposeScope();
-        var generator = new TorchSharp.torch.Generator((ulong)(rows * 1000 + cols));
+        var generator = new TorchSharp.torch.Generator((ulong)(inputs * 1_000_000 + rows * 1000 + cols));
         var weight = (randn(rows, cols, generator: generator) * 0.05).to(ScalarType.BFloat16);
-        var x = (randn(1, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
+        var x = (randn(inputs, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
 
         var ours = Bf16MatVec.Multiply(x, weight);
-        Assert.Equal(new long[] { 1, 1, rows }, ours.shape);
+        Assert.Equal(new long[] { inputs, 1, rows }, ours.shape);
         Assert.Equal(ScalarType.BFloat16, ours.dtype);
 
         // Independent: every product and sum in float64, then libtorch's fp32 → bf16 rounding.
@@ -32,7 +35,7 @@ public class Bf16MatVecTests
         // Only the order of fp32 additions differs from the exact sum: a value that falls next to a bf16 rounding
         // boundary may round to the neighbour, nothing more.
         Assert.True(ulps.Max() <= 1, $"max {ulps.Max()} bf16 ulps from the exact product");
-        Assert.True(ulps.Count(u => u == 0) >= 0.95 * rows, $"{ulps.Count(u => u != 0)} of {rows} outputs differ from the exact product");
+        Assert.True(ulps.Count(u => u == 0) >= 0.95 * ulps.Length, $"{ulps.Count(u => u != 0)} of {ulps.Length} outputs differ from the exact product");
 
         var torchResult = nn.functional.linear(x, weight);
         Assert.True(Ulps(ours, torchResult).Max() <= 1, "more than one bf16 ulp from libtorch's linear");
@@ -77,7 +80,8 @@ public class Bf16MatVecTests
         var row = zeros(1, 1, 32, dtype: ScalarType.BFloat16);
         Assert.Equal(Bf16MatVec.Enabled, Bf16MatVec.Applies(row, weight));
         Assert.False(Bf16MatVec.Applies(row.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
-        Assert.False(Bf16MatVec.Applies(zeros(1, 2, 32, dtype: ScalarType.BFloat16), weight)); // prefill: libtorch's GEMM
+        Assert.Equal(Bf16MatVec.Enabled, Bf16MatVec.Applies(zeros(Bf16MatVec.MaxInputs, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
+        Assert.False(Bf16MatVec.Applies(zeros(1, Bf16MatVec.MaxInputs + 1, 32, dtype: ScalarType.BFloat16), weight)); // a prefill: libtorch's GEMM
         Assert.False(Bf16MatVec.Applies(zeros(1, 1, 8, dtype: ScalarType.BFloat16), zeros(32, 8, dtype: ScalarType.BFloat16).t())); // a transposed view
         Assert.False(Bf16MatVec.Applies(zeros(1, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
         Assert.False(Bf16MatVec.Applies(row, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
