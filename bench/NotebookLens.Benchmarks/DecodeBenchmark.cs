@@ -2,10 +2,13 @@ using System.Diagnostics;
 using NotebookLens.Generation;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
+using static TorchSharp.torch;
 
 /// <summary>
-/// Decoding is reading every weight once per step, so its limit is the machine's read bandwidth: the benchmark
-/// prints the time per token against that bound, with our bf16 matrix-vector kernel and with libtorch's matmul.
+/// Each figure against what the machine allows, measured in the same process: decoding reads every weight once per
+/// step, so its limit is the read bandwidth; a prefill is matrix products, so its limit is libtorch's bf16 GEMM
+/// throughput on the prefill's own shapes; memory is held to the checkpoint's size. With our bf16 kernel and with
+/// libtorch's matmul for the few-row products.
 /// </summary>
 static class DecodeBenchmark
 {
@@ -30,7 +33,7 @@ static class DecodeBenchmark
         return 0;
     }
 
-    /// <summary>Prints "read-bandwidth seconds-per-token-batch-1 tokens-per-second-batch-8".</summary>
+    /// <summary>Prints "read-bandwidth seconds-per-token-batch-1 tokens-per-second-batch-8 gemm-flops/s prefill-flops/s peak-rss".</summary>
     public static int Measure(string dir)
     {
         TorchRuntime.EnsureLoaded();
@@ -41,8 +44,56 @@ static class DecodeBenchmark
         double bandwidth = MachineLimits.ReadBandwidth();
         double single = SecondsPerStep(model, prompts.Take(1).ToList());
         double batched = Batch / SecondsPerStep(model, prompts);
-        Console.WriteLine($"{bandwidth} {single} {batched}");
+        double gemm = GemmCeiling(model);
+        double prefill = PrefillFlops(model.Config, PromptTokens) / PrefillSeconds(model, prompts[0]);
+        Console.WriteLine($"{bandwidth} {single} {batched} {gemm} {prefill} {LoadBenchmark.Status("VmHWM")}");
         return 0;
+    }
+
+    /// <summary>One prompt's forward pass keeping every hidden state and attention map, best of three.</summary>
+    static double PrefillSeconds(LanguageModel model, IReadOnlyList<int> prompt)
+    {
+        using var ids = tensor(prompt.Select(i => (long)i).ToArray());
+        double best = double.MaxValue;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            var clock = Stopwatch.StartNew();
+            using (model.Forward(ids, ForwardOptions.Everything)) { }
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Multiply-adds of a prefill, times two: every linear layer per token, the output layer at every position
+    /// (the full logits are kept), and attention's scores and weighted sums over the causal triangle.
+    /// </summary>
+    static double PrefillFlops(ModelConfig c, int tokens)
+    {
+        double q = c.NumHeads * c.HeadDim, kv = c.NumKeyValueHeads * c.HeadDim;
+        double perLayer = c.HiddenSize * (q + 2 * kv) + q * c.HiddenSize + 3.0 * c.HiddenSize * c.IntermediateSize;
+        double linear = 2 * tokens * (c.NumLayers * perLayer + (double)c.VocabSize * c.HiddenSize);
+        double attention = c.NumLayers * 2 * 2 * q * tokens * (tokens + 1) / 2.0;
+        return linear + attention;
+    }
+
+    /// <summary>libtorch's best bf16 GEMM throughput on the prefill's largest products (MLP up and down), best of five each.</summary>
+    static double GemmCeiling(LanguageModel model)
+    {
+        var c = model.Config;
+        double best = 0;
+        foreach (var (outFeatures, inFeatures) in new[] { (c.IntermediateSize, c.HiddenSize), (c.HiddenSize, c.IntermediateSize) })
+        {
+            using var x = randn(PromptTokens, inFeatures).to(ScalarType.BFloat16);
+            using var w = randn(outFeatures, inFeatures).to(ScalarType.BFloat16);
+            for (int pass = 0; pass < 5; pass++)
+            {
+                var clock = Stopwatch.StartNew();
+                using (nn.functional.linear(x, w)) { }
+                best = Math.Max(best, 2.0 * PromptTokens * outFeatures * inFeatures / clock.Elapsed.TotalSeconds);
+            }
+        }
+        return best;
     }
 
     /// <summary>Time per decode step, between the first new token (which includes the prefill) and the last.</summary>
