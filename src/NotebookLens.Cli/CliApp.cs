@@ -86,6 +86,7 @@ public static class CliApp
         foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
         bool noVerb = parsed.CommandResult.Command is RootCommand;
         suggestions.ShowHelp = noVerb;
+        // The action writes its suggestions (and help) to Output, and to Error the errors already written above.
         parsed.Invoke(new InvocationConfiguration { Output = error, Error = TextWriter.Null });
         if (!noVerb) error.WriteLine(HelpHint(parsed));
         return 2;

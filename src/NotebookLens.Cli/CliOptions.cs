@@ -36,14 +36,25 @@ static class CliOptions
 
     public static Option<string> Text(string name, string value, string description) => Value(name, value, description, text => text);
 
-    /// <summary>A text that may be repeated (<c>--sentence A --sentence B</c>): every value, in order; none when absent.</summary>
-    public static Option<IReadOnlyList<string>> Texts(string name, string value, string description) => new(name)
+    /// <summary>A text that may be repeated (<c>--sentence A --sentence B</c>): every value, in order; null when absent.</summary>
+    /// <param name="twoOrMore">The verb compares the texts, so it needs at least two.</param>
+    public static Option<IReadOnlyList<string>> Texts(string name, string value, string description, bool twoOrMore = false)
     {
-        HelpName = value,
-        Description = description,
-        Arity = ArgumentArity.OneOrMore,
-        CustomParser = result => result.Tokens.Select(t => t.Value).ToList(),
-    };
+        var option = new Option<IReadOnlyList<string>>(name)
+        {
+            HelpName = value,
+            Description = description,
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = result => result.Tokens.Select(t => t.Value).ToList(),
+            Required = twoOrMore,
+        };
+        if (twoOrMore)
+            option.Validators.Add(result =>
+            {
+                if (result.Tokens.Count < 2) result.AddError($"give at least two {name}");
+            });
+        return option;
+    }
 
     public static Option<int> Int(string name, string value, string description, int min = 0, int max = int.MaxValue) =>
         Value(name, value, description, text => WholeNumber(name, text, min, max));

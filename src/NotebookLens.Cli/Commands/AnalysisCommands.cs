@@ -19,10 +19,9 @@ public sealed class SimilarityCommand : Verb
     {
         _model = new ModelArgs(this);
         _word = Declare(CliOptions.Text("--word", "W", "The word to follow, as it is written in the sentences.").Required());
-        _sentences = Declare(CliOptions.Texts("--sentence", "S", "A sentence with the word; give at least two (--sentence A --sentence B ...)."));
+        _sentences = Declare(CliOptions.Texts("--sentence", "S", "A sentence with the word; give at least two (--sentence A --sentence B ...).", twoOrMore: true));
         _occurrence = Declare(CliOptions.Int("--occurrence", "N", "Which occurrence of the word in each sentence: 1 is the first.", min: 1).Default(1));
         _output = new ViewOutput(this, json: "{\"items\": [...], \"layers\": [{\"layer\", \"baseline\", \"raw\", \"normalized\"}]}", html: true);
-        Check(r => r.GetValue(_sentences) is not { Count: >= 2 } ? "give at least two --sentence" : null);
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -31,9 +30,7 @@ public sealed class SimilarityCommand : Verb
         int occurrence = args.GetValue(_occurrence);
         using var lens = _model.LoadLens(args, io);
         var result = lens.Similarity(args.GetValue(_sentences)!.Select(s => new WordInContext(s, word, occurrence)).ToList());
-        _output.Write(args, io, $"similarity of {word}", SimilarityView.Create(result));
-        if (_output.Json(args))
-            io.Output.WriteLine(CliJson.Serialize(new
+        _output.Write(args, io, $"similarity of {word}", [SimilarityView.Create(result)], () => new
             {
                 items = result.Items.Select((item, i) => new { sentence = item.Sentence, word = item.Word, occurrence = item.Occurrence, token = result.TokenTexts[i], index = result.TokenIndices[i] }),
                 layers = Enumerable.Range(0, result.Layers).Select(l => new
@@ -43,7 +40,7 @@ public sealed class SimilarityCommand : Verb
                     raw = result.Raw[l].Values,
                     normalized = result.Normalized[l].Values,
                 }),
-            }));
+            });
         return 0;
     }
 }
@@ -83,16 +80,14 @@ public sealed class LensCommand : Verb
         };
         using var lens = _model.LoadLens(args, io);
         var result = lens.LogitLens(text, options);
-        _output.Write(args, io, $"logit lens: {text}", LogitLensView.Create(result));
-        if (_output.Json(args))
-            io.Output.WriteLine(CliJson.Serialize(new
+        _output.Write(args, io, $"logit lens: {text}", [LogitLensView.Create(result)], () => new
             {
                 final_norm = result.FinalNormApplied,
                 layers = result.LayerLabels,
                 positions = result.PositionLabels,
                 top = result.Top.Select(row => row.Select(cell => cell.Select(p => new { id = p.Id, text = p.Text, prob = p.Probability, logit = p.Logit }))),
                 targets = result.Targets.ToDictionary(t => t.Key, t => t.Value.Select(row => row.Select(x => new { rank = x.Rank, prob = x.Probability }))),
-            }));
+            });
         return 0;
     }
 }
@@ -136,11 +131,10 @@ public sealed class AttentionCommand : Verb
         var views = new List<View> { AttentionView.Grid(maps), AttentionView.FirstToken(maps) };
         if (pair is (int f, int t)) views.Add(AttentionView.TopHeads(maps, f, t, k));
         if (one is (int layer, int head)) views.Add(AttentionView.Head(maps, layer, head));
-        _output.Write(args, io, $"attention: {text}", [.. views]);
-        if (_output.Json(args))
+        _output.Write(args, io, $"attention: {text}", views, () =>
         {
             var sink = maps.FirstTokenAttention();
-            io.Output.WriteLine(CliJson.Serialize(new
+            return new
             {
                 tokens = maps.Labels,
                 first_token_attention = Enumerable.Range(0, maps.Layers).Select(l => sink.Values[l]),
@@ -148,8 +142,8 @@ public sealed class AttentionCommand : Verb
                 from = pair?.From,
                 to = pair?.To,
                 map = one is (int l, int h) ? maps.Head(l, h).Values : null,
-            }));
-        }
+            };
+        });
         return 0;
     }
 }
@@ -185,9 +179,7 @@ public sealed class NeuronsCommand : Verb
         int layer = args.GetValue(_layer), k = args.GetValue(_k);
         using var lens = _model.LoadLens(args, io);
         var neurons = args.GetValue(_neuron) is int neuron ? lens.NeuronTokens(layer, neuron, args.GetValue(_prompts)!, k) : lens.Neurons(args.GetValue(_text)!, layer, k);
-        _output.Write(args, io, "neurons", NeuronsView.Create(neurons));
-        if (_output.Json(args))
-            io.Output.WriteLine(CliJson.Serialize(new { layer, activations = neurons.Activations.Select(f => new { neuron = f.Neuron, prompt = f.Prompt, position = f.Position, token = f.Token, activation = f.Activation }) }));
+        _output.Write(args, io, "neurons", [NeuronsView.Create(neurons)], () => new { layer, activations = neurons.Activations.Select(f => new { neuron = f.Neuron, prompt = f.Prompt, position = f.Position, token = f.Token, activation = f.Activation }) });
         return 0;
     }
 }
@@ -207,11 +199,10 @@ public sealed class PcaCommand : Verb
     {
         _model = new ModelArgs(this);
         _layer = Declare(CliOptions.Int("--layer", "L", "Which hidden states: 0 is the embeddings, L the output of layer L (up to the number of layers).").Required());
-        _texts = Declare(CliOptions.Texts("--text", "TEXT", "A text; give at least two (--text A --text B ...). Its last token's hidden state is used."));
+        _texts = Declare(CliOptions.Texts("--text", "TEXT", "A text; give at least two (--text A --text B ...). Its last token's hidden state is used.", twoOrMore: true));
         _word = Declare(CliOptions.Text("--word", "W", "Use this word's hidden state in each text instead of the last token's."));
         _components = Declare(CliOptions.Int("--components", "2|3", "How many main directions to project onto.", min: 1, max: 3).Default(2));
         _output = new ViewOutput(this, json: "{\"layer\", \"explained_variance_ratio\", \"points\": [{\"label\", \"coordinates\"}]}", html: true);
-        Check(r => r.GetValue(_texts) is not { Count: >= 2 } ? "give at least two --text" : null);
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -222,14 +213,12 @@ public sealed class PcaCommand : Verb
         int layer = args.GetValue(_layer);
         if (layer > lens.Config.NumLayers) throw CliOptions.NotAWholeNumber("--layer", $"{layer}", 0, lens.Config.NumLayers);
         var result = lens.Pca(layer, texts, args.GetValue(_word), args.GetValue(_components));
-        _output.Write(args, io, "PCA", PcaView.Create(result));
-        if (_output.Json(args))
-            io.Output.WriteLine(CliJson.Serialize(new
+        _output.Write(args, io, "PCA", [PcaView.Create(result)], () => new
             {
                 layer,
                 explained_variance_ratio = result.ExplainedVarianceRatio,
                 points = texts.Select((t, i) => new { label = t, coordinates = Enumerable.Range(0, result.ExplainedVarianceRatio.Count).Select(c => result.Projected[i, c]) }),
-            }));
+            });
         return 0;
     }
 }

@@ -39,8 +39,7 @@ public sealed class ChatCommand : Verb
         }
         catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e); }
         var prompt = Prompt.FromChat(HfTokenizer.Load(_model.Resolve(args, io, ModelParts.Tokenizer)), messages, args.GetValue(_generationPrompt));
-        _output.Write(args, io, "chat prompt", TokensView.Create(prompt));
-        if (_output.Json(args)) io.Output.WriteLine(CliJson.Serialize(new { text = prompt.Text, ids = prompt.Ids }));
+        _output.Write(args, io, "chat prompt", [TokensView.Create(prompt)], () => new { text = prompt.Text, ids = prompt.Ids });
         return 0;
     }
 }

@@ -19,7 +19,7 @@ public sealed class NeighborsCommand : Verb
     {
         _model = new ModelArgs(this);
         _token = Declare(CliOptions.Text("--token", "TEXT", "A token as the vocabulary writes it (Ġcold in Llama, ▁cold in Gemma; tokenize shows them) or a word (its tokens' mean).").Required());
-        _k = Declare(CliOptions.Int("--k", "N", "How many neighbours to list.", min: 1).Default(10));
+        _k = Declare(EmbeddingArgs.Count());
         _table = Declare(EmbeddingArgs.Table());
         _output = new ViewOutput(this, json: "{\"query\", \"ids\", \"neighbors\": [{\"id\", \"text\", \"token\", \"similarity\"}]}", html: true);
     }
@@ -29,9 +29,7 @@ public sealed class NeighborsCommand : Verb
         var token = args.GetValue(_token)!;
         using var lens = _model.LoadLens(args, io);
         var result = lens.Neighbors(token, args.GetValue(_k), args.GetValue(_table));
-        _output.Write(args, io, $"neighbours of {token}", NeighborsView.Create(result));
-        if (_output.Json(args))
-            io.Output.WriteLine(CliJson.Serialize(new { query = result.Plus[0].Text, ids = result.Plus[0].Ids, neighbors = EmbeddingArgs.Json(result.Neighbors) }));
+        _output.Write(args, io, $"neighbours of {token}", [NeighborsView.Create(result)], () => new { query = result.Plus[0].Text, ids = result.Plus[0].Ids, neighbors = EmbeddingArgs.Json(result.Neighbors) });
         return 0;
     }
 }
@@ -52,7 +50,7 @@ public sealed class ArithmeticCommand : Verb
     {
         _model = new ModelArgs(this);
         _expression = Declare(CliOptions.Text("--expression", "\"A - B + C\"", "Tokens or words joined by + and -, with spaces around the signs.").Required());
-        _k = Declare(CliOptions.Int("--k", "N", "How many nearest tokens to list.", min: 1).Default(10));
+        _k = Declare(EmbeddingArgs.Count());
         _table = Declare(EmbeddingArgs.Table());
         _keepInputs = Declare(CliOptions.Flag("--keep-inputs", "Also list the expression's own tokens (left out by default: they are often nearest)."));
         _output = new ViewOutput(this, json: "{\"plus\", \"minus\", \"neighbors\": [{\"id\", \"text\", \"token\", \"similarity\"}]}", html: true);
@@ -67,20 +65,22 @@ public sealed class ArithmeticCommand : Verb
         using var space = new EmbeddingSpace(lens, table);
         var result = new NeighborsResult(lens.Ref, expression, table, plus.Select(space.Resolve).ToList(), minus.Select(space.Resolve).ToList(),
             space.Arithmetic(plus, minus, args.GetValue(_k), excludeInputs: !args.GetValue(_keepInputs)));
-        _output.Write(args, io, expression, NeighborsView.Create(result));
-        if (_output.Json(args))
-            io.Output.WriteLine(CliJson.Serialize(new
+        _output.Write(args, io, expression, [NeighborsView.Create(result)], () => new
             {
                 plus = result.Plus.Select(p => new { text = p.Text, ids = p.Ids }),
                 minus = result.Minus.Select(m => new { text = m.Text, ids = m.Ids }),
                 neighbors = EmbeddingArgs.Json(result.Neighbors),
-            }));
+            });
         return 0;
     }
 }
 
+/// <summary>What the embedding verbs share: their --k and --table options and the JSON of their neighbours.</summary>
 static class EmbeddingArgs
 {
+    /// <summary>The <c>--k</c> option of the embedding verbs.</summary>
+    public static Option<int> Count() => CliOptions.Int("--k", "N", "How many nearest tokens to list.", min: 1).Default(10);
+
     /// <summary>The <c>--table</c> option of the embedding verbs.</summary>
     public static Option<EmbeddingTable> Table() => CliOptions.Value("--table", "input|output",
         "Which embedding table: input (the token embeddings the model reads) or output (the unembedding that turns the last hidden state into logits).",

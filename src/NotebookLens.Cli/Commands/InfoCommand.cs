@@ -22,38 +22,38 @@ public sealed class InfoCommand : Verb
 
     protected override int Run(ParseResult args, CliIO io)
     {
-        bool json = _output.Json(args), parameters = args.GetValue(_parameters);
+        bool parameters = args.GetValue(_parameters);
         using var model = _model.Load(args, _model.Resolve(args, io, ModelParts.Weights));
-        var c = model.Config;
-        if (json)
-        {
-            var summary = new Dictionary<string, object?>
-            {
-                ["model_type"] = c.ModelType,
-                ["family"] = c.Family.ToString().ToLowerInvariant(),
-                ["num_layers"] = c.NumLayers,
-                ["num_parameters"] = model.NumParameters,
-                ["hidden_size"] = c.HiddenSize,
-                ["intermediate_size"] = c.IntermediateSize,
-                ["num_attention_heads"] = c.NumHeads,
-                ["num_key_value_heads"] = c.NumKeyValueHeads,
-                ["head_dim"] = c.HeadDim,
-                ["vocab_size"] = c.VocabSize,
-                ["tie_word_embeddings"] = model.TiedEmbeddings,
-                ["dtype"] = DTypes.Name(model.DType),
-                ["sliding_window"] = c.SlidingWindow,
-                ["layer_types"] = c.SlidingLayers.Select(s => s ? "sliding_attention" : "full_attention").ToArray(),
-            };
-            if (parameters)
-                summary["parameters"] = model.Parameters.Select(p => new Dictionary<string, object>
-                {
-                    ["name"] = p.Name, ["shape"] = p.Shape, ["dtype"] = DTypes.Name(p.DType), ["loaded"] = p.Loaded,
-                }).ToArray();
-            io.Output.WriteLine(CliJson.Serialize(summary));
-            return 0;
-        }
-        var reference = new ModelRef(LensModel.DefaultName(_model.Name(args)), _model.Name(args), c.ModelType, DTypes.Name(model.DType), model.Device.ToString());
-        _output.Write(args, io, $"model {reference.Name}", ModelView.Create(c, model.Parameters, reference, listParameters: parameters));
+        var reference = new ModelRef(LensModel.DefaultName(_model.Name(args)), _model.Name(args), model.Config.ModelType, DTypes.Name(model.DType), model.Device.ToString());
+        _output.Write(args, io, $"model {reference.Name}", [ModelView.Create(model.Config, model.Parameters, reference, listParameters: parameters)], () => Summary(model, parameters));
         return 0;
+    }
+
+    static Dictionary<string, object?> Summary(LanguageModel model, bool parameters)
+    {
+        var c = model.Config;
+        var summary = new Dictionary<string, object?>
+        {
+            ["model_type"] = c.ModelType,
+            ["family"] = c.Family.ToString().ToLowerInvariant(),
+            ["num_layers"] = c.NumLayers,
+            ["num_parameters"] = model.NumParameters,
+            ["hidden_size"] = c.HiddenSize,
+            ["intermediate_size"] = c.IntermediateSize,
+            ["num_attention_heads"] = c.NumHeads,
+            ["num_key_value_heads"] = c.NumKeyValueHeads,
+            ["head_dim"] = c.HeadDim,
+            ["vocab_size"] = c.VocabSize,
+            ["tie_word_embeddings"] = model.TiedEmbeddings,
+            ["dtype"] = DTypes.Name(model.DType),
+            ["sliding_window"] = c.SlidingWindow,
+            ["layer_types"] = c.SlidingLayers.Select(s => s ? "sliding_attention" : "full_attention").ToArray(),
+        };
+        if (parameters)
+            summary["parameters"] = model.Parameters.Select(p => new Dictionary<string, object>
+            {
+                ["name"] = p.Name, ["shape"] = p.Shape, ["dtype"] = DTypes.Name(p.DType), ["loaded"] = p.Loaded,
+            }).ToArray();
+        return summary;
     }
 }

@@ -50,14 +50,12 @@ public sealed class PatchscopeCommand : Verb
         using var lens = _model.LoadLens(args, io);
         var layers = args.GetValue(_layers) is { Count: > 0 } given ? given : Enumerable.Range(0, lens.Config.NumLayers).ToList();
         var sweep = lens.Patchscope(source, layers, options, new ProgressBar(io.Error, io.Interactive));
-        _output.Write(args, io, "Patchscope", PatchscopeView.Create(sweep));
-        if (_output.Json(args))
-            io.Output.WriteLine(CliJson.Serialize(new
+        _output.Write(args, io, "Patchscope", [PatchscopeView.Create(sweep)], () => new
             {
                 source = new { text = source.Prompt, position = sweep.SourcePosition, token = sweep.Source.Tokens[sweep.SourcePosition].Text },
                 target = new { text = options.Target.Prompt, placeholder = options.Target.Placeholder, position = sweep.TargetPosition, token = sweep.Target.Tokens[sweep.TargetPosition].Text },
                 results = sweep.Results.Select(r => new { layer = r.SourceLayer, target_layer = r.TargetLayer, text = r.Text, ids = r.NewIds }),
-            }));
+            });
         return 0;
     }
 

@@ -86,8 +86,7 @@ public sealed class RefusalCommand : Verb
         if (options.Layer >= lens.Config.NumLayers)
             throw new UsageException($"--layer {options.Layer}: this model has layers 0 .. {lens.Config.NumLayers - 1}");
         var result = lens.Refusal(options, harmful, harmless, new ProgressBar(io.Error, io.Interactive));
-        _output.Write(args, io, "refusal direction", RefusalView.Create(result));
-        if (_output.Json(args)) io.Output.WriteLine(CliJson.Serialize(Json(result)));
+        _output.Write(args, io, "refusal direction", [RefusalView.Create(result)], () => Json(result));
         return 0;
     }
 

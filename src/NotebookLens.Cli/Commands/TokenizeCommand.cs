@@ -35,7 +35,7 @@ public sealed class TokenizeCommand : Verb
         var tokenizer = HfTokenizer.Load(_model.Resolve(args, io, ModelParts.Tokenizer));
         if (text is not null)
         {
-            _output.Write(args, io, "tokens", TokensView.Create(Prompt.FromText(tokenizer, text, special)));
+            _output.Write(args, io, "tokens", [TokensView.Create(Prompt.FromText(tokenizer, text, special))]);
             return 0;
         }
         int lineNumber = 0;
