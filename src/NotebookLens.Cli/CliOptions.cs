@@ -3,7 +3,10 @@ using System.Globalization;
 
 namespace NotebookLens.Cli;
 
-/// <summary>A usage mistake found after parsing (e.g. a layer the loaded model does not have): the message says what to type instead. Exit code 2.</summary>
+/// <summary>
+/// A usage mistake: a bad value (thrown by an option's parser), options that do not go together (a verb's rule), or a
+/// value the loaded model rules out (a layer it does not have). The message says what to type instead. Exit code 2.
+/// </summary>
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
