@@ -36,7 +36,7 @@ public sealed class GenerateCommand : Verb
         _topK = Declare(CliOptions.Int("--top-k", "K", "Sample only among the K most likely tokens; 0: among all.").Default(defaults.TopK));
         _topP = Declare(CliOptions.Double("--top-p", "P", "Sample only among the most likely tokens that together have probability P; 1: among all.", p => p is > 0 and <= 1, "in (0, 1]").Default(defaults.TopP));
         _seed = Declare(CliOptions.Int("--seed", "S", "Seed of the sampling: the same seed gives the same text again.", min: int.MinValue).Default(defaults.Seed));
-        _json = Declare(CliOptions.Json("{\"ids\": [new token ids], \"text\": \"...\", \"finish_reason\": \"stop|length\"}"));
+        _json = Declare(CliOptions.Json("{\"ids\": [new token ids], \"text\": \"...\", \"finish_reason\": \"stop|length|context_full|cancelled\"}"));
         Check(r => (r.GetValue(_ids) is null) == (r.GetValue(_text) is null) ? "give either --ids or --text" : null);
         Check(r => r.GetValue(_chat) && r.GetValue(_text) is null ? "--chat wraps --text as a user message" : null);
         Check(r => r.GetValue(_system) is not null && !r.GetValue(_chat) ? "--system needs --chat" : null);
@@ -74,7 +74,7 @@ public sealed class GenerateCommand : Verb
         if (json)
         {
             var result = lens.Generate(prompt, options);
-            io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = result.Text, finish_reason = result.FinishReason.ToString().ToLowerInvariant() }));
+            io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = result.Text, finish_reason = FinishName(result.FinishReason) }));
             return 0;
         }
         // The generation's text view, written as it comes: the prompt, the completion token by token, the closing line.
@@ -94,7 +94,7 @@ public sealed class GenerateCommand : Verb
     {
         using var model = _model.Load(args, folder);
         var result = model.Generate(ids.Select(i => (int)i).ToList(), options);
-        var finish = result.FinishReason.ToString().ToLowerInvariant();
+        var finish = FinishName(result.FinishReason);
         if (json) io.Output.WriteLine(CliJson.Serialize(new { ids = result.NewIds, text = (string?)null, finish_reason = finish }));
         else io.Output.WriteLine($"{string.Join(",", result.NewIds)}\n(no text: {folder} has no tokenizer.json; finished: {finish})");
         return 0;
@@ -134,4 +134,7 @@ public sealed class GenerateCommand : Verb
             _printed = text;
         }
     }
+
+    /// <summary>The JSON name of why generation ended: <c>stop</c>, <c>length</c>, <c>context_full</c>, <c>cancelled</c>.</summary>
+    internal static string FinishName(FinishReason reason) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(reason.ToString());
 }

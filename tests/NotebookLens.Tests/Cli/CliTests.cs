@@ -215,6 +215,21 @@ public class CliTests
     }
 
     [Fact]
+    public void Generate_json_says_context_full_when_the_context_ran_out()
+    {
+        using var lens = LensModel.Load("tiny");
+        var prompt = lens.Prompt(Enumerable.Repeat(lens.Prompt(" is", addSpecialTokens: false).Ids[0], lens.Config.MaxPositions - 3));
+        var expected = lens.Generate(prompt, new NotebookLens.Generation.GenerationOptions { MaxNewTokens = 10 });
+        Assert.Equal(NotebookLens.Generation.FinishReason.ContextFull, expected.FinishReason);
+
+        var (code, output, err) = Run("generate", "--model", "tiny", "--ids", string.Join(",", prompt.Ids), "--max-new-tokens", "10", "--greedy", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(expected.NewIds, doc.RootElement.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()));
+        Assert.Equal("context_full", doc.RootElement.GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
     public void Generate_json_gives_the_greedy_continuation()
     {
         using var golden = new Golden(Fixtures.Llama);
