@@ -31,14 +31,16 @@ internal static class PromptBatch
     /// <summary>
     /// Runs the prompts in batches of <paramref name="batchSize"/> with <paramref name="hooks"/>, and hands each batch's
     /// last-position logits <c>[b, V]</c> with the index of its first prompt to <paramref name="onLastLogits"/>
-    /// (valid only during the call).
+    /// (valid only during the call). <paramref name="cancel"/> is checked before each batch.
     /// </summary>
-    public static void Run(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int batchSize, HookSet? hooks, Action<int, Tensor>? onLastLogits = null)
+    public static void Run(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int batchSize, HookSet? hooks,
+        Action<int, Tensor>? onLastLogits = null, CancellationToken cancel = default)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
         int pad = model.Config.PadTokenId ?? 0;
         for (int first = 0; first < prompts.Count; first += batchSize)
         {
+            cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var (ids, mask) = LeftPad(prompts.Skip(first).Take(batchSize).ToList(), pad);
             using var result = model.Forward(ids, new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = hooks });

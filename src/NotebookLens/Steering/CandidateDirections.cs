@@ -40,20 +40,22 @@ public sealed class CandidateDirections : IDisposable
     /// <summary>
     /// Runs both prompt sets (token ids, each ending with the <paramref name="positions"/> post-instruction tokens) in
     /// left-padded batches, keeping only the last <paramref name="positions"/> positions of each block input.
+    /// <paramref name="cancel"/> is checked before every batch (<see cref="OperationCanceledException"/>).
     /// </summary>
-    public static CandidateDirections Compute(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> harmful, IReadOnlyList<IReadOnlyList<int>> harmless, int positions, int batchSize = 16)
+    public static CandidateDirections Compute(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> harmful, IReadOnlyList<IReadOnlyList<int>> harmless, int positions, int batchSize = 16,
+        CancellationToken cancel = default)
     {
         if (harmful.Count == 0 || harmless.Count == 0) throw new ArgumentException("Both prompt sets need at least one prompt.");
         if (positions < 1) throw new ArgumentOutOfRangeException(nameof(positions), "At least one position is needed.");
         if (harmful.Concat(harmless).Any(p => p.Count < positions))
             throw new ArgumentException($"Every prompt needs at least {positions} tokens (its post-instruction tokens).");
         using var scope = NewDisposeScope();
-        var diff = MeanResidPre(model, harmful, positions, batchSize) - MeanResidPre(model, harmless, positions, batchSize);
+        var diff = MeanResidPre(model, harmful, positions, batchSize, cancel) - MeanResidPre(model, harmless, positions, batchSize, cancel);
         return new CandidateDirections(diff.DetachFromDisposeScope());
     }
 
     /// <summary><c>[P, L, D]</c> float64 mean of the last P positions of every block input.</summary>
-    static Tensor MeanResidPre(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int positions, int batchSize)
+    static Tensor MeanResidPre(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int positions, int batchSize, CancellationToken cancel)
     {
         var c = model.Config;
         var sum = zeros([positions, c.NumLayers, c.HiddenSize], dtype: ScalarType.Float64, device: model.Device);
@@ -64,7 +66,7 @@ public sealed class CandidateDirections : IDisposable
             sum.select(1, ctx.Layer!.Value).add_(x.narrow(1, x.shape[1] - positions, positions).to(ScalarType.Float64).sum(dim: 0));
             return null;
         });
-        PromptBatch.Run(model, prompts, batchSize, hooks);
+        PromptBatch.Run(model, prompts, batchSize, hooks, cancel: cancel);
         return sum.div_(prompts.Count);
     }
 

@@ -10,6 +10,7 @@ namespace NotebookLens.Steering;
 /// (a) the refusal score of harmful prompts with the direction ablated everywhere, (b) the refusal score of harmless
 /// prompts with the raw vector added at its layer (all positions), (c) the KL divergence of harmless next-token
 /// distributions under ablation against no intervention. All at the last position, in float64.
+/// Each pass checks its cancellation token before every batch and stops with <see cref="OperationCanceledException"/>.
 /// </summary>
 public sealed class RefusalScorer : IDisposable
 {
@@ -23,7 +24,9 @@ public sealed class RefusalScorer : IDisposable
     readonly Tensor _harmlessNegEntropy;
 
     /// <param name="refusalTokenIds">Tokens that start a refusal (e.g. "I"); see <see cref="TokenIds"/>.</param>
-    public RefusalScorer(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> harmful, IReadOnlyList<IReadOnlyList<int>> harmless, IReadOnlyList<int> refusalTokenIds, int batchSize = 16)
+    /// <param name="cancel">Stops the baseline passes.</param>
+    public RefusalScorer(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> harmful, IReadOnlyList<IReadOnlyList<int>> harmless, IReadOnlyList<int> refusalTokenIds, int batchSize = 16,
+        CancellationToken cancel = default)
     {
         if (harmful.Count == 0 || harmless.Count == 0) throw new ArgumentException("Both validation sets need at least one prompt.");
         if (refusalTokenIds.Count == 0) throw new ArgumentException("At least one refusal token is needed.", nameof(refusalTokenIds));
@@ -32,9 +35,9 @@ public sealed class RefusalScorer : IDisposable
         _harmless = harmless;
         _batchSize = batchSize;
         _refusalIds = tensor(refusalTokenIds.Select(i => (long)i).ToArray(), device: model.Device).DetachFromDisposeScope();
-        BaselineHarmful = MeanRefusalScore(harmful, null);
+        BaselineHarmful = MeanRefusalScore(harmful, null, cancel);
         using var scope = NewDisposeScope();
-        var logP = LastLogProbs(harmless, null);
+        var logP = LastLogProbs(harmless, null, cancel);
         _harmlessProbs = logP.exp().DetachFromDisposeScope();
         _harmlessNegEntropy = (_harmlessProbs * logP).sum(dim: 1).DetachFromDisposeScope();
         BaselineHarmless = RefusalScores(logP, _refusalIds).mean().item<double>();
@@ -47,32 +50,32 @@ public sealed class RefusalScorer : IDisposable
     public double BaselineHarmless { get; }
 
     /// <summary>Scores the candidate <paramref name="direction"/> [D] (un-normalised) taken at <paramref name="position"/> and <paramref name="layer"/>.</summary>
-    public CandidateScore Score(int position, int layer, Tensor direction)
+    public CandidateScore Score(int position, int layer, Tensor direction, CancellationToken cancel = default)
     {
         double norm;
         using (var _ = NewDisposeScope()) norm = direction.to(ScalarType.Float64).norm().item<double>();
         // A zero vector changes nothing (and has no unit direction): the scores are the baselines.
         if (norm == 0) return new CandidateScore(position, layer, 0, BaselineHarmful, BaselineHarmless, 0);
         var ablation = Interventions.AblateDirection(direction, _model.Config);
-        double refusal = MeanRefusalScore(_harmful, ablation);
-        double steering = MeanRefusalScore(_harmless, Interventions.AddVector(direction, [layer]));
+        double refusal = MeanRefusalScore(_harmful, ablation, cancel);
+        double steering = MeanRefusalScore(_harmless, Interventions.AddVector(direction, [layer]), cancel);
         using var scope = NewDisposeScope();
-        double kl = (_harmlessNegEntropy - (_harmlessProbs * LastLogProbs(_harmless, ablation)).sum(dim: 1)).mean().item<double>();
+        double kl = (_harmlessNegEntropy - (_harmlessProbs * LastLogProbs(_harmless, ablation, cancel)).sum(dim: 1)).mean().item<double>();
         return new CandidateScore(position, layer, norm, refusal, steering, kl);
     }
 
-    double MeanRefusalScore(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks)
+    double MeanRefusalScore(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks, CancellationToken cancel)
     {
         using var scope = NewDisposeScope();
-        return RefusalScores(LastLogProbs(prompts, hooks), _refusalIds).mean().item<double>();
+        return RefusalScores(LastLogProbs(prompts, hooks, cancel), _refusalIds).mean().item<double>();
     }
 
     /// <summary>Float64 log-probabilities <c>[N, V]</c> of the next token after each prompt.</summary>
-    Tensor LastLogProbs(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks)
+    Tensor LastLogProbs(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks, CancellationToken cancel)
     {
         using var scope = NewDisposeScope();
         var rows = new List<Tensor>();
-        PromptBatch.Run(_model, prompts, _batchSize, hooks, (_, logits) => rows.Add(logits.to(ScalarType.Float64).log_softmax(-1).MoveToOuterDisposeScope()));
+        PromptBatch.Run(_model, prompts, _batchSize, hooks, (_, logits) => rows.Add(logits.to(ScalarType.Float64).log_softmax(-1).MoveToOuterDisposeScope()), cancel);
         return cat(rows, 0).MoveToOuterDisposeScope();
     }
 
