@@ -8,11 +8,11 @@ using static TorchSharp.torch;
 namespace NotebookLens.Models;
 
 /// <summary>
-/// A few bf16 rows times a bf16 weight matrix <c>[out, in]</c> — every linear layer of a decode step (one row per
-/// sequence of the batch). libtorch's few-row bf16 matmul streams the weights at a fraction of the machine's read
-/// bandwidth, and reading the weights is the whole cost of a decoded token (bench: <c>decode</c>); this kernel reads
-/// them in place, once per call whatever the number of rows. Like libtorch it widens to fp32, accumulates in fp32
-/// and rounds each output once to bf16 (nearest even); only the order of the additions differs.
+/// A few bf16 rows times a bf16 weight matrix <c>[out, in]</c> — the linear layers of a batched decode step (one row
+/// per sequence). libtorch's few-row bf16 matmul recomputes each weight once per row (bench: 8 rows take 1.7–1.9x
+/// this kernel's time on an AMD EPYC with AVX2); this kernel reads the weights in place, once per call whatever the
+/// number of rows. Like libtorch it widens to fp32, accumulates in fp32 and rounds each output once to bf16 (nearest
+/// even); only the order of the additions differs.
 /// </summary>
 internal static unsafe class Bf16MatVec
 {
@@ -26,17 +26,27 @@ internal static unsafe class Bf16MatVec
     /// <summary>Whether the kernel runs on this machine (AVX2 with FMA, and the tensor memory export); otherwise libtorch does the work.</summary>
     public static bool Supported { get; } = Vector256.IsHardwareAccelerated && Fma.IsSupported && Avx2.IsSupported && TensorMemory.Available;
 
-    /// <summary>Switched off for the process by <c>NOTEBOOKLENS_MATVEC=torch</c>, to compare with libtorch (the benchmark does).</summary>
-    public static bool Enabled { get; } = Supported && Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC") != "torch";
+    /// <summary>
+    /// For which products the kernel runs, per process: <c>NOTEBOOKLENS_MATVEC=torch</c> never, <c>=ours</c> for one
+    /// row too (both to compare, as the benchmark does); by default from two rows. One row is libtorch's: its 1-row
+    /// product streams the weights as fast as this kernel in isolation, and inside a decode loop this kernel's .NET
+    /// threads share the cores with libtorch's spinning OpenMP workers (bench decode: 310 against 202 ms per token).
+    /// </summary>
+    public static int MinInputs { get; } = !Supported ? int.MaxValue : Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC") switch
+    {
+        "torch" => int.MaxValue,
+        "ours" => 1,
+        _ => 2,
+    };
 
     [ThreadStatic] static float[]? _inputs;
 
-    /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: up to <see cref="MaxInputs"/> bf16 rows against a contiguous bf16 CPU matrix.</summary>
+    /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: <see cref="MinInputs"/> to <see cref="MaxInputs"/> bf16 rows against a contiguous bf16 CPU matrix.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
-        Enabled && !x.requires_grad && !weight.requires_grad && x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16
+        !x.requires_grad && !weight.requires_grad && x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
         && weight.dim() == 2 && weight.shape[1] % Lane == 0 && x.shape[^1] == weight.shape[1]
-        && x.numel() <= MaxInputs * weight.shape[1] && weight.is_contiguous();
+        && x.numel() <= MaxInputs * weight.shape[1] && x.numel() >= MinInputs * weight.shape[1] && weight.is_contiguous();
 
     /// <summary><c>x · weightᵀ</c> with <c>x</c>'s leading shape and <c>out</c> features, in bf16.</summary>
     public static Tensor Multiply(Tensor x, Tensor weight)

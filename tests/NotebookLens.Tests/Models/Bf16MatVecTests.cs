@@ -73,18 +73,22 @@ public class Bf16MatVecTests
     }
 
     [Fact]
-    public void Applies_only_to_one_bf16_row_against_a_contiguous_bf16_matrix()
+    public void Applies_to_a_decode_batch_of_bf16_rows_against_a_contiguous_bf16_matrix()
     {
         using var scope = NewDisposeScope();
         var weight = zeros(8, 32, dtype: ScalarType.BFloat16);
-        var row = zeros(1, 1, 32, dtype: ScalarType.BFloat16);
-        Assert.Equal(Bf16MatVec.Enabled, Bf16MatVec.Applies(row, weight));
-        Assert.False(Bf16MatVec.Applies(row.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
-        Assert.Equal(Bf16MatVec.Enabled, Bf16MatVec.Applies(zeros(Bf16MatVec.MaxInputs, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
+        var rows = zeros(2, 1, 32, dtype: ScalarType.BFloat16);
+        bool on = Bf16MatVec.MinInputs <= 2;
+        // Unless NOTEBOOKLENS_MATVEC says otherwise, one row is libtorch's and two are the kernel's (where it runs at all).
+        Assert.Equal(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC") switch { "torch" => false, _ => Bf16MatVec.Supported }, on);
+        Assert.Equal(Bf16MatVec.MinInputs <= 1, Bf16MatVec.Applies(zeros(1, 1, 32, dtype: ScalarType.BFloat16), weight));
+        Assert.Equal(on, Bf16MatVec.Applies(rows, weight));
+        Assert.False(Bf16MatVec.Applies(rows.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
+        Assert.Equal(on, Bf16MatVec.Applies(zeros(Bf16MatVec.MaxInputs, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
         Assert.False(Bf16MatVec.Applies(zeros(1, Bf16MatVec.MaxInputs + 1, 32, dtype: ScalarType.BFloat16), weight)); // a prefill: libtorch's GEMM
-        Assert.False(Bf16MatVec.Applies(zeros(1, 1, 8, dtype: ScalarType.BFloat16), zeros(32, 8, dtype: ScalarType.BFloat16).t())); // a transposed view
-        Assert.False(Bf16MatVec.Applies(zeros(1, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
-        Assert.False(Bf16MatVec.Applies(row, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
+        Assert.False(Bf16MatVec.Applies(zeros(2, 1, 8, dtype: ScalarType.BFloat16), zeros(32, 8, dtype: ScalarType.BFloat16).t())); // a transposed view
+        Assert.False(Bf16MatVec.Applies(zeros(2, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
+        Assert.False(Bf16MatVec.Applies(rows, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
     }
 
     /// <summary>Distance in bf16 steps between equal-shaped bf16 tensors (both finite and of one sign here).</summary>
