@@ -26,5 +26,6 @@ mv -f "$staging"/*.nupkg "$feed"/
 # build it extracted, and .NET Interactive's restore (F#'s dependency manager) keeps its resolved paths in
 # ~/.packagemanagement/nuget/Cache, so a notebook would silently load an older build. Drop both.
 rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}"/notebooklens*/"$version"
-grep -rlis notebooklens "$HOME/.packagemanagement/nuget/Cache" 2>/dev/null | xargs -r rm -f
+# (grep finds nothing when no notebook restored since the last pack: not an error.)
+{ grep -rlis notebooklens "$HOME/.packagemanagement/nuget/Cache" 2>/dev/null || true; } | xargs -r rm -f
 ls "$feed"

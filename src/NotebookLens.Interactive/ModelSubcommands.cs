@@ -85,6 +85,7 @@ static class ModelSubcommands
             (command, model, _) => Weights(model, command));
 
         AnalysisSubcommands.AddAnalyses(magic);
+        RemoteSubcommands.AddAll(magic);
     }
 
     static KernelDirectiveParameter Implicit(string name, string description) => new(name, description) { AllowImplicitName = true };
