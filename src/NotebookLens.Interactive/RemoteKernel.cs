@@ -21,6 +21,9 @@ sealed class RemoteKernel(string name, string[] command, string workingDirectory
 
     public bool SameCommand(string[] other) => command.SequenceEqual(other);
 
+    /// <summary>Whether its proxy kernel was added to the notebook (its name is taken from then on).</summary>
+    public bool IsInNotebook => _proxy is not null;
+
     public async Task<Output> ConnectAsync(CompositeKernel root, string? feed, TimeSpan timeout, KernelInvocationContext context)
     {
         var reconnect = _proxy is not null;
@@ -35,9 +38,11 @@ sealed class RemoteKernel(string name, string[] command, string workingDirectory
             _proxy = new ProxyKernel(name, Process, Process, Process.RemoteHostUri);
             if (ready.KernelInfos.FirstOrDefault(k => k.Uri == Process.RemoteHostUri) is { } info) _proxy.UpdateKernelInfo(info);
             // Stopping a cell that runs there stops the remote's work too (the proxy does not tell the remote).
+            // Only cells: a language service request (completions while typing) is cancelled by the next keystroke,
+            // which must not stop the remote's running cell.
             _proxy.AddMiddleware(async (command, context, next) =>
             {
-                await using var stop = context.CancellationToken.Register(() => _ = Process.CancelAsync());
+                await using var stop = command is SubmitCode ? context.CancellationToken.Register(() => _ = Process.CancelAsync()) : default;
                 await next(command, context);
             });
             // The remote goes with the notebook's kernel (ssh would end it too; a local command would linger).
@@ -45,6 +50,7 @@ sealed class RemoteKernel(string name, string[] command, string workingDirectory
             root.Add(_proxy);
         }
         await InstallAsync(feed ?? await CopyPackagesAsync(context), context);
+        await RunCSharpAsync($"{typeof(ConnectionLifetime).FullName}.{nameof(ConnectionLifetime.EndWithParent)}();", context);
         var line = await DescribeAsync(context);
         return Connected(line, reconnect ? $"Reconnected: #!{name} cells run on a new remote kernel (what the old one held is gone)." : $"Connected: #!{name} cells run on the remote kernel.");
     }

@@ -73,7 +73,9 @@ sealed class RemoteProcess : IKernelCommandAndEventSender, IKernelCommandAndEven
         lock (_lock)
         {
             if (_process is { HasExited: false }) throw new InvalidOperationException("The remote process is running already.");
+            _process?.Dispose();
             _process = process;
+            _exitCode = null;
             _ready = ready;
             _stderr.Clear();
         }

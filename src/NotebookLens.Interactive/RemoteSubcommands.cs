@@ -32,15 +32,17 @@ static class RemoteSubcommands
 
         magic.Add<ModelDisconnectCommand>(new("disconnect", "disconnect NAME", "Ends a connected remote kernel's process (what runs there fails); #!model connect starts a new one."),
             [new KernelDirectiveParameter("--kernel-name", "A kernel #!model connect added") { AllowImplicitName = true }],
-            (command, _) => Task.FromResult(RemoteKernels.Disconnect(Required(command.KernelName, "disconnect", "the remote kernel's name", "#!model disconnect gpu"))));
+            (command, context) => Task.FromResult(RemoteKernels.Disconnect(context.HandlingKernel.RootKernel, Required(command.KernelName, "disconnect", "the remote kernel's name", "#!model disconnect gpu"))));
     }
 }
 
-/// <summary>The remote kernels this notebook connected, by name: a reconnect reuses the kernel of that name.</summary>
+/// <summary>The remote kernels each notebook (root kernel) connected, by name: a reconnect reuses the kernel of that name.</summary>
 static class RemoteKernels
 {
     const string Example = "#!model connect --kernel-name gpu --command [\"ssh\",\"gpu-box\",\"dotnet-interactive\",\"stdio\"]";
-    static readonly Dictionary<string, RemoteKernel> Connected = [];
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Kernel, Dictionary<string, RemoteKernel>> ByRoot = new();
+
+    static Dictionary<string, RemoteKernel> Of(Kernel root) => ByRoot.GetValue(root, _ => []);
 
     public static async Task<Output> ConnectAsync(ModelConnectCommand command, KernelInvocationContext context)
     {
@@ -53,31 +55,38 @@ static class RemoteKernels
         if (context.HandlingKernel?.RootKernel is not CompositeKernel root)
             throw new MagicException("#!model connect needs a notebook kernel (a CompositeKernel).", "Run it in a notebook cell.");
 
+        var connected = Of(root);
         RemoteKernel remote;
-        lock (Connected)
+        lock (connected)
         {
-            if (Connected.TryGetValue(name, out var existing))
+            if (connected.TryGetValue(name, out var existing))
             {
                 if (!existing.SameCommand(arguments))
                     throw new MagicException($"The kernel '{name}' is connected with another command ({existing.Process.CommandLine}).",
                         "Pick another --kernel-name, or give the same --command to reconnect.");
                 remote = existing;
             }
+            else if (root.FindKernelByName(name) is not null)
+                throw new MagicException($"This notebook already has a kernel named '{name}'.", "Pick another --kernel-name.");
             else
-            {
-                if (root.FindKernelByName(name) is not null)
-                    throw new MagicException($"This notebook already has a kernel named '{name}'.", "Pick another --kernel-name.");
                 remote = new RemoteKernel(name, arguments, command.WorkingDirectory ?? Environment.CurrentDirectory);
-                Connected[name] = remote;
-            }
         }
-        return await remote.ConnectAsync(root, command.Feed, timeout, context);
+        try
+        {
+            return await remote.ConnectAsync(root, command.Feed, timeout, context);
+        }
+        finally
+        {
+            // Once its kernel is in the notebook the name is taken: only the same command may reconnect it.
+            if (remote.IsInNotebook) lock (connected) connected[name] = remote;
+        }
     }
 
-    public static Output Disconnect(string name)
+    public static Output Disconnect(Kernel root, string name)
     {
+        var connected = Of(root);
         RemoteKernel? remote;
-        lock (Connected) Connected.TryGetValue(name, out remote);
+        lock (connected) connected.TryGetValue(name, out remote);
         if (remote is null)
             throw new MagicException($"No remote kernel named '{name}' is connected.", "#!model connect adds one.");
         remote.Process.Kill();
@@ -92,8 +101,9 @@ static class RemoteKernels
     public static RemoteKernel? RunsOn(KernelCommand command, Kernel root)
     {
         if (command is ModelConnectCommand or ModelDisconnectCommand || command.Parent is not SubmitCode cell) return null;
-        lock (Connected)
-            if (Connected.Count == 0) return null;
+        var connected = Of(root);
+        lock (connected)
+            if (connected.Count == 0) return null;
         var kernel = cell.TargetKernelName;
         foreach (var line in cell.Code.Split('\n').Select(l => l.Trim()))
         {
@@ -101,7 +111,7 @@ static class RemoteKernels
             if (line.StartsWith("#!", StringComparison.Ordinal) && !line.Contains(' ') && root.FindKernelByName(line[2..]) is { } selected)
                 kernel = selected.Name;
         }
-        lock (Connected)
-            return kernel is not null && Connected.TryGetValue(kernel, out var remote) ? remote : null;
+        lock (connected)
+            return kernel is not null && connected.TryGetValue(kernel, out var remote) ? remote : null;
     }
 }

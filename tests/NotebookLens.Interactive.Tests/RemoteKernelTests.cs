@@ -110,6 +110,20 @@ public sealed partial class RemoteKernelTests(RemoteKernelTests.Session session,
         Assert.StartsWith(Path.Combine(session.RemoteHome, ".nuget", "packages", "notebooklens"), location.Returned);
         var local = await Host.SubmitAsync("typeof(NotebookLens.LensModel).Assembly.Location");
         Assert.StartsWith(session.Feed.Packages, local.Returned);
+
+        // Running the connect cell again (Run All) keeps the remote and what it holds.
+        var again = await Host.SubmitAsync(session.ConnectLine);
+        Assert.True(again.Succeeded, again.Transcript);
+        Assert.Contains("Already connected", again.Text);
+        Assert.Equal(session.RemoteProcessId, WhereProcessId(again));
+
+        // Round trips, for the README: a cell here and the same cell there.
+        foreach (var (label, kernel) in new[] { ("local", "csharp"), ("remote", Kernel) })
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < 10; i++) Assert.Equal("2", (await Host.SubmitAsync("1 + 1", kernel)).Returned);
+            log.WriteLine($"1 + 1 {label}: {clock.Elapsed.TotalMilliseconds / 10:F0} ms a cell");
+        }
     }
 
     /// <summary>The process ids from <paramref name="pid"/>'s parent up to init (Linux /proc).</summary>
@@ -212,6 +226,14 @@ public sealed partial class RemoteKernelTests(RemoteKernelTests.Session session,
 
         Assert.Equal("2", (await Host.SubmitAsync("1 + 1", Kernel)).Returned);
         Assert.Equal("2", (await Host.SubmitAsync("1 + 1")).Returned);
+
+        // A command that never starts a kernel (ssh to a host that does not resolve): what it said, and nothing added.
+        var nowhere = await Host.SubmitAsync("#!model connect --kernel-name nowhere --command [\"sh\",\"-c\",\"echo ssh: Could not resolve hostname nowhere >&2; exit 255\"]");
+        Assert.False(nowhere.Succeeded);
+        Assert.Contains("ended with exit code 255", nowhere.Failure);
+        Assert.Contains("ssh: Could not resolve hostname nowhere", nowhere.Failure);
+        Assert.False((await Host.SubmitAsync("#!nowhere\n1 + 1")).Succeeded);
+        Assert.Equal("2", (await Host.SubmitAsync("1 + 1")).Returned);
     }
 
     /// <summary>A refusal experiment on tiny that takes minutes (7 on a loaded 2-core machine): a cell after it could not run soon if it went on.</summary>
@@ -280,14 +302,18 @@ public sealed partial class RemoteKernelTests(RemoteKernelTests.Session session,
         Assert.True((await Host.SubmitAsync("#!model info", Kernel)).Succeeded);
     }
 
-    /// <summary>The same in dotnet-repl, whose kernel has no #!connect of its own: a cell whose kernel is the remote's, and a #!gpu line.</summary>
+    /// <summary>
+    /// The same in dotnet-repl, whose kernel has no #!connect until a cell registers it (#!model connect does not need
+    /// it): a cell whose kernel is the remote's, and a #!gpu line.
+    /// </summary>
     [Fact]
     public async Task The_connect_line_works_in_dotnet_repl()
     {
         ReplNotebook.Cell[] cells =
         [
             new(session.Feed.Reference),
-            new(session.ConnectLine),
+            // From a feed the remote reads (the same disk here) instead of a copy of this kernel's packages.
+            new($"{session.ConnectLine} --feed {session.Feed.Feed}"),
             new("#!model tokens \"Hello world\"", Kernel),
             new("#!gpu\nSystem.Environment.ProcessId"),
             new("System.Environment.ProcessId"),
@@ -299,5 +325,10 @@ public sealed partial class RemoteKernelTests(RemoteKernelTests.Session session,
         var remotePid = WhereLine().Match(outputs[1]).Groups[1].Value;
         Assert.Contains($"<pre>{remotePid}</pre>", outputs[3]);
         Assert.DoesNotContain($"<pre>{remotePid}</pre>", outputs[4]);
+
+        // dotnet-repl has ended: the remote, whose input closed with it, ends too instead of running on.
+        var clock = Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/{remotePid}") && clock.Elapsed < Soon) await Task.Delay(200);
+        Assert.False(Directory.Exists($"/proc/{remotePid}"), $"the remote process {remotePid} still runs {Soon.TotalSeconds} s after its notebook ended");
     }
 }
