@@ -33,26 +33,35 @@ sealed class RemoteKernel(string name, string[] command, string workingDirectory
             return Connected(where, $"Already connected: #!{name} cells run on the remote kernel.");
         }
         var ready = await Process.StartAsync(timeout, context.CancellationToken);
-        if (_proxy is null)
+        try
         {
-            _proxy = new ProxyKernel(name, Process, Process, Process.RemoteHostUri);
-            if (ready.KernelInfos.FirstOrDefault(k => k.Uri == Process.RemoteHostUri) is { } info) _proxy.UpdateKernelInfo(info);
-            // Stopping a cell that runs there stops the remote's work too (the proxy does not tell the remote).
-            // Only cells: a language service request (completions while typing) is cancelled by the next keystroke,
-            // which must not stop the remote's running cell.
-            _proxy.AddMiddleware(async (command, context, next) =>
+            if (_proxy is null)
             {
-                await using var stop = command is SubmitCode ? context.CancellationToken.Register(() => _ = Process.CancelAsync()) : default;
-                await next(command, context);
-            });
-            // The remote goes with the notebook's kernel (ssh would end it too; a local command would linger).
-            _proxy.RegisterForDisposal(Process);
-            root.Add(_proxy);
+                _proxy = new ProxyKernel(name, Process, Process, Process.RemoteHostUri);
+                if (ready.KernelInfos.FirstOrDefault(k => k.Uri == Process.RemoteHostUri) is { } info) _proxy.UpdateKernelInfo(info);
+                // Stopping a cell that runs there stops the remote's work too (the proxy does not tell the remote).
+                // Only cells: a language service request (completions while typing) is cancelled by the next keystroke,
+                // which must not stop the remote's running cell.
+                _proxy.AddMiddleware(async (command, context, next) =>
+                {
+                    await using var stop = command is SubmitCode ? context.CancellationToken.Register(() => _ = Process.CancelAsync()) : default;
+                    await next(command, context);
+                });
+                // The remote goes with the notebook's kernel (ssh would end it too; a local command would linger).
+                _proxy.RegisterForDisposal(Process);
+                root.Add(_proxy);
+            }
+            await InstallAsync(feed ?? await CopyPackagesAsync(context), context);
+            await RunCSharpAsync($"{typeof(ConnectionLifetime).FullName}.{nameof(ConnectionLifetime.EndWithParent)}();", context);
+            var line = await DescribeAsync(context);
+            return Connected(line, reconnect ? $"Reconnected: #!{name} cells run on a new remote kernel (what the old one held is gone)." : $"Connected: #!{name} cells run on the remote kernel.");
         }
-        await InstallAsync(feed ?? await CopyPackagesAsync(context), context);
-        await RunCSharpAsync($"{typeof(ConnectionLifetime).FullName}.{nameof(ConnectionLifetime.EndWithParent)}();", context);
-        var line = await DescribeAsync(context);
-        return Connected(line, reconnect ? $"Reconnected: #!{name} cells run on a new remote kernel (what the old one held is gone)." : $"Connected: #!{name} cells run on the remote kernel.");
+        catch
+        {
+            // A kernel without NotebookLens is no use: the same line run again starts over.
+            Process.Kill();
+            throw;
+        }
     }
 
     /// <summary>

@@ -234,6 +234,14 @@ public sealed partial class RemoteKernelTests(RemoteKernelTests.Session session,
         Assert.Contains("ssh: Could not resolve hostname nowhere", nowhere.Failure);
         Assert.False((await Host.SubmitAsync("#!nowhere\n1 + 1")).Succeeded);
         Assert.Equal("2", (await Host.SubmitAsync("1 + 1")).Returned);
+
+        // A feed the remote cannot read: the restore's own error, and the kernel without NotebookLens is ended.
+        var spare = session.ConnectLine.Replace($"--kernel-name {Kernel}", "--kernel-name spare") + " --feed /nonexistent/feed";
+        var unreadable = await Host.SubmitAsync(spare);
+        Assert.False(unreadable.Succeeded);
+        Assert.Contains("Installing NotebookLens on the remote kernel from /nonexistent/feed failed", unreadable.Failure);
+        var ended = await Host.SubmitAsync("1 + 1", "spare");
+        Assert.Contains("is not running", ended.Failure);
     }
 
     /// <summary>A refusal experiment on tiny that takes minutes (7 on a loaded 2-core machine): a cell after it could not run soon if it went on.</summary>
