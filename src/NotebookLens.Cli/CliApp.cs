@@ -1,53 +1,65 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using NotebookLens.Cli.Commands;
 
 namespace NotebookLens.Cli;
 
-/// <summary>The command-line front end: one verb per lecture step, human output by default, JSON for scripts.</summary>
+/// <summary>
+/// The command-line front end: one verb per lecture step, human output by default, JSON for scripts. Exit codes: 0
+/// success, 1 a problem with the input (a model, a file, a value the model cannot use), 2 a usage mistake.
+/// </summary>
 public static class CliApp
 {
-    static readonly Dictionary<string, ICommand> Commands = new ICommand[]
+    /// <summary>The program's name in help and messages.</summary>
+    public const string Name = "NotebookLens.Cli";
+
+    // A value starting with @ is text, not a response file; no single-letter options to bundle.
+    static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null, EnablePosixBundling = false };
+
+    /// <summary>Every verb, for one run with these streams.</summary>
+    internal static RootCommand Root(CliIO io)
     {
-        new InfoCommand(),
-        new TokenizeCommand(),
-        new ChatCommand(),
-        new GenerateCommand(),
-        new DumpCommand(),
-        new DownloadCommand(),
-        new NeighborsCommand(),
-        new ArithmeticCommand(),
-        new SimilarityCommand(),
-        new LensCommand(),
-        new AttentionCommand(),
-        new NeuronsCommand(),
-        new PcaCommand(),
-        new RefusalCommand(),
-        new PatchscopeCommand(),
-        new TrainTinyCommand(),
-    }.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var root = new RootCommand("NotebookLens: look inside language models. Run a verb with --help to see its options and examples.")
+        {
+            new InfoCommand(io),
+            new TokenizeCommand(io),
+            new ChatCommand(io),
+            new GenerateCommand(io),
+            new DumpCommand(io),
+            new DownloadCommand(io),
+            new NeighborsCommand(io),
+            new ArithmeticCommand(io),
+            new SimilarityCommand(io),
+            new LensCommand(io),
+            new AttentionCommand(io),
+            new NeuronsCommand(io),
+            new PcaCommand(io),
+            new RefusalCommand(io),
+            new PatchscopeCommand(io),
+            new TrainTinyCommand(io),
+        };
+        root.HelpName = Name;
+        var help = root.Options.OfType<HelpOption>().Single();
+        help.Action = new HelpWithExamples((HelpAction)help.Action!);
+        return root;
+    }
+
+    internal static ParseResult Parse(IReadOnlyList<string> args, CliIO io) => Root(io).Parse(args, Parsing);
 
     /// <param name="interactive">Standard error is a terminal: downloads draw a live progress line.</param>
     public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error, bool interactive = false)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-        {
-            Usage(args.Length == 0 ? error : output);
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (!Commands.TryGetValue(args[0], out var command))
-        {
-            error.WriteLine($"error: unknown command '{args[0]}'");
-            Usage(error);
-            return 2;
-        }
+        var parsed = Parse(args, new CliIO(input, output, error, interactive));
+        if (parsed.Action is ParseErrorAction mistake) return UsageMistake(parsed, mistake, error);
         try
         {
-            var parsed = new CliArgs(args.Skip(1), command.Options, command.Flags);
-            return command.Run(parsed, new CliIO(input, output, error, interactive));
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (UsageException e)
         {
             error.WriteLine($"error: {e.Message}");
-            error.WriteLine($"usage: NotebookLens.Cli {command.Usage}");
+            error.WriteLine(HelpHint(parsed));
             return 2;
         }
         catch (NotebookLens.Runtime.LensException e)
@@ -65,6 +77,23 @@ public static class CliApp
         }
     }
 
+    /// <summary>
+    /// Everything about a usage mistake goes to standard error: what is wrong, System.CommandLine's suggestions for a
+    /// mistyped verb or option, and the verbs (no verb or an unknown one) or where to find the verb's options.
+    /// </summary>
+    static int UsageMistake(ParseResult parsed, ParseErrorAction suggestions, TextWriter error)
+    {
+        foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
+        bool noVerb = parsed.CommandResult.Command is RootCommand;
+        suggestions.ShowHelp = noVerb;
+        // The action writes its suggestions (and help) to Output, and to Error the errors already written above.
+        parsed.Invoke(new InvocationConfiguration { Output = error, Error = TextWriter.Null });
+        if (!noVerb) error.WriteLine(HelpHint(parsed));
+        return 2;
+    }
+
+    static string HelpHint(ParseResult parsed) => $"See '{Name} {parsed.CommandResult.Command.Name} --help' for its options.";
+
     /// <summary>The core's remedy in this CLI's terms (its options), or as the core words it.</summary>
     static string? Remedy(NotebookLens.Runtime.LensException e)
     {
@@ -77,12 +106,5 @@ public static class CliApp
             remedies.Add("lower or turn off the steering threshold (--steering-threshold none; a model without trained refusal behaviour, such as random weights or a base model, never passes it)");
         remedies.Add("use other layers or instructions (--layer L, --harmful, --harmless)");
         return $"To relax them: {string.Join("; ", remedies)}.";
-    }
-
-    static void Usage(TextWriter w)
-    {
-        w.WriteLine("NotebookLens.Cli — look inside language models");
-        w.WriteLine();
-        foreach (var c in Commands.Values) w.WriteLine($"  {c.Usage}");
     }
 }

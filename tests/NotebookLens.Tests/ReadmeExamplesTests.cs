@@ -12,7 +12,7 @@ public sealed partial class ReadmeExamplesTests
 
     public static TheoryData<int> Blocks() => new(Enumerable.Range(0, CSharpBlock().Matches(Readme()).Count));
 
-    static string Readme() => File.ReadAllText(Path.Combine(Fixtures.Root, "..", "..", "README.md"));
+    internal static string Readme() => File.ReadAllText(Path.Combine(Fixtures.Root, "..", "..", "README.md"));
 
     [Fact]
     public void The_readme_has_examples() => Assert.True(CSharpBlock().Matches(Readme()).Count >= 7);

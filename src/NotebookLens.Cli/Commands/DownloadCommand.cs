@@ -1,3 +1,4 @@
+using System.CommandLine;
 using NotebookLens.Loading;
 
 namespace NotebookLens.Cli.Commands;
@@ -6,21 +7,30 @@ namespace NotebookLens.Cli.Commands;
 /// <c>download</c>: puts a hub model into the Hugging Face cache (or finds it there) and prints its snapshot
 /// folder; with <c>--json</c> <c>{"repo_id", "revision", "commit", "folder"}</c>.
 /// </summary>
-public sealed class DownloadCommand : ICommand
+public sealed class DownloadCommand : Verb
 {
-    public string Name => "download";
-    public string Usage => "download --model ORG/NAME[@REV] [--tokenizer-only] [--refresh] [--json]";
-    public IReadOnlySet<string> Options { get; } = new HashSet<string> { "model" };
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "tokenizer-only", "refresh", "json" };
+    readonly Option<string> _model;
+    readonly Option<bool> _tokenizerOnly, _refresh, _json;
 
-    public int Run(CliArgs args, CliIO io)
+    public DownloadCommand(CliIO io) : base(io, "download",
+        "Downloads a model from the Hugging Face hub into its cache (or finds it there) and prints the folder; then every verb finds it there, even offline.",
+        "download --model meta-llama/Llama-3.2-1B-Instruct", "download --model google/gemma-3-1b-it --tokenizer-only")
     {
-        var model = args.Require("model");
-        if (!HubId.LooksLikeHubId(model)) throw new UsageException($"--model takes a Hugging Face hub id (org/name[@revision]); '{model}' is not one");
+        _model = Declare(CliOptions.Value("--model", "ORG/NAME[@REV]",
+            "The model's hub id, such as meta-llama/Llama-3.2-1B-Instruct; @REV picks a branch, tag or commit (default: main).",
+            id => HubId.LooksLikeHubId(id) ? id : throw new UsageException($"--model takes a Hugging Face hub id (org/name[@revision]); '{id}' is not one")).Required());
+        _tokenizerOnly = Declare(CliOptions.Flag("--tokenizer-only", "Only the tokenizer and config files (small), not the weights."));
+        _refresh = Declare(CliOptions.Flag("--refresh", "Ask the hub for the newest files even when the cache has the model."));
+        _json = Declare(CliOptions.Json("{\"repo_id\", \"revision\", \"commit\", \"folder\"}"));
+    }
+
+    protected override int Run(ParseResult args, CliIO io)
+    {
+        var model = args.GetValue(_model)!;
         var id = HubId.Parse(model);
-        using var downloader = new HubDownloader(HubOptions.FromEnvironment() with { Refresh = args.Flag("refresh") });
-        var snapshot = downloader.GetSnapshot(id, args.Flag("tokenizer-only") ? ModelParts.Tokenizer : ModelParts.All, new DownloadReporter(io.Error, io.Interactive));
-        io.Output.WriteLine(args.Flag("json")
+        using var downloader = new HubDownloader(HubOptions.FromEnvironment() with { Refresh = args.GetValue(_refresh) });
+        var snapshot = downloader.GetSnapshot(id, args.GetValue(_tokenizerOnly) ? ModelParts.Tokenizer : ModelParts.All, new DownloadReporter(io.Error, io.Interactive));
+        io.Output.WriteLine(args.GetValue(_json)
             ? CliJson.Serialize(new { repo_id = id.RepoId, revision = id.Revision, commit = snapshot.Commit, folder = snapshot.Folder })
             : snapshot.Folder);
         return 0;

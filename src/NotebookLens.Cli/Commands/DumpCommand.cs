@@ -1,3 +1,4 @@
+using System.CommandLine;
 using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
@@ -9,23 +10,31 @@ namespace NotebookLens.Cli.Commands;
 /// <c>dump</c>: one forward pass written as safetensors with the fixtures' conventions (float32, int64):
 /// <c>input_ids</c> [T], <c>logits</c> [T,V], <c>hidden.{i}</c> [T,D] for i = 0..L, <c>prenorm_last</c> [T,D], <c>attn.{l}</c> [H,T,T].
 /// </summary>
-public sealed class DumpCommand : ICommand
+public sealed class DumpCommand : Verb
 {
-    public string Name => "dump";
-    public string Usage => $"dump {ModelArgs.Usage} (--ids ID,ID,... | --text TEXT) --out FILE.safetensors";
-    public IReadOnlySet<string> Options { get; } = ModelArgs.Options.Concat(["ids", "text", "out"]).ToHashSet();
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+    readonly ModelArgs _model;
+    readonly Option<IReadOnlyList<long>> _ids;
+    readonly Option<string> _text, _out;
 
-    public int Run(CliArgs args, CliIO io)
+    public DumpCommand(CliIO io) : base(io, "dump",
+        "Runs one forward pass and writes what happened inside as a .safetensors file: the logits, every layer's hidden states and every attention map (for Python or your own checks).",
+        "dump --text \"The apple is green.\" --dtype float32 --out apple.safetensors")
     {
-        string? idList = args.Get("ids"), text = args.Get("text");
-        if ((idList is null) == (text is null)) throw new UsageException("give either --ids or --text");
-        var outPath = args.Require("out");
-        var given = idList is null ? null : ParseIds(idList);
-        var folder = ModelArgs.Resolve(args, io, given is null ? ModelParts.All : ModelParts.Weights);
+        _model = new ModelArgs(this);
+        _ids = Declare(CliOptions.TokenIds("The input as token ids (tokenize shows a text's ids)."));
+        _text = Declare(CliOptions.Text("--text", "TEXT", "The input as text, encoded as the model's tokenizer does (special tokens parsed, BOS added)."));
+        _out = Declare(CliOptions.Text("--out", "FILE.safetensors", "Where to write the tensors.").Required());
+        Check(r => (r.GetValue(_ids) is null) == (r.GetValue(_text) is null) ? "give either --ids or --text" : null);
+    }
+
+    protected override int Run(ParseResult args, CliIO io)
+    {
+        var given = args.GetValue(_ids);
+        var outPath = args.GetValue(_out)!;
+        var folder = _model.Resolve(args, io, given is null ? ModelParts.All : ModelParts.Weights);
         // The text is encoded as tokenizer(text) does: special tokens in it are parsed and BOS is added.
-        var ids = given ?? HfTokenizer.Load(folder).Encode(text!).Select(i => (long)i).ToArray();
-        using var model = ModelArgs.Load(args, folder);
+        var ids = given?.ToArray() ?? HfTokenizer.Load(folder).Encode(args.GetValue(_text)!).Select(i => (long)i).ToArray();
+        using var model = _model.Load(args, folder);
         using var scope = NewDisposeScope();
         var input = tensor(ids, dtype: ScalarType.Int64);
         using var result = model.Forward(input, ForwardOptions.Everything);
@@ -49,11 +58,4 @@ public sealed class DumpCommand : ICommand
     /// <summary>Drops the batch dimension of a single run and converts to float32.</summary>
     static Tensor Float(Tensor t) => t[0].to(ScalarType.Float32).contiguous();
 
-    internal static long[] ParseIds(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length == 0) throw new UsageException("--ids needs at least one token id");
-        return parts.Select(p => long.TryParse(p, out var id) && id >= 0 ? id
-            : throw new UsageException($"--ids: '{p}' is not a token id (a non-negative integer)")).ToArray();
-    }
 }

@@ -1,36 +1,45 @@
+using System.CommandLine;
 using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
 
 namespace NotebookLens.Cli.Commands;
 
-/// <summary>The <c>--model</c> and <c>--dtype</c> options every model verb shares.</summary>
-static class ModelArgs
+/// <summary>The <c>--model</c> and <c>--dtype</c> options every model verb shares, and the model they name.</summary>
+sealed class ModelArgs
 {
-    public const string ModelUsage = "[--model DIR|ORG/NAME[@REV]|tiny]";
-    public const string Usage = $"{ModelUsage} [--dtype float32|bfloat16]";
+    readonly Option<string> _model;
+    readonly Option<string>? _dtype;
 
-    public static readonly string[] Options = ["model", "dtype"];
+    /// <param name="dtype">The verb runs the model (not only its tokenizer), so it takes <c>--dtype</c>.</param>
+    public ModelArgs(Verb verb, bool dtype = true)
+    {
+        _model = verb.Declare(CliOptions.Value("--model", "DIR|ORG/NAME[@REV]|tiny",
+            "The model: a folder with config.json and the weights, a Hugging Face hub id such as meta-llama/Llama-3.2-1B-Instruct "
+            + "(downloaded into the Hugging Face cache the first time), or tiny, the small model inside NotebookLens.",
+            name => name).Default(EmbeddedModel.Name));
+        // Not checked here: a dtype the core does not run in is a problem with the input (exit 1), and the core says which ones it runs in.
+        if (dtype)
+            _dtype = verb.Declare(CliOptions.Text("--dtype", "float32|bfloat16",
+                "The number format to compute in: float32 (exact, matches the Python reference) or bfloat16 (half the memory). Default: the checkpoint's own."));
+    }
 
     /// <summary>The model named by <c>--model</c>; without it, the model inside NotebookLens.</summary>
-    public static string Name(CliArgs args) => args.Get("model") ?? EmbeddedModel.Name;
+    public string Name(ParseResult args) => args.GetValue(_model)!;
 
     /// <summary>
     /// The folder of <c>--model</c>: a folder as given, the unpacked embedded model, or a hub id's snapshot in the Hugging Face cache, downloaded
     /// there first (progress on standard error) when it lacks what <paramref name="parts"/> needs.
     /// </summary>
-    public static string Resolve(CliArgs args, CliIO io, ModelParts parts) =>
+    public string Resolve(ParseResult args, CliIO io, ModelParts parts) =>
         ModelLocator.Resolve(Name(args), parts, progress: new DownloadReporter(io.Error, io.Interactive));
 
-    public static LanguageModel Load(CliArgs args, string folder)
-    {
-        var dtype = args.Get("dtype");
-        return LanguageModel.Load(folder, LoadOptionsOf(dtype));
-    }
+    public LanguageModel Load(ParseResult args, string folder) => LanguageModel.Load(folder, LoadOptions(args));
 
     /// <summary>The model with its tokenizer, for the analysis verbs (a hub model is downloaded first, with progress).</summary>
-    public static LensModel LoadLens(CliArgs args, CliIO io) =>
-        LensModel.Load(Name(args), LoadOptionsOf(args.Get("dtype")) with { DownloadProgress = new DownloadReporter(io.Error, io.Interactive) });
+    public LensModel LoadLens(ParseResult args, CliIO io) =>
+        LensModel.Load(Name(args), LoadOptions(args) with { DownloadProgress = new DownloadReporter(io.Error, io.Interactive) });
 
-    static LoadOptions LoadOptionsOf(string? dtype) => new() { DType = dtype is null ? null : DTypes.ParseCompute(dtype) };
+    LoadOptions LoadOptions(ParseResult args) =>
+        new() { DType = _dtype is not null && args.GetValue(_dtype) is { } dtype ? DTypes.ParseCompute(dtype) : null };
 }

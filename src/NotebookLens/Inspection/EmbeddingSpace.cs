@@ -95,7 +95,7 @@ public sealed class EmbeddingSpace : IDisposable
         if (v.shape[0] != _table.shape[1])
             throw new ArgumentException($"The vector has {v.shape[0]} entries; this model's embeddings have {_table.shape[1]}.", nameof(vector));
         var vNorm = v.norm().clamp_min(Scalars.Of(1e-12));
-        var similarity = _table.matmul(v.to(_table.dtype)).to(ScalarType.Float32) / (_norms * vNorm).clamp_min(Scalars.Of(1e-12));
+        var similarity = Models.Linear.Project(v.to(_table.dtype).unsqueeze(0), _table).squeeze(0).to(ScalarType.Float32) / (_norms * vNorm).clamp_min(Scalars.Of(1e-12));
         foreach (var id in exclude ?? []) if (id >= 0 && id < similarity.shape[0]) similarity[id].fill_(Scalars.Of(double.NegativeInfinity));
         int count = Math.Min(k, (int)similarity.shape[0]);
         if (_table.dtype != ScalarType.Float32)

@@ -7,7 +7,11 @@ namespace NotebookLens.Models;
 /// <summary>A linear layer's weight <c>[out, in]</c> and optional bias, as transformers stores them.</summary>
 internal sealed record Linear(Tensor Weight, Tensor? Bias)
 {
-    public Tensor Forward(Tensor x) => F.linear(x, Weight, Bias);
+    public Tensor Forward(Tensor x) => Bias is null ? Project(x, Weight) : F.linear(x, Weight, Bias);
+
+    /// <summary><c>x · weightᵀ</c>; a decode step's single bf16 row goes through <see cref="Bf16MatVec"/>, the rest through libtorch.</summary>
+    public static Tensor Project(Tensor x, Tensor weight) =>
+        Bf16MatVec.Applies(x, weight) ? Bf16MatVec.Multiply(x, weight) : F.linear(x, weight);
 }
 
 /// <summary>RMSNorm over the last dimension, computed in fp32.</summary>

@@ -91,7 +91,7 @@ public abstract partial class LanguageModel
 
     Tensor HeadLogits(Tensor normed)
     {
-        var logits = nn.functional.linear(normed, LmHead);
+        var logits = Models.Linear.Project(normed, LmHead);
         return Config.FinalLogitSoftcapping is double cap ? (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap) : logits;
     }
 

@@ -18,6 +18,9 @@ public static class TorchRuntime
     /// <summary>How the native library was prepared, for diagnostics (<c>info</c> prints it).</summary>
     public static string Status { get; private set; } = "not initialised";
 
+    /// <summary>The handle of the native library TorchSharp calls (the rewritten copy when one was needed), or zero.</summary>
+    static IntPtr _native;
+
     public static void EnsureLoaded()
     {
         lock (Gate)
@@ -29,6 +32,22 @@ public static class TorchRuntime
         }
         // Fails here, with TorchSharp's own trace, rather than deep inside a model load.
         torch.InitializeDeviceType(DeviceType.CPU);
+    }
+
+    /// <summary>
+    /// A function TorchSharp's native library exports (e.g. <c>THSTensor_data</c>, which TorchSharp does not make
+    /// public), or zero when it cannot be found. Loading the library TorchSharp already loaded returns its handle.
+    /// </summary>
+    internal static IntPtr NativeExport(string name)
+    {
+        EnsureLoaded();
+        if (_native == IntPtr.Zero)
+        {
+            var found = FindNativeLibrary();
+            if (found is not null && NativeLibrary.TryLoad(found, out var handle)) _native = handle;
+            else if (NativeLibrary.TryLoad("LibTorchSharp", typeof(torch).Assembly, null, out handle)) _native = handle;
+        }
+        return _native != IntPtr.Zero && NativeLibrary.TryGetExport(_native, name, out var address) ? address : IntPtr.Zero;
     }
 
     static void PrepareLinux()
@@ -60,7 +79,7 @@ public static class TorchRuntime
         }
         var copy = WriteRewrittenCopy(original, image);
         PreloadLibTorch(original);
-        NativeLibrary.Load(copy);
+        _native = NativeLibrary.Load(copy);
         Status = $"{original}: {detail} ({copy})";
     }
 

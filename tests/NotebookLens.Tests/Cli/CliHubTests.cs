@@ -101,7 +101,7 @@ public class CliHubTests
 
     [Theory]
     [InlineData(new[] { "download", "--model", "./some/folder" }, "takes a Hugging Face hub id")]
-    [InlineData(new[] { "download" }, "--model is required")]
+    [InlineData(new[] { "download" }, "Option '--model' is required")]
     public void Download_usage_mistakes_exit_2(string[] args, string message)
     {
         var error = new StringWriter();

@@ -215,6 +215,21 @@ public class CliTests
     }
 
     [Fact]
+    public void Generate_json_says_context_full_when_the_context_ran_out()
+    {
+        using var lens = LensModel.Load("tiny");
+        var prompt = lens.Prompt(Enumerable.Repeat(lens.Prompt(" is", addSpecialTokens: false).Ids[0], lens.Config.MaxPositions - 3));
+        var expected = lens.Generate(prompt, new NotebookLens.Generation.GenerationOptions { MaxNewTokens = 10 });
+        Assert.Equal(NotebookLens.Generation.FinishReason.ContextFull, expected.FinishReason);
+
+        var (code, output, err) = Run("generate", "--model", "tiny", "--ids", string.Join(",", prompt.Ids), "--max-new-tokens", "10", "--greedy", "--json");
+        Assert.True(code == 0, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(expected.NewIds, doc.RootElement.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32()));
+        Assert.Equal("context_full", doc.RootElement.GetProperty("finish_reason").GetString());
+    }
+
+    [Fact]
     public void Generate_json_gives_the_greedy_continuation()
     {
         using var golden = new Golden(Fixtures.Llama);
@@ -246,7 +261,7 @@ public class CliTests
     }
 
     [Theory]
-    [InlineData(new[] { "train-tiny" }, "--out is required")]
+    [InlineData(new[] { "train-tiny" }, "Option '--out' is required")]
     [InlineData(new[] { "train-tiny", "--out", "x", "--steps", "0" }, "--steps")]
     [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "2", "--greedy", "--temperature", "1" }, "--greedy cannot be combined")]
     [InlineData(new[] { "generate", "--model", "x", "--ids", "1", "--chat", "--max-new-tokens", "2" }, "--chat wraps --text")]
@@ -254,11 +269,11 @@ public class CliTests
     [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "2", "--top-k", "5" }, "--temperature")]
     [InlineData(new[] { "tokenize", "--model", "x" }, "either --text TEXT or --jsonl")]
     [InlineData(new[] { "dump", "--model", "x", "--ids", "1", "--text", "a", "--out", "o" }, "either --ids or --text")]
-    [InlineData(new[] { "info", "--model", "x", "--jsn" }, "unknown option --jsn")]
+    [InlineData(new[] { "info", "--model", "x", "--jsn" }, "'--jsn'")]
     [InlineData(new[] { "dump", "--model", "x", "--ids", "1,abc", "--out", "o" }, "'abc' is not a token id")]
-    [InlineData(new[] { "dump", "--model" }, "--model needs a value")]
-    [InlineData(new[] { "explode" }, "unknown command 'explode'")]
-    [InlineData(new[] { "info", "stray" }, "unexpected argument 'stray'")]
+    [InlineData(new[] { "dump", "--model" }, "missing for option: '--model'")]
+    [InlineData(new[] { "explode" }, "'explode'")]
+    [InlineData(new[] { "info", "stray" }, "'stray'")]
     public void Usage_mistakes_exit_2_with_a_hint(string[] args, string message)
     {
         var (code, _, err) = Run(args);

@@ -1,0 +1,104 @@
+using NotebookLens.Models;
+using NotebookLens.Runtime;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Tests.Models;
+
+/// <summary>The decode-step kernel (one row per sequence), held to float64 products rounded by libtorch's own fp32 → bf16 conversion.</summary>
+public class Bf16MatVecTests
+{
+    public Bf16MatVecTests() => TorchRuntime.EnsureLoaded();
+
+    [Theory]
+    [InlineData(1, 1, 16)]
+    [InlineData(1, 3, 48)]
+    [InlineData(1, 4, 192)]
+    [InlineData(1, 37, 512)]
+    [InlineData(1, 301, 2048)]
+    [InlineData(2, 5, 32)]
+    [InlineData(3, 37, 512)]
+    [InlineData(8, 301, 2048)]
+    public void Equals_the_exact_product_rounded_once_to_bf16(int inputs, int rows, int cols)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator((ulong)(inputs * 1_000_000 + rows * 1000 + cols));
+        var weight = (randn(rows, cols, generator: generator) * 0.05).to(ScalarType.BFloat16);
+        var x = (randn(inputs, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
+
+        var ours = Bf16MatVec.Multiply(x, weight);
+        Assert.Equal(new long[] { inputs, 1, rows }, ours.shape);
+        Assert.Equal(ScalarType.BFloat16, ours.dtype);
+
+        // Independent: every product and sum in float64, then libtorch's fp32 → bf16 rounding.
+        var exact = x.to(ScalarType.Float64).matmul(weight.to(ScalarType.Float64).t()).to(ScalarType.Float32).to(ScalarType.BFloat16);
+        var ulps = Ulps(ours, exact);
+        // Only the order of fp32 additions differs from the exact sum: a value that falls next to a bf16 rounding
+        // boundary may round to the neighbour, nothing more.
+        Assert.True(ulps.Max() <= 1, $"max {ulps.Max()} bf16 ulps from the exact product");
+        Assert.True(ulps.Count(u => u == 0) >= 0.95 * ulps.Length, $"{ulps.Count(u => u != 0)} of {ulps.Length} outputs differ from the exact product");
+
+        var torchResult = nn.functional.linear(x, weight);
+        Assert.True(Ulps(ours, torchResult).Max() <= 1, "more than one bf16 ulp from libtorch's linear");
+    }
+
+    [Fact]
+    public void Keeps_the_leading_shape_of_a_single_row()
+    {
+        using var scope = NewDisposeScope();
+        var weight = (randn(8, 32) * 0.1).to(ScalarType.BFloat16);
+        var row = randn(32).to(ScalarType.BFloat16);
+        Assert.Equal(new long[] { 8 }, Bf16MatVec.Multiply(row, weight).shape);
+        Assert.Equal(Bf16MatVec.Multiply(row, weight).to(ScalarType.Float32).data<float>().ToArray(),
+            Bf16MatVec.Multiply(row.view(1, 32), weight).to(ScalarType.Float32).data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Rounds_every_fp32_value_as_libtorch_does()
+    {
+        var random = new Random(7);
+        var bits = new int[200_000];
+        for (int i = 0; i < bits.Length; i++) bits[i] = random.Next(int.MinValue, int.MaxValue);
+        // Ties (lower half exactly 0x8000, both parities), the largest finite value, infinities, zeros, subnormals.
+        int[] edges = [0x3F808000, 0x3F818000, 0x7F7FFFFF, 0x7F800000, unchecked((int)0xFF800000), 0, unchecked((int)0x80000000), 0x00000001, 0x00008000, 0x7FC00000];
+        edges.CopyTo(bits, 0);
+        var values = bits.Select(BitConverter.Int32BitsToSingle).ToArray();
+        using var libtorch = tensor(values).to(ScalarType.BFloat16);
+        var expected = Bits(libtorch);
+        for (int i = 0; i < values.Length; i++)
+        {
+            var ours = Bf16MatVec.Round(values[i]);
+            if (float.IsNaN(values[i])) Assert.True((ours & 0x7F80) == 0x7F80 && (ours & 0x7F) != 0, $"NaN {bits[i]:X8} → {ours:X4}");
+            else Assert.True(expected[i] == ours, $"{values[i]:R} ({bits[i]:X8}): libtorch {expected[i]:X4}, ours {ours:X4}");
+        }
+    }
+
+    [Fact]
+    public void Applies_only_to_one_bf16_row_against_a_contiguous_bf16_matrix()
+    {
+        using var scope = NewDisposeScope();
+        var weight = zeros(8, 32, dtype: ScalarType.BFloat16);
+        var row = zeros(1, 1, 32, dtype: ScalarType.BFloat16);
+        Assert.Equal(Bf16MatVec.Enabled, Bf16MatVec.Applies(row, weight));
+        Assert.False(Bf16MatVec.Applies(row.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
+        Assert.Equal(Bf16MatVec.Enabled, Bf16MatVec.Applies(zeros(Bf16MatVec.MaxInputs, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
+        Assert.False(Bf16MatVec.Applies(zeros(1, Bf16MatVec.MaxInputs + 1, 32, dtype: ScalarType.BFloat16), weight)); // a prefill: libtorch's GEMM
+        Assert.False(Bf16MatVec.Applies(zeros(1, 1, 8, dtype: ScalarType.BFloat16), zeros(32, 8, dtype: ScalarType.BFloat16).t())); // a transposed view
+        Assert.False(Bf16MatVec.Applies(zeros(1, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
+        Assert.False(Bf16MatVec.Applies(row, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
+    }
+
+    /// <summary>Distance in bf16 steps between equal-shaped bf16 tensors (both finite and of one sign here).</summary>
+    static int[] Ulps(Tensor a, Tensor b)
+    {
+        var x = Bits(a);
+        var y = Bits(b);
+        return x.Zip(y, (p, q) => Math.Abs(Ordered(p) - Ordered(q))).ToArray();
+    }
+
+    /// <summary>bf16 bits mapped to integers that count up with the value (sign-magnitude to two's complement order).</summary>
+    static int Ordered(ushort bits) => (bits & 0x8000) != 0 ? -(bits & 0x7FFF) : bits;
+
+    /// <summary>A bf16 tensor's bit patterns: widening to fp32 is exact and keeps them in the upper half.</summary>
+    static ushort[] Bits(Tensor bf16) =>
+        bf16.flatten().to(ScalarType.Float32).data<float>().ToArray().Select(f => (ushort)(BitConverter.SingleToUInt32Bits(f) >> 16)).ToArray();
+}
