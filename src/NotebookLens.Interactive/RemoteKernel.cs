@@ -94,9 +94,12 @@ sealed class RemoteKernel(string name, string[] command, string workingDirectory
     async Task InstallAsync(string feed, KernelInvocationContext context)
     {
         var install = $"#i \"nuget: {feed}\"\n#r \"nuget: {PackageId}, {Version}\"";
+        // In a block, so that the remote's C# variables stay the user's.
         var code = $$"""
-            var installed = await Microsoft.DotNet.Interactive.Kernel.Root.SendAsync(new Microsoft.DotNet.Interactive.Commands.SubmitCode({{CSharpString(install)}}, "csharp"));
-            if (installed.Events.OfType<Microsoft.DotNet.Interactive.Events.CommandFailed>().FirstOrDefault() is { } failed) throw new System.Exception(failed.Message);
+            {
+                var installed = await Microsoft.DotNet.Interactive.Kernel.Root.SendAsync(new Microsoft.DotNet.Interactive.Commands.SubmitCode({{CSharpString(install)}}, "csharp"));
+                if (installed.Events.OfType<Microsoft.DotNet.Interactive.Events.CommandFailed>().FirstOrDefault() is { } failed) throw new System.Exception(failed.Message);
+            }
             """;
         var events = await Process.RunAsync(new SubmitCode(code, "csharp"), context.CancellationToken);
         if (events.OfType<CommandFailed>().FirstOrDefault() is { } failed)

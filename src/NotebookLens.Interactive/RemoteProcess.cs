@@ -275,7 +275,10 @@ sealed class RemoteProcess : IKernelCommandAndEventSender, IKernelCommandAndEven
     {
         Process? process;
         lock (_lock) process = _process;
-        if (process is { HasExited: false }) process.Kill(entireProcessTree: true);
+        if (process is not { HasExited: false }) return;
+        process.Kill(entireProcessTree: true);
+        // Ended, before the next command is sent to it.
+        process.WaitForExit(TimeSpan.FromSeconds(10));
     }
 
     public void Dispose()
