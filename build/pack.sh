@@ -3,6 +3,8 @@
 # its chat-template engine; each becomes a package the next one depends on) into artifacts/feed, a local NuGet feed. A notebook then loads the extension with
 #   #i "nuget: /absolute/path/to/artifacts/feed"
 #   #r "nuget: NotebookLens.Interactive, 0.1.0-dev"
+# Extra arguments go to dotnet pack: on a GPU machine, -p:NotebookLensTorch=cuda makes the core depend on libtorch's
+# CUDA build (TorchSharp-cuda-linux) instead of the CPU one.
 # Builds in artifacts/pack (its own bin and obj), so packing never rewrites the outputs a test run is using.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,7 @@ flock 9
 staging=$(mktemp -d artifacts/pack-staging.XXXXXX)
 trap 'rm -rf "$staging"' EXIT
 for project in src/NotebookLens.Templates src/NotebookLens src/NotebookLens.Views src/NotebookLens.Interactive; do
-  dotnet pack "$project" -c Release -o "$staging" --artifacts-path artifacts/pack -p:Version="$version" --nologo -v quiet
+  dotnet pack "$project" -c Release -o "$staging" --artifacts-path artifacts/pack -p:Version="$version" --nologo -v quiet "$@"
 done
 for old in "$feed"/NotebookLens.*.nupkg; do
   if [ -e "$old" ] && [ ! -e "$staging/$(basename "$old")" ]; then rm -f "$old"; fi
