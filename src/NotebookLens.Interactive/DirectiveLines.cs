@@ -69,17 +69,23 @@ static class DirectiveLines
         _ => "VALUE",
     };
 
-    /// <summary>Splits at spaces, keeping a double-quoted value (which may contain spaces) as one word.</summary>
+    /// <summary>
+    /// Splits at spaces, keeping a double-quoted value (which may contain spaces) and a JSON array value
+    /// (<c>--command ["ssh", "gpu-box"]</c>) as one word.
+    /// </summary>
     static List<string> Words(string text)
     {
         var words = new List<string>();
         var word = new StringBuilder();
         var quoted = false;
+        var brackets = 0;
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
             if (c == '"' && (i == 0 || text[i - 1] != '\\')) quoted = !quoted;
-            if (char.IsWhiteSpace(c) && !quoted)
+            if (!quoted && c == '[') brackets++;
+            if (!quoted && c == ']' && brackets > 0) brackets--;
+            if (char.IsWhiteSpace(c) && !quoted && brackets == 0)
             {
                 if (word.Length > 0) words.Add(word.ToString());
                 word.Clear();

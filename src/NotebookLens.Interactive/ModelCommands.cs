@@ -60,3 +60,18 @@ public sealed class ModelWeightsCommand : ModelCommand
     public string? Rows { get; set; }
     public string? Cols { get; set; }
 }
+
+public sealed class ModelConnectCommand : ModelCommand
+{
+    public string? KernelName { get; set; }
+    /// <summary>A JSON array, as <c>#!connect stdio --command</c> takes it.</summary>
+    public string[]? Command { get; set; }
+    public string? Feed { get; set; }
+    public string? WorkingDirectory { get; set; }
+    public string? Timeout { get; set; }
+}
+
+public sealed class ModelDisconnectCommand : ModelCommand
+{
+    public string? KernelName { get; set; }
+}

@@ -108,6 +108,11 @@ sealed class ModelMagic
         {
             if (command.Parent is SubmitCode cell) DirectiveLines.Check(cell.Code, _root);
             if (command.As is { } variable) CSharpNames.Check(variable, "the --as variable", "--as result");
+            if (RemoteKernels.RunsOn(command, _kernel) is { } remote)
+            {
+                await remote.ForwardAsync(command, context);
+                return;
+            }
             var output = await run(command, context);
             Show(context, output);
             if (command.As is { } name) await SetVariableAsync(context, name, output.Value);
@@ -119,6 +124,10 @@ sealed class ModelMagic
         catch (LensException e)
         {
             context.Fail(command, message: $"{e.Problem} {Remedy(e)}".TrimEnd());
+        }
+        catch (RemoteFailure e)
+        {
+            context.Fail(command, message: e.Message);
         }
         catch (Exception e) when (e is MagicException or IOException or ArgumentException or NotSupportedException or UnauthorizedAccessException)
         {

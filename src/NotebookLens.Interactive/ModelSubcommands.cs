@@ -22,13 +22,13 @@ static class ModelSubcommands
     public static void AddAll(ModelMagic magic)
     {
         magic.Add<ModelLoadCommand>(
-            new("load", "load MODEL [--name N] [--dtype bfloat16|float32] [--device cpu|cuda]",
+            new("load", "load MODEL [--name N] [--dtype bfloat16|float32] [--device cpu|cuda|cuda:N]",
                 "Loads a model folder, a Hugging Face hub id or tiny, makes it current and a C# variable (LensModel) under its name."),
             [
                 Implicit("--source", "A model folder, a hub id (org/name[@revision]) or tiny").AddCompletions(() => ["tiny"]),
                 new("--name", "The model's name and C# variable (default: from the folder or repository name)"),
                 new KernelDirectiveParameter("--dtype", "Weights and compute dtype (default: as stored)").AddCompletions(() => DTypeNames),
-                new KernelDirectiveParameter("--device", "cpu (default) or cuda").AddCompletions(() => DeviceNames),
+                new KernelDirectiveParameter("--device", "cpu (default), cuda or cuda:N").AddCompletions(() => DeviceNames),
             ],
             (command, context) => LoadAsync(magic, command, context));
 
@@ -85,6 +85,7 @@ static class ModelSubcommands
             (command, model, _) => Weights(model, command));
 
         AnalysisSubcommands.AddAnalyses(magic);
+        RemoteSubcommands.AddAll(magic);
     }
 
     static KernelDirectiveParameter Implicit(string name, string description) => new(name, description) { AllowImplicitName = true };
@@ -99,9 +100,8 @@ static class ModelSubcommands
             "float32" => ScalarType.Float32,
             var other => throw new MagicException($"Unknown dtype '{other}'.", "Use --dtype bfloat16 or --dtype float32 (or leave it out to keep the stored dtype)."),
         };
+        // Checked by the core (cpu, cuda, cuda:N, and whether this process can use it), before anything is read.
         var device = command.Device ?? "cpu";
-        if (!DeviceNames.Contains(device))
-            throw new MagicException($"Unknown device '{device}'.", "Use --device cpu or --device cuda.");
         var model = await magic.LoadAsync(context, source, command.Name, new LoadOptions { DType = dtype, Device = device }, new LoadProgress(context));
         return new Output(model, SessionViews.WithNote(
             $"Loaded {source} as {model.Name}: now the current model, and the C# variable {model.Name} (a LensModel).", LensViews.Of(model)));

@@ -34,6 +34,10 @@ static class SessionViews
         return view with { Html = html.ToString(), Text = note + "\n" + view.Text };
     }
 
+    /// <summary>One line of text, as a note.</summary>
+    public static View Line(string text) =>
+        new(text, new HtmlBuilder().Element("div", text, Attr.Class("nl-note")).ToString(), text, HasCharts: false);
+
     static View Titled<T>(string title, Table<T> table, IEnumerable<T> rows)
     {
         var list = rows.ToList();

@@ -13,7 +13,8 @@ public sealed class PackedFeed : IAsyncLifetime
 
     public string WorkFolder { get; } = Directory.CreateTempSubdirectory("notebooklens-host-").FullName;
 
-    string Packages => Path.Combine(WorkFolder, "nuget-packages");
+    /// <summary>The NuGet package folder of the processes this fixture starts (and of the tools it restored).</summary>
+    public string Packages => Path.Combine(WorkFolder, "nuget-packages");
 
     public string Feed => Path.Combine(Repo.Artifacts, "feed");
 

@@ -5,13 +5,14 @@ using NotebookLens.Tokenization;
 
 namespace NotebookLens.Cli.Commands;
 
-/// <summary>The <c>--model</c> and <c>--dtype</c> options every model verb shares, and the model they name.</summary>
+/// <summary>The <c>--model</c>, <c>--dtype</c> and <c>--device</c> options every model verb shares, and the model they name.</summary>
 sealed class ModelArgs
 {
     readonly Option<string> _model;
     readonly Option<string>? _dtype;
+    readonly Option<string>? _device;
 
-    /// <param name="dtype">The verb runs the model (not only its tokenizer), so it takes <c>--dtype</c>.</param>
+    /// <param name="dtype">The verb runs the model (not only its tokenizer), so it takes <c>--dtype</c> and <c>--device</c>.</param>
     public ModelArgs(Verb verb, bool dtype = true)
     {
         _model = verb.Declare(CliOptions.Value("--model", "DIR|ORG/NAME[@REV]|tiny",
@@ -22,6 +23,10 @@ sealed class ModelArgs
         if (dtype)
             _dtype = verb.Declare(CliOptions.Text("--dtype", "float32|bfloat16",
                 "The number format to compute in: float32 (exact, matches the Python reference) or bfloat16 (half the memory). Default: the checkpoint's own."));
+        // Checked by the core too: whether this process can use the device is known only there.
+        if (dtype)
+            _device = verb.Declare(CliOptions.Text("--device", "cpu|cuda|cuda:N",
+                "Where to compute: cpu, or a GPU (cuda, cuda:1, ...) when NotebookLens was built with libtorch's CUDA build.").Default("cpu"));
     }
 
     /// <summary>The model named by <c>--model</c>; without it, the model inside NotebookLens.</summary>
@@ -40,6 +45,9 @@ sealed class ModelArgs
     public LensModel LoadLens(ParseResult args, CliIO io) =>
         LensModel.Load(Name(args), LoadOptions(args) with { DownloadProgress = new DownloadReporter(io.Error, io.Interactive) });
 
-    LoadOptions LoadOptions(ParseResult args) =>
-        new() { DType = _dtype is not null && args.GetValue(_dtype) is { } dtype ? DTypes.ParseCompute(dtype) : null };
+    LoadOptions LoadOptions(ParseResult args) => new()
+    {
+        DType = _dtype is not null && args.GetValue(_dtype) is { } dtype ? DTypes.ParseCompute(dtype) : null,
+        Device = _device is not null ? args.GetValue(_device)! : "cpu",
+    };
 }

@@ -3,6 +3,7 @@ using NotebookLens.Views.Charts;
 using NotebookLens.Views.Html;
 using TorchSharp;
 using static TorchSharp.torch;
+using NotebookLens.Runtime;
 
 namespace NotebookLens.Views;
 
@@ -129,7 +130,7 @@ public static class TensorView
         if (matrix.dim() != 2) throw new ArgumentException($"A heatmap needs a 2-D tensor, not {Format.Shape(matrix.shape)}.", nameof(matrix));
         using var scope = NewDisposeScope();
         int r = (int)Math.Min(rows, matrix.shape[0]), c = (int)Math.Min(cols, matrix.shape[1]);
-        var values = matrix.detach()[..r, ..c].to(ScalarType.Float64, CPU).contiguous().data<double>().ToArray();
+        var values = matrix.detach()[..r, ..c].to(ScalarType.Float64, CPU).contiguous().ToHostArray<double>();
         var z = Enumerable.Range(0, r).Select(i => Enumerable.Range(0, c).Select(j => (double?)values[i * c + j]).ToArray()).ToArray();
         double bound = values.Where(double.IsFinite).Select(Math.Abs).DefaultIfEmpty(1).Max();
         var chart = Plots.Heatmap(z, "RdBu", zmin: -bound, zmax: bound, hover: "row %{y}, column %{x}<br>%{z:.4g}<extra></extra>");

@@ -133,7 +133,7 @@ public static class TextGeneration
                 scaled = scaled.masked_fill(scaled < kth, Scalars.Of(double.NegativeInfinity));
             }
             var (sorted, order) = scaled.softmax(0).sort(descending: true);
-            var probs = sorted.data<float>().ToArray();
+            var probs = sorted.ToHostArray<float>();
             int keep = probs.Length;
             if (options.TopP < 1)
             {

@@ -77,7 +77,7 @@ public static class AttentionMaps
         {
             var layer = a[0].to(ScalarType.Float32, CPU).contiguous();
             long heads = layer.shape[0], t = layer.shape[1];
-            var flat = layer.data<float>().ToArray();
+            var flat = layer.ToHostArray<float>();
             return Enumerable.Range(0, (int)heads).Select(h => flat.AsSpan((int)(h * t * t), (int)(t * t)).ToArray());
         }).ToList();
         return new AttentionResult(lens.Ref, prompt, lens.Config.NumLayers, lens.Config.NumHeads, maps);

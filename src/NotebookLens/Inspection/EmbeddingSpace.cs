@@ -109,8 +109,8 @@ public sealed class EmbeddingSpace : IDisposable
             similarity = full_like(similarity, Scalars.Of(double.NegativeInfinity)).index_put_(exact, candidates);
         }
         var (values, indices) = similarity.topk(count);
-        var ids = indices.data<long>().ToArray();
-        var scores = values.data<float>().ToArray();
+        var ids = indices.ToHostArray<long>();
+        var scores = values.ToHostArray<float>();
         return ids.Select((id, i) => ((int)id, (double)scores[i])).Where(n => !double.IsNegativeInfinity(n.Item2)).ToList();
     }
 

@@ -1,6 +1,7 @@
 using NotebookLens.Models;
 using NotebookLens.Tokenization;
 using static TorchSharp.torch;
+using NotebookLens.Runtime;
 
 namespace NotebookLens.Inspection;
 
@@ -26,9 +27,9 @@ public static class HiddenStates
         var states = run.HiddenStates.Select((h, i) =>
         {
             var x = h[0].to(ScalarType.Float32, CPU);
-            var norms = x.norm(1).to(ScalarType.Float64).data<double>().ToArray();
+            var norms = x.norm(1).to(ScalarType.Float64).ToHostArray<double>();
             int size = (int)Math.Min(PreviewSize, x.shape[1]);
-            var head = x.narrow(1, 0, size).to(ScalarType.Float64).contiguous().data<double>().ToArray();
+            var head = x.narrow(1, 0, size).to(ScalarType.Float64).contiguous().ToHostArray<double>();
             var preview = Enumerable.Range(0, prompt.Count).Select(t => head.AsSpan(t * size, size).ToArray()).ToList();
             string label = i == 0 ? "embed" : i == last ? "final norm" : $"layer {i - 1}";
             return new HiddenState(i, label, h.shape, norms, preview);

@@ -68,9 +68,9 @@ public static class LogitLens
             var logits = model.Unembed(cache[names[row]][0], options.ApplyFinalNorm).to(ScalarType.Float32);
             var probs = logits.softmax(-1);
             var (values, indices) = probs.topk(options.TopK);
-            var idArray = indices.data<long>().ToArray();
-            var probArray = values.data<float>().ToArray();
-            var logitArray = logits.gather(1, indices).data<float>().ToArray();
+            var idArray = indices.ToHostArray<long>();
+            var probArray = values.ToHostArray<float>();
+            var logitArray = logits.gather(1, indices).ToHostArray<float>();
             top[row] = Enumerable.Range(0, positions.Length).Select(p => Enumerable.Range(0, options.TopK).Select(k =>
             {
                 int i = p * options.TopK + k;
@@ -79,8 +79,8 @@ public static class LogitLens
             foreach (var (name, id) in targetIds)
             {
                 var targetLogit = logits[.., id].unsqueeze(1);
-                var ranks = (logits > targetLogit).sum(1).data<long>().ToArray();
-                var targetProbs = probs[.., id].data<float>().ToArray();
+                var ranks = (logits > targetLogit).sum(1).ToHostArray<long>();
+                var targetProbs = probs[.., id].ToHostArray<float>();
                 targets[name][row] = ranks.Select((r, p) => new LensTarget((int)r + 1, targetProbs[p])).ToArray();
             }
         }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using static TorchSharp.torch;
+using NotebookLens.Runtime;
 
 namespace NotebookLens.Inspection;
 
@@ -31,7 +32,7 @@ public sealed record Matrix(IReadOnlyList<string> Rows, IReadOnlyList<string> Co
         if (matrix.dim() != 2 || matrix.shape[0] != rows.Count || matrix.shape[1] != columns.Count)
             throw new ArgumentException($"A [{rows.Count}, {columns.Count}] tensor was expected, not [{string.Join(", ", matrix.shape)}].", nameof(matrix));
         using var scope = NewDisposeScope();
-        var flat = matrix.to(ScalarType.Float64, CPU).contiguous().data<double>().ToArray();
+        var flat = matrix.to(ScalarType.Float64, CPU).contiguous().ToHostArray<double>();
         int n = columns.Count;
         return new Matrix(rows, columns, Enumerable.Range(0, rows.Count).Select(i => flat.AsSpan(i * n, n).ToArray()).ToList());
     }

@@ -35,9 +35,9 @@ public static class Neurons
         var activations = Activations(lens, prompt, layer);
         var (best, at) = activations.max(0);
         var (values, neurons) = best.topk(Math.Min(k, (int)best.shape[0]));
-        var n = neurons.data<long>().ToArray();
-        var v = values.data<float>().ToArray();
-        var positions = at.data<long>().ToArray();
+        var n = neurons.ToHostArray<long>();
+        var v = values.ToHostArray<float>();
+        var positions = at.ToHostArray<long>();
         var found = n.Select((neuron, i) => new NeuronActivation((int)neuron, 0, (int)positions[neuron], prompt.Tokens[(int)positions[neuron]].Text, v[i])).ToList();
         return new NeuronsResult(lens.Ref, layer, null, [prompt], found);
     }
@@ -50,7 +50,7 @@ public static class Neurons
         for (int p = 0; p < prompts.Count; p++)
         {
             using var scope = NewDisposeScope();
-            var values = Activations(lens, prompts[p], layer)[.., neuron].data<float>().ToArray();
+            var values = Activations(lens, prompts[p], layer)[.., neuron].ToHostArray<float>();
             found.AddRange(values.Select((v, t) => new NeuronActivation(neuron, p, t, prompts[p].Tokens[t].Text, v)));
         }
         return new NeuronsResult(lens.Ref, layer, neuron, prompts, found.OrderByDescending(f => f.Activation).Take(k).ToList());

@@ -24,15 +24,15 @@ public static class NextToken
         using var scope = NewDisposeScope();
         var run = lens.Forward(prompt, new ForwardOptions { LastPositionLogitsOnly = true });
         var logits = run.Logits[0, 0].to(ScalarType.Float32, CPU);
-        var all = logits.data<float>().ToArray();
+        var all = logits.ToHostArray<float>();
         var distributions = temperatures.Select(t =>
         {
             var probs = (logits / Scalars.Of(t)).softmax(0);
             var logProbs = (logits / Scalars.Of(t)).log_softmax(0);
             double entropy = -(probs * logProbs).nan_to_num().sum().item<float>();
             var (values, indices) = probs.topk(Math.Min(k, (int)probs.shape[0]));
-            var idArray = indices.data<long>().ToArray();
-            var probArray = values.data<float>().ToArray();
+            var idArray = indices.ToHostArray<long>();
+            var probArray = values.ToHostArray<float>();
             var top = idArray.Select((id, i) => new LensPrediction((int)id, lens.Tokenizer.DisplayText((int)id), probArray[i], all[id])).ToList();
             return new TemperatureDistribution(t, top, entropy);
         }).ToList();

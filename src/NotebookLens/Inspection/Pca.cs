@@ -35,7 +35,7 @@ public static class Pca
         axes = axes * signs;
         var projected = centered.matmul(axes.t());
         var variance = s.pow(Scalars.Of(2L));
-        var ratio = (variance / variance.sum()).narrow(0, 0, components).data<double>().ToArray();
+        var ratio = (variance / variance.sum()).narrow(0, 0, components).ToHostArray<double>();
         var pcs = Matrix.Numbered(components, "PC");
         return new PcaResult(Matrix.From(projected, labels, pcs), ratio, Matrix.From(axes, pcs, Matrix.Numbered((int)d)), labels);
     }

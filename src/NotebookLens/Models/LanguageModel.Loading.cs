@@ -13,7 +13,7 @@ public abstract partial class LanguageModel
     {
         Checkpoint = checkpoint;
         Config = checkpoint.Config;
-        Device = new Device(options.Device);
+        Device = ComputeDevice.Resolve(options.Device);
         var stored = checkpoint.Info(checkpoint.TextPrefix + "embed_tokens.weight").DType;
         DType = options.DType ?? (SafeTensorsDType.TryGetScalarType(stored, out var t) && is_floating_point(t) ? t
             : throw new NotSupportedException($"The embedding table is stored as {stored}; pass a dtype (float32 or bfloat16) to load this model."));
@@ -27,6 +27,8 @@ public abstract partial class LanguageModel
     {
         TorchRuntime.EnsureLoaded();
         options ??= LoadOptions.Default;
+        // Before a hub download or a read of the weights: a device this process cannot use is the first thing to say.
+        ComputeDevice.Resolve(options.Device);
         var checkpoint = Checkpoint.Open(ModelLocator.Resolve(folderOrHubId, ModelParts.Weights, options.Hub, options.DownloadProgress));
         try
         {

@@ -135,13 +135,25 @@ public static class TorchRuntime
     /// <summary>The libstdc++ this process uses (the .NET host links it), read from the process's own mappings.</summary>
     internal static string? SystemLibStdCxx()
     {
-        string? Mapped() => File.ReadLines("/proc/self/maps")
-            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(parts => parts.Length >= 6 && Path.GetFileName(parts[5]).StartsWith("libstdc++.so", StringComparison.Ordinal))
-            .Select(parts => parts[5])
-            .FirstOrDefault();
         if (!File.Exists("/proc/self/maps")) return null;
-        if (Mapped() is { } path) return path;
-        return NativeLibrary.TryLoad(GlibcxxShim.LibStdCxx, out _) ? Mapped() : null;
+        if (MappedLibrary("libstdc++.so") is { } path) return path;
+        return NativeLibrary.TryLoad(GlibcxxShim.LibStdCxx, out _) ? MappedLibrary("libstdc++.so") : null;
     }
+
+    /// <summary>
+    /// Whether this process runs libtorch's CUDA build: its <c>libtorch_cuda.so</c> is mapped once TorchSharp was
+    /// asked for CUDA (the CPU build has no such library). False where the process's mappings cannot be read.
+    /// </summary>
+    internal static bool HasCudaBuild()
+    {
+        EnsureLoaded();
+        return File.Exists("/proc/self/maps") && MappedLibrary("libtorch_cuda.so") is not null;
+    }
+
+    /// <summary>The path of the first library mapped into this process whose file name starts with <paramref name="prefix"/>.</summary>
+    static string? MappedLibrary(string prefix) => File.ReadLines("/proc/self/maps")
+        .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        .Where(parts => parts.Length >= 6 && Path.GetFileName(parts[5]).StartsWith(prefix, StringComparison.Ordinal))
+        .Select(parts => parts[5])
+        .FirstOrDefault();
 }

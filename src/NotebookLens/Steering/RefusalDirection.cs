@@ -20,7 +20,7 @@ public sealed record RefusalDirection(int Layer, int Position, float[] Vector)
     public static RefusalDirection Of(int layer, int position, Tensor vector)
     {
         using var scope = NewDisposeScope();
-        return new RefusalDirection(layer, position, vector.detach().flatten().to(ScalarType.Float32, CPU).data<float>().ToArray());
+        return new RefusalDirection(layer, position, vector.detach().flatten().to(ScalarType.Float32, CPU).ToHostArray<float>());
     }
 
     /// <summary>The chosen candidate of <paramref name="candidates"/>.</summary>

@@ -48,4 +48,27 @@ public sealed partial class DeviceTests
         Assert.DoesNotMatch(Factory(), "var x = y.tensor(z);");
         Assert.DoesNotMatch(Factory(), "var x = my_tensor(z);");
     }
+
+    [GeneratedRegex(@"\.data<\w+>\(")]
+    private static partial Regex ElementRead();
+
+    /// <summary>
+    /// libtorch reads elements only on the CPU (TorchSharp's <c>data&lt;T&gt;()</c> refuses a CUDA tensor), so every read
+    /// goes through <see cref="NotebookLens.Runtime.HostCopy"/>, which copies to the CPU first when it must.
+    /// </summary>
+    [Fact]
+    public void Elements_are_read_through_the_one_copy_to_the_cpu()
+    {
+        var src = Path.Combine(Fixtures.Root, "..", "..", "src");
+        var found = new List<string>();
+        foreach (var project in new[] { "NotebookLens", "NotebookLens.Views", "NotebookLens.Interactive", "NotebookLens.Cli" })
+            foreach (var path in Directory.GetFiles(Path.Combine(src, project), "*.cs", SearchOption.AllDirectories).Where(p => !p.Contains("/obj/") && !p.Contains("/bin/")))
+            {
+                if (path.EndsWith(Path.Combine("Runtime", "HostCopy.cs"), StringComparison.Ordinal)) continue;
+                foreach (var (line, number) in File.ReadLines(path).Select((l, i) => (l, i + 1)))
+                    if (ElementRead().IsMatch(line.Split("//")[0])) found.Add($"{Path.GetRelativePath(src, path)}:{number}: {line.Trim()}");
+            }
+        Assert.True(found.Count == 0, "Elements read without copying to the CPU first (use ToHostArray):\n" + string.Join("\n", found));
+        Assert.Matches(ElementRead(), "var v = values.data<float>().ToArray();");
+    }
 }
