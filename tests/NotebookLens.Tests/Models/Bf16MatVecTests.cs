@@ -17,6 +17,8 @@ public class Bf16MatVecTests
     [InlineData(1, 301, 2048)]
     [InlineData(2, 5, 32)]
     [InlineData(3, 37, 512)]
+    [InlineData(4, 6, 64)]
+    [InlineData(5, 37, 512)]
     [InlineData(8, 301, 2048)]
     public void Equals_the_exact_product_rounded_once_to_bf16(int inputs, int rows, int cols)
     {
@@ -39,6 +41,22 @@ public class Bf16MatVecTests
 
         var torchResult = nn.functional.linear(x, weight);
         Assert.True(Ulps(ours, torchResult).Max() <= 1, "more than one bf16 ulp from libtorch's linear");
+    }
+
+    [Theory]
+    [InlineData(4, 8, 64)]
+    [InlineData(7, 39, 256)]
+    [InlineData(8, 301, 2048)]
+    public void A_row_of_a_batch_equals_the_row_alone(int inputs, int rows, int cols)
+    {
+        // Four inputs at a time take another loop than one at a time; both must add in the same order.
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator((ulong)(inputs * 7919 + rows * 31 + cols));
+        var weight = randn(rows, cols, generator: generator).to(ScalarType.BFloat16);
+        var x = (randn(inputs, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
+        var batch = Bf16MatVec.Multiply(x, weight);
+        for (int i = 0; i < inputs; i++)
+            Assert.Equal(Bf16MatVec.Multiply(x[i], weight).to(ScalarType.Float32).data<float>().ToArray(), batch[i].to(ScalarType.Float32).data<float>().ToArray());
     }
 
     [Fact]

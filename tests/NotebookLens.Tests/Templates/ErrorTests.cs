@@ -122,6 +122,14 @@ public class ErrorTests
         Assert.Contains("Range too big", e.Message);
     }
 
+    [Fact]
+    public void GiganticOutputHitsTheOutputLimit()
+    {
+        // Each piece and the loop are within their own limits; only the output as a whole is too big (100 million characters).
+        var e = RenderError("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}");
+        Assert.Contains($"template output exceeds {RenderContext.MaxOutputLength} characters", e.Message);
+    }
+
     [Theory]
     [InlineData("{{ 'abc' * 100000000 }}", "string repetition would produce more than")]
     [InlineData("{{ 'a\nb' | indent(1000000000) }}", "indent width 1000000000 is larger than")]
