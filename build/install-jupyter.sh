@@ -22,7 +22,7 @@ kernel=$(/usr/bin/jupyter kernelspec list --json 2>/dev/null | /usr/bin/python3 
 if [ -n "$kernel" ] && grep -qF "\"$app\"" "$kernel/kernel.json"; then exit 0; fi
 
 specs=$(mktemp -d)
-dotnet tool run dotnet-interactive -- jupyter install --path "$specs" >/dev/null
+dotnet "$app" jupyter install --path "$specs" >/dev/null
 /usr/bin/python3 - "$specs/.net-csharp/kernel.json" "$app" <<'EOF'
 import json, sys
 path, app = sys.argv[1], sys.argv[2]

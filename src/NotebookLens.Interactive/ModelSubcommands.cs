@@ -125,11 +125,19 @@ static class ModelSubcommands
     static Output Weights(LensModel model, ModelWeightsCommand command)
     {
         var name = Required(command.Name, "weights", "a parameter name", "#!model weights model.embed_tokens.weight");
-        if (model.Parameters.All(p => p.Name != name))
-            throw new MagicException($"{model.Name} has no parameter '{name}'.", $"Run #!model params {name.Split('.').FirstOrDefault()} to see the names.");
         var rows = OptionValues.Int(command.Rows, "--rows", TensorView.DefaultHeatmapSize, min: 1);
         var cols = OptionValues.Int(command.Cols, "--cols", TensorView.DefaultHeatmapSize, min: 1);
-        var weight = model.Weight(name);
+        Tensor weight;
+        try
+        {
+            // The core knows the names: stored ones, and the text model's plain names in a multimodal checkpoint
+            // (model.embed_tokens.weight for language_model.model.embed_tokens.weight in Gemma 3's 4B).
+            weight = model.Weight(name);
+        }
+        catch (KeyNotFoundException)
+        {
+            throw new MagicException($"{model.Name} has no parameter '{name}'.", $"Run #!model params {name.Split('.').FirstOrDefault()} to see the names.");
+        }
         return new Output(weight, TensorView.Create(weight, name, rows, cols));
     }
 

@@ -106,6 +106,39 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
     }
 
     [Fact]
+    public async Task Weights_takes_the_text_model_names_of_a_multimodal_checkpoint()
+    {
+        // Gemma 3's 4B stores its text model under language_model.: a copy of the Gemma fixture laid out that way.
+        var dir = Directory.CreateTempSubdirectory("notebooklens-multimodal-").FullName;
+        try
+        {
+            var fixture = Repo.Fixture("gemma3-tiny");
+            foreach (var file in Directory.GetFiles(fixture).Where(f => Path.GetFileName(f) is not ("model.safetensors" or "config.json")))
+                File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
+            var text = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(fixture, "config.json")))!;
+            File.WriteAllText(Path.Combine(dir, "config.json"), new System.Text.Json.Nodes.JsonObject { ["model_type"] = "gemma3", ["text_config"] = text }.ToJsonString());
+            using (var checkpoint = Checkpoint.Open(fixture))
+            {
+                var tensors = checkpoint.Tensors.Select(t => KeyValuePair.Create("language_model." + t.Name, checkpoint.Read(t.Name))).ToList();
+                Loading.SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors);
+                foreach (var (_, tensor) in tensors) tensor.Dispose();
+            }
+            (await Submit($"#!model load {dir} --name multimodal")).AssertSucceeded();
+            var cell = (await Submit("#!model weights model.embed_tokens.weight --rows 2 --cols 3 --model multimodal")).AssertSucceeded();
+            using var model = LanguageModel.Load(fixture);
+            using var weight = model.Parameter("model.embed_tokens.weight");
+            Assert.Contains($"<dt>shape</dt><dd>{Format.Shape(weight.shape)}</dd>", cell.Html);
+            (await Submit("#!model weights language_model.model.norm.weight --model multimodal")).AssertSucceeded();
+            Assert.Contains("multimodal has no parameter 'model.no_such.weight'", (await Submit("#!model weights model.no_such.weight --model multimodal")).AssertFailed());
+        }
+        finally
+        {
+            await Submit("#!model unload multimodal"); // (not asserted: a failed load above is the error to see)
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task As_puts_the_typed_result_into_a_csharp_variable()
     {
         const string text = "Hello world";

@@ -5,7 +5,9 @@ namespace NotebookLens.Testing;
 /// <summary>
 /// Packs the feed once for the tests that run notebooks in the real hosts and gives them a package cache of their own (a fresh NUGET_PACKAGES under
 /// a temporary folder, deleted afterwards), so what they restore comes from the feed and the NuGet source, never
-/// from a cache that already holds an older build of our packages.
+/// from a cache that already holds an older build of our packages. The .NET CLI's own folder (DOTNET_CLI_HOME) is
+/// there too: `dotnet tool restore` records where each local tool lives in its tool resolver cache, and an entry in the
+/// user's ~/.dotnet pointing into the deleted folder broke `dotnet tool run` (build/run.sh) after a test run.
 /// </summary>
 public sealed class PackedFeed : IAsyncLifetime
 {
@@ -15,6 +17,9 @@ public sealed class PackedFeed : IAsyncLifetime
 
     /// <summary>The NuGet package folder of the processes this fixture starts (and of the tools it restored).</summary>
     public string Packages => Path.Combine(WorkFolder, "nuget-packages");
+
+    /// <summary>The .NET CLI's folder (tool resolver cache, first-run marker) of the processes this fixture starts.</summary>
+    public string CliHome => Path.Combine(WorkFolder, "dotnet-cli-home");
 
     public string Feed => Path.Combine(Repo.Artifacts, "feed");
 
@@ -28,6 +33,7 @@ public sealed class PackedFeed : IAsyncLifetime
         // Packing builds with the machine's package cache: only what the hosts restore must come from a fresh one.
         var pack = StartInfo("bash", [Path.Combine(Repo.Root, "build", "pack.sh")]);
         pack.Environment.Remove("NUGET_PACKAGES");
+        pack.Environment.Remove("DOTNET_CLI_HOME");
         var (packExit, packLog) = await RunAsync(pack);
         Assert.True(packExit == 0, packLog);
         Assert.True(File.Exists(Path.Combine(Feed, $"NotebookLens.Interactive.{Version}.nupkg")), packLog);
@@ -44,6 +50,7 @@ public sealed class PackedFeed : IAsyncLifetime
             UseShellExecute = false,
         };
         info.Environment["NUGET_PACKAGES"] = Packages;
+        info.Environment["DOTNET_CLI_HOME"] = CliHome;
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
         return info;
