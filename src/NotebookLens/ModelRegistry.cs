@@ -43,7 +43,9 @@ public sealed class ModelRegistry : IDisposable
     {
         options ??= LoadOptions.Default;
         name ??= LensModel.DefaultName(source);
-        var key = $"{source}|{(options.DType is { } d ? DTypes.Name(d) : "stored")}|{options.Device}";
+        // The device first: one this process cannot use is the problem to report, whatever else is loaded.
+        var device = ComputeDevice.Resolve(options.Device);
+        var key = $"{source}|{(options.DType is { } d ? DTypes.Name(d) : "stored")}|{device}";
         lock (_gate)
         {
             var same = _models.FirstOrDefault(m => m.Key == key).Model;

@@ -131,7 +131,10 @@ public sealed partial record MemorySnapshot(long Rss, long ManagedCommitted, lon
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        GC.Collect();
+        // Aggressive: the GC hands back the regions it no longer uses at once; otherwise it does so gradually, and
+        // memory it no longer counts as committed stayed resident (after the whole suite, a heap shrinking by 113 MB
+        // left 38 MB of it, read as growth outside the managed heap).
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         // Free pages the C heap keeps would count as resident: handed back first.
         MallocTrim(0);
         var heap = MallInfo2();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using XDocument = System.Xml.Linq.XDocument;
 using NotebookLens.Models;
+using ModelRegistry = NotebookLens.ModelRegistry;
 using NotebookLens.Runtime;
 using TorchSharp;
 using static NotebookLens.Tests.Cli.CliRunner;
@@ -71,6 +72,17 @@ public class ComputeDeviceTests
         // The process is unchanged: the same model loads on the CPU next.
         using var model = LanguageModel.Load(Fixtures.Llama, new LoadOptions { Device = "cpu" });
         Assert.Equal(DeviceType.CPU, model.Device.type);
+    }
+
+    [Fact]
+    public void A_registry_says_the_device_is_missing_before_that_the_name_is_taken()
+    {
+        using var registry = new ModelRegistry();
+        registry.Load(Fixtures.Llama, "llama");
+        var e = Assert.Throws<LensException>(() => registry.Load(Fixtures.Llama, "llama", new LoadOptions { Device = "cuda" }));
+        Assert.Equal("Device", e.Setting);
+        Assert.Equal("llama", registry.Current);
+        Assert.Single(registry.Models);
     }
 
     [Fact]
