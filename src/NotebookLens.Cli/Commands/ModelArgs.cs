@@ -20,13 +20,12 @@ sealed class ModelArgs
             + "(downloaded into the Hugging Face cache the first time), or tiny, the small model inside NotebookLens.",
             name => name).Default(EmbeddedModel.Name));
         // Not checked here: a dtype the core does not run in is a problem with the input (exit 1), and the core says which ones it runs in.
-        if (dtype)
-            _dtype = verb.Declare(CliOptions.Text("--dtype", "float32|bfloat16",
-                "The number format to compute in: float32 (exact, matches the Python reference) or bfloat16 (half the memory). Default: the checkpoint's own."));
-        // Checked by the core too: whether this process can use the device is known only there.
-        if (dtype)
-            _device = verb.Declare(CliOptions.Text("--device", "cpu|cuda|cuda:N",
-                "Where to compute: cpu, or a GPU (cuda, cuda:1, ...) when NotebookLens was built with libtorch's CUDA build.").Default("cpu"));
+        if (!dtype) return;
+        _dtype = verb.Declare(CliOptions.Text("--dtype", "float32|bfloat16",
+            "The number format to compute in: float32 (exact, matches the Python reference) or bfloat16 (half the memory). Default: the checkpoint's own."));
+        // Not checked here either: whether this process can use the device is known only to the core.
+        _device = verb.Declare(CliOptions.Text("--device", "cpu|cuda|cuda:N",
+            "Where to compute: cpu, or a GPU (cuda, cuda:1, ...) when NotebookLens was built with libtorch's CUDA build.").Default("cpu"));
     }
 
     /// <summary>The model named by <c>--model</c>; without it, the model inside NotebookLens.</summary>
