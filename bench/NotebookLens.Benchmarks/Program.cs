@@ -15,6 +15,8 @@ using static TorchSharp.torch;
 //   decode [DIR]               the performance goals in one run: decode against the read bandwidth, prefill against
 //                              the GEMM ceiling, peak memory, nearest neighbours; our bf16 kernel and libtorch's
 //   measure-decode DIR         (internal) one measurement in a fresh process
+//   refusal [DIR]              the refusal experiment on Llama-3.2-3B shapes: a reduced run measured stage by stage,
+//                              the default run's time extrapolated from it, against the arithmetic at the GEMM ceiling
 return args.FirstOrDefault() switch
 {
     "decode" => DecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
@@ -24,6 +26,7 @@ return args.FirstOrDefault() switch
     "generate" => GenerateBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-generate" => GenerateBenchmark.Measure(args[1], args[2], args[3] == "capture"),
     "tokenize" => TokenizeBenchmark.Run(args.Skip(1).ToArray()),
+    "refusal" => RefusalBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-3b-random")),
     "load" => LoadBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-load" => LoadBenchmark.Measure(args[1], args[2]),
     _ => Usage(),
@@ -31,7 +34,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | neighbors [DIR]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | neighbors [DIR] | refusal [DIR]");
     return 2;
 }
 
@@ -70,22 +73,23 @@ static class LoadBenchmark
     internal static long Status(string key) => long.Parse(File.ReadLines("/proc/self/status")
         .First(l => l.StartsWith(key + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
 
-    internal static void EnsureCheckpoint(string dir)
+    internal static void EnsureCheckpoint(string dir) => EnsureCheckpoint(dir, LlamaShapes.OneB);
+
+    internal static void EnsureCheckpoint(string dir, LlamaShapes shapes)
     {
-        if (!File.Exists(Path.Combine(dir, "model.safetensors"))) Generate(dir);
+        if (!File.Exists(Path.Combine(dir, "model.safetensors"))) Generate(dir, shapes);
     }
 
-    static void Generate(string dir)
+    static void Generate(string dir, LlamaShapes s)
     {
-        Console.WriteLine($"generating a random bf16 checkpoint with Llama-3.2-1B shapes in {dir} ...");
+        Console.WriteLine($"generating a random bf16 checkpoint with {s.Name} shapes in {dir} ...");
         TorchRuntime.EnsureLoaded();
         Directory.CreateDirectory(dir);
-        const int hidden = 2048, inter = 8192, layers = 16, heads = 32, kv = 8, headDim = 64, vocab = 128256;
         var config = new JsonObject
         {
-            ["architectures"] = new JsonArray("LlamaForCausalLM"), ["model_type"] = "llama", ["hidden_size"] = hidden,
-            ["intermediate_size"] = inter, ["num_hidden_layers"] = layers, ["num_attention_heads"] = heads,
-            ["num_key_value_heads"] = kv, ["head_dim"] = headDim, ["vocab_size"] = vocab, ["rms_norm_eps"] = 1e-5,
+            ["architectures"] = new JsonArray("LlamaForCausalLM"), ["model_type"] = "llama", ["hidden_size"] = s.Hidden,
+            ["intermediate_size"] = s.Intermediate, ["num_hidden_layers"] = s.Layers, ["num_attention_heads"] = s.Heads,
+            ["num_key_value_heads"] = s.KeyValueHeads, ["head_dim"] = s.HeadDim, ["vocab_size"] = s.Vocab, ["rms_norm_eps"] = 1e-5,
             ["rope_theta"] = 500000.0, ["tie_word_embeddings"] = true, ["torch_dtype"] = "bfloat16",
             ["max_position_embeddings"] = 131072, ["hidden_act"] = "silu", ["bos_token_id"] = 128000,
             ["eos_token_id"] = new JsonArray(128001, 128008, 128009),
@@ -98,24 +102,37 @@ static class LoadBenchmark
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
         using var scope = NewDisposeScope();
         manual_seed(1234);
-        Tensor W(params long[] shape) => (randn(shape) * 0.02).to(ScalarType.BFloat16);
+        // The float32 draws are freed one by one: only the bf16 tensors (the file's size) are held until written.
+        Tensor W(params long[] shape)
+        {
+            using var draw = NewDisposeScope();
+            return (randn(shape) * 0.02).to(ScalarType.BFloat16).MoveToOuterDisposeScope();
+        }
         Tensor Ones(long n) => ones(n, dtype: ScalarType.BFloat16);
-        var tensors = new Dictionary<string, Tensor> { ["model.embed_tokens.weight"] = W(vocab, hidden), ["model.norm.weight"] = Ones(hidden) };
-        for (int l = 0; l < layers; l++)
+        var tensors = new Dictionary<string, Tensor> { ["model.embed_tokens.weight"] = W(s.Vocab, s.Hidden), ["model.norm.weight"] = Ones(s.Hidden) };
+        long q = s.Heads * s.HeadDim, kv = s.KeyValueHeads * s.HeadDim;
+        for (int l = 0; l < s.Layers; l++)
         {
             string p = $"model.layers.{l}.";
-            tensors[p + "self_attn.q_proj.weight"] = W(heads * headDim, hidden);
-            tensors[p + "self_attn.k_proj.weight"] = W(kv * headDim, hidden);
-            tensors[p + "self_attn.v_proj.weight"] = W(kv * headDim, hidden);
-            tensors[p + "self_attn.o_proj.weight"] = W(hidden, heads * headDim);
-            tensors[p + "mlp.gate_proj.weight"] = W(inter, hidden);
-            tensors[p + "mlp.up_proj.weight"] = W(inter, hidden);
-            tensors[p + "mlp.down_proj.weight"] = W(hidden, inter);
-            tensors[p + "input_layernorm.weight"] = Ones(hidden);
-            tensors[p + "post_attention_layernorm.weight"] = Ones(hidden);
+            tensors[p + "self_attn.q_proj.weight"] = W(q, s.Hidden);
+            tensors[p + "self_attn.k_proj.weight"] = W(kv, s.Hidden);
+            tensors[p + "self_attn.v_proj.weight"] = W(kv, s.Hidden);
+            tensors[p + "self_attn.o_proj.weight"] = W(s.Hidden, q);
+            tensors[p + "mlp.gate_proj.weight"] = W(s.Intermediate, s.Hidden);
+            tensors[p + "mlp.up_proj.weight"] = W(s.Intermediate, s.Hidden);
+            tensors[p + "mlp.down_proj.weight"] = W(s.Hidden, s.Intermediate);
+            tensors[p + "input_layernorm.weight"] = Ones(s.Hidden);
+            tensors[p + "post_attention_layernorm.weight"] = Ones(s.Hidden);
         }
         SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors);
     }
+}
+
+/// <summary>The shapes of a Llama 3.2 checkpoint the benchmarks generate with random weights (tied embeddings, 128k vocabulary).</summary>
+sealed record LlamaShapes(string Name, int Hidden, int Intermediate, int Layers, int Heads, int KeyValueHeads, int HeadDim, int Vocab = 128256)
+{
+    public static LlamaShapes OneB { get; } = new("Llama-3.2-1B", 2048, 8192, 16, 32, 8, 64);
+    public static LlamaShapes ThreeB { get; } = new("Llama-3.2-3B", 3072, 8192, 28, 24, 8, 128);
 }
 
 static class TokenizeBenchmark

@@ -1,4 +1,5 @@
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Generation;
@@ -31,10 +32,11 @@ internal static class PromptBatch
     /// <summary>
     /// Runs the prompts in batches of <paramref name="batchSize"/> with <paramref name="hooks"/>, and hands each batch's
     /// last-position logits <c>[b, V]</c> with the index of its first prompt to <paramref name="onLastLogits"/>
-    /// (valid only during the call). <paramref name="cancel"/> is checked before each batch.
+    /// (valid only during the call). <paramref name="cancel"/> is checked before each batch; <paramref name="progress"/>
+    /// counts the prompts of each batch done.
     /// </summary>
     public static void Run(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int batchSize, HookSet? hooks,
-        Action<int, Tensor>? onLastLogits = null, CancellationToken cancel = default)
+        Action<int, Tensor>? onLastLogits = null, CancellationToken cancel = default, ProgressCounter? progress = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
         int pad = model.Config.PadTokenId ?? 0;
@@ -45,6 +47,7 @@ internal static class PromptBatch
             var (ids, mask) = LeftPad(prompts.Skip(first).Take(batchSize).ToList(), pad);
             using var result = model.Forward(ids, new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = hooks });
             onLastLogits?.Invoke(first, result.Logits.select(1, 0));
+            progress?.Step(steps: ids.shape[0]);
         }
     }
 }

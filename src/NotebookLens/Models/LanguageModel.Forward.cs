@@ -21,11 +21,46 @@ public abstract partial class LanguageModel
         using var scope = NewDisposeScope();
         var ids = CheckIds(inputIds);
         long b = ids.shape[0], t = ids.shape[1];
+        CheckContext(cache?.Length ?? 0, t);
+        var h = Embeddings.index_select(0, ids.reshape(-1)).view(b, t, Config.HiddenSize);
+        // Gemma rounds the scale to the activation dtype before multiplying (sqrt(3072) -> 55.5 in bf16).
+        if (EmbeddingScale is double scale) h = h * tensor(scale, dtype: DType, device: Device);
+        return RunBlocks(h, 0, options, cache, fromEmbedding: true);
+    }
+
+    /// <summary>
+    /// Runs blocks <paramref name="layer"/> .. L−1, the final norm and the head on <paramref name="residual"/> <c>[T, D]</c>
+    /// or <c>[B, T, D]</c>, the input of block <paramref name="layer"/> (<c>blocks.{layer}.hook_resid_pre</c>, before its
+    /// hooks run), as TransformerLens's <c>start_at_layer</c>: what lies below is not computed again (the refusal
+    /// experiment steers many times from one pass). Hooks of earlier layers and of the embedding do not run; the padding
+    /// mask must be the one the residual stream was computed with. No KV cache, and the logits only: read other
+    /// activations with hooks.
+    /// </summary>
+    public ForwardResult ForwardFrom(int layer, Tensor residual, ForwardOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        options ??= ForwardOptions.Default;
+        Ranges.Check(layer, Config.NumLayers, "layer");
+        if (options.HiddenStates || options.Attentions)
+            throw new ArgumentException("ForwardFrom keeps the logits only; read hidden states and attention patterns with hooks.", nameof(options));
+        if (residual.dim() is not (2 or 3) || residual.shape[^1] != Config.HiddenSize || residual.shape[^2] == 0)
+            throw new ArgumentException($"The residual stream must be [T, {Config.HiddenSize}] or [B, T, {Config.HiddenSize}] with T > 0, not [{string.Join(", ", residual.shape)}].", nameof(residual));
+        foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
+        CheckContext(0, residual.shape[^2]);
+        using var noGrad = options.RecordGradients ? null : no_grad();
+        using var scope = NewDisposeScope();
+        var h = residual.dim() == 2 ? residual.unsqueeze(0) : residual;
+        return RunBlocks(h.to(DType, Device), layer, options, null, fromEmbedding: false);
+    }
+
+    /// <summary>
+    /// Blocks from <paramref name="firstLayer"/> on, with the hooks and the cache, then the final norm and the head;
+    /// <paramref name="fromEmbedding"/>: <paramref name="h"/> is the embedding output, which the embedding hook sees first.
+    /// </summary>
+    ForwardResult RunBlocks(Tensor h, int firstLayer, ForwardOptions options, KvCache? cache, bool fromEmbedding)
+    {
+        long b = h.shape[0], t = h.shape[1];
         long past = cache?.Length ?? 0;
-        if (past + t > Config.MaxPositions)
-            throw new LensException(LensErrorKind.OutOfRange,
-                $"{past + t} positions{(past > 0 ? $" ({past} cached and {t} new)" : "")} exceed this model's context of {Config.MaxPositions} tokens.",
-                "Shorten the prompt.", "prompt");
         var padding = PaddingMask(options.PaddingMask, b, t);
         // Every real token of a row, cached ones included, counts one position; padding does not.
         var allPadding = cache?.PaddingMask is { } cached ? cat([cached, padding], 1) : padding;
@@ -42,15 +77,11 @@ public abstract partial class LanguageModel
             Cache = cache,
             PositionOffset = past,
         };
-
-        var h = Embeddings.index_select(0, ids.reshape(-1)).view(b, t, Config.HiddenSize);
-        // Gemma rounds the scale to the activation dtype before multiplying (sqrt(3072) -> 55.5 in bf16).
-        if (EmbeddingScale is double scale) h = h * tensor(scale, dtype: DType, device: Device);
-        h = ctx.Hook(HookPoints.Embed, null, h);
+        if (fromEmbedding) h = ctx.Hook(HookPoints.Embed, null, h);
 
         var hidden = new List<Tensor> { h };
         var attentions = new List<Tensor>();
-        foreach (var block in _blocks)
+        foreach (var block in _blocks.Skip(firstLayer))
         {
             h = block.Forward(h, ctx, out var weights);
             if (weights is not null) attentions.Add(weights);
@@ -93,6 +124,14 @@ public abstract partial class LanguageModel
     {
         var logits = Models.Linear.Project(normed, LmHead);
         return Config.FinalLogitSoftcapping is double cap ? (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap) : logits;
+    }
+
+    void CheckContext(long past, long t)
+    {
+        if (past + t > Config.MaxPositions)
+            throw new LensException(LensErrorKind.OutOfRange,
+                $"{past + t} positions{(past > 0 ? $" ({past} cached and {t} new)" : "")} exceed this model's context of {Config.MaxPositions} tokens.",
+                "Shorten the prompt.", "prompt");
     }
 
     Tensor PaddingMask(Tensor? mask, long b, long t)

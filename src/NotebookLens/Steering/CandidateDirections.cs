@@ -40,22 +40,24 @@ public sealed class CandidateDirections : IDisposable
     /// <summary>
     /// Runs both prompt sets (token ids, each ending with the <paramref name="positions"/> post-instruction tokens) in
     /// left-padded batches, keeping only the last <paramref name="positions"/> positions of each block input.
-    /// <paramref name="cancel"/> is checked before every batch (<see cref="OperationCanceledException"/>).
+    /// <paramref name="cancel"/> is checked before every batch (<see cref="OperationCanceledException"/>);
+    /// <paramref name="progress"/> is told the prompts done (stage <see cref="Stage"/>).
     /// </summary>
     public static CandidateDirections Compute(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> harmful, IReadOnlyList<IReadOnlyList<int>> harmless, int positions, int batchSize = 16,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, IProgress<LensProgress>? progress = null)
     {
         if (harmful.Count == 0 || harmless.Count == 0) throw new ArgumentException("Both prompt sets need at least one prompt.");
         if (positions < 1) throw new ArgumentOutOfRangeException(nameof(positions), "At least one position is needed.");
         if (harmful.Concat(harmless).Any(p => p.Count < positions))
             throw new ArgumentException($"Every prompt needs at least {positions} tokens (its post-instruction tokens).");
         using var scope = NewDisposeScope();
-        var diff = MeanResidPre(model, harmful, positions, batchSize, cancel) - MeanResidPre(model, harmless, positions, batchSize, cancel);
+        var counter = new ProgressCounter(progress, Stage, harmful.Count + harmless.Count, "prompts").Start();
+        var diff = MeanResidPre(model, harmful, positions, batchSize, cancel, counter) - MeanResidPre(model, harmless, positions, batchSize, cancel, counter);
         return new CandidateDirections(diff.DetachFromDisposeScope());
     }
 
     /// <summary><c>[P, L, D]</c> float64 mean of the last P positions of every block input.</summary>
-    static Tensor MeanResidPre(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int positions, int batchSize, CancellationToken cancel)
+    static Tensor MeanResidPre(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int positions, int batchSize, CancellationToken cancel, ProgressCounter counter)
     {
         var c = model.Config;
         var sum = zeros([positions, c.NumLayers, c.HiddenSize], dtype: ScalarType.Float64, device: model.Device);
@@ -66,9 +68,12 @@ public sealed class CandidateDirections : IDisposable
             sum.select(1, ctx.Layer!.Value).add_(x.narrow(1, x.shape[1] - positions, positions).to(ScalarType.Float64).sum(dim: 0));
             return null;
         });
-        PromptBatch.Run(model, prompts, batchSize, hooks, cancel: cancel);
+        PromptBatch.Run(model, prompts, batchSize, hooks, cancel: cancel, progress: counter);
         return sum.div_(prompts.Count);
     }
+
+    /// <summary>The progress stage of <see cref="Compute"/>.</summary>
+    public const string Stage = "mean activations";
 
     public void Dispose() => MeanDiffs.Dispose();
 }

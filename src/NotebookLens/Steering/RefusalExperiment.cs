@@ -80,7 +80,7 @@ public static class RefusalExperiment
     public const string HarmlessAdded = "harmless_added";
     public const string HarmfulAblated = "harmful_ablated";
 
-    /// <param name="progress">Told how scoring the candidates and generating the completions go.</param>
+    /// <param name="progress">Told how each stage goes: the mean activations, the baselines, scoring the candidates, generating the completions.</param>
     /// <param name="cancel">Stops before the next batch of any pass (means, scores, completions: generation stops after the current token) with <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="NoRefusalDirectionException">Every candidate was discarded; the message says how to relax the filters.</exception>
     public static RefusalExperimentResult Run(TextModel model, IReadOnlyList<string> harmful, IReadOnlyList<string> harmless, RefusalExperimentOptions? options = null,
@@ -98,8 +98,8 @@ public static class RefusalExperiment
         int positions = prompts.PostInstructionCount;
 
         cancel.ThrowIfCancellationRequested();
-        using var candidates = CandidateDirections.Compute(model.Model, prompts.Ids(harmfulSplit.Train), prompts.Ids(harmlessSplit.Train), positions, options.BatchSize, cancel);
-        using var scorer = new RefusalScorer(model.Model, prompts.Ids(harmfulSplit.Validation), prompts.Ids(harmlessSplit.Validation), refusalIds, options.BatchSize, cancel);
+        using var candidates = CandidateDirections.Compute(model.Model, prompts.Ids(harmfulSplit.Train), prompts.Ids(harmlessSplit.Train), positions, options.BatchSize, cancel, progress);
+        using var scorer = new RefusalScorer(model.Model, prompts.Ids(harmfulSplit.Validation), prompts.Ids(harmlessSplit.Validation), refusalIds, options.BatchSize, cancel, progress);
         var layers = (options.Layer is int only ? [only] : Enumerable.Range(0, config.NumLayers)).ToList();
         var scores = new List<CandidateScore>();
         var scoring = new ProgressCounter(progress, "score candidates", positions * layers.Count, "candidates").Start();

@@ -1,5 +1,6 @@
 using NotebookLens.Generation;
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
@@ -11,6 +12,9 @@ namespace NotebookLens.Steering;
 /// prompts with the raw vector added at its layer (all positions), (c) the KL divergence of harmless next-token
 /// distributions under ablation against no intervention. All at the last position, in float64.
 /// Each pass checks its cancellation token before every batch and stops with <see cref="OperationCanceledException"/>.
+/// The untouched harmless pass keeps every block input (L × harmless tokens × D in the model's dtype; 70 MB for
+/// Llama-3.2-3B's 28 layers and 8 prompts of 50 tokens): adding a vector at layer l leaves blocks 0 .. l−1 as they
+/// were, so the steering pass runs from layer l only.
 /// </summary>
 public sealed class RefusalScorer : IDisposable
 {
@@ -22,11 +26,14 @@ public sealed class RefusalScorer : IDisposable
     // Untouched harmless next-token distributions P, and Σ P log P per row: KL(P ‖ Q) = Σ P log P − Σ P log Q.
     readonly Tensor _harmlessProbs;
     readonly Tensor _harmlessNegEntropy;
+    // Per batch of harmless prompts, per layer: the untouched block input [b, T, D].
+    readonly List<Tensor[]> _harmlessResidPre = [];
 
     /// <param name="refusalTokenIds">Tokens that start a refusal (e.g. "I"); see <see cref="TokenIds"/>.</param>
     /// <param name="cancel">Stops the baseline passes.</param>
+    /// <param name="progress">Told the validation prompts done in the baseline passes (stage <see cref="Stage"/>).</param>
     public RefusalScorer(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> harmful, IReadOnlyList<IReadOnlyList<int>> harmless, IReadOnlyList<int> refusalTokenIds, int batchSize = 16,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, IProgress<LensProgress>? progress = null)
     {
         if (harmful.Count == 0 || harmless.Count == 0) throw new ArgumentException("Both validation sets need at least one prompt.");
         if (refusalTokenIds.Count == 0) throw new ArgumentException("At least one refusal token is needed.", nameof(refusalTokenIds));
@@ -34,14 +41,39 @@ public sealed class RefusalScorer : IDisposable
         _harmful = harmful;
         _harmless = harmless;
         _batchSize = batchSize;
-        _refusalIds = tensor(refusalTokenIds.Select(i => (long)i).ToArray(), device: model.Device).DetachFromDisposeScope();
-        BaselineHarmful = MeanRefusalScore(harmful, null, cancel);
-        using var scope = NewDisposeScope();
-        var logP = LastLogProbs(harmless, null, cancel);
-        _harmlessProbs = logP.exp().DetachFromDisposeScope();
-        _harmlessNegEntropy = (_harmlessProbs * logP).sum(dim: 1).DetachFromDisposeScope();
-        BaselineHarmless = RefusalScores(logP, _refusalIds).mean().item<double>();
+        var layerInputs = new Tensor[model.Config.NumLayers];
+        try
+        {
+            _refusalIds = tensor(refusalTokenIds.Select(i => (long)i).ToArray(), device: model.Device).DetachFromDisposeScope();
+            var counter = new ProgressCounter(progress, Stage, harmful.Count + harmless.Count, "prompts").Start();
+            BaselineHarmful = MeanRefusalScore(harmful, null, cancel, counter);
+            using var scope = NewDisposeScope();
+            var blockInputs = Enumerable.Range(0, model.Config.NumLayers).Select(HookPoints.ResidPre).ToHashSet(StringComparer.Ordinal);
+            var keepInputs = new HookSet().Add(blockInputs.Contains, (x, ctx) =>
+            {
+                layerInputs[ctx.Layer!.Value] = x.clone().DetachFromDisposeScope();
+                return null;
+            });
+            var logP = LastLogProbs(harmless, keepInputs, cancel, counter, () =>
+            {
+                _harmlessResidPre.Add(layerInputs);
+                layerInputs = new Tensor[model.Config.NumLayers];
+            });
+            _harmlessProbs = logP.exp().DetachFromDisposeScope();
+            _harmlessNegEntropy = (_harmlessProbs * logP).sum(dim: 1).DetachFromDisposeScope();
+            BaselineHarmless = RefusalScores(logP, _refusalIds).mean().item<double>();
+        }
+        catch
+        {
+            // A cancelled or failed baseline pass leaves nothing behind: the caller never gets the scorer to dispose.
+            foreach (var t in layerInputs) t?.Dispose();
+            Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The progress stage of the baseline passes.</summary>
+    public const string Stage = "baselines";
 
     /// <summary>Mean refusal score of the harmful prompts without intervention.</summary>
     public double BaselineHarmful { get; }
@@ -58,24 +90,45 @@ public sealed class RefusalScorer : IDisposable
         if (norm == 0) return new CandidateScore(position, layer, 0, BaselineHarmful, BaselineHarmless, 0);
         var ablation = Interventions.AblateDirection(direction, _model.Config);
         double refusal = MeanRefusalScore(_harmful, ablation, cancel);
-        double steering = MeanRefusalScore(_harmless, Interventions.AddVector(direction, [layer]), cancel);
+        double steering = SteeringScore(layer, direction, cancel);
         using var scope = NewDisposeScope();
         double kl = (_harmlessNegEntropy - (_harmlessProbs * LastLogProbs(_harmless, ablation, cancel)).sum(dim: 1)).mean().item<double>();
         return new CandidateScore(position, layer, norm, refusal, steering, kl);
     }
 
-    double MeanRefusalScore(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks, CancellationToken cancel)
+    double MeanRefusalScore(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks, CancellationToken cancel, ProgressCounter? counter = null)
     {
         using var scope = NewDisposeScope();
-        return RefusalScores(LastLogProbs(prompts, hooks, cancel), _refusalIds).mean().item<double>();
+        return RefusalScores(LastLogProbs(prompts, hooks, cancel, counter), _refusalIds).mean().item<double>();
     }
 
-    /// <summary>Float64 log-probabilities <c>[N, V]</c> of the next token after each prompt.</summary>
-    Tensor LastLogProbs(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks, CancellationToken cancel)
+    /// <summary>Mean refusal score of the harmless prompts with the vector added at the input of <paramref name="layer"/>, run from that layer's kept inputs.</summary>
+    double SteeringScore(int layer, Tensor direction, CancellationToken cancel)
+    {
+        using var scope = NewDisposeScope();
+        var add = Interventions.AddVector(direction, [layer]);
+        var rows = new List<Tensor>();
+        for (int batch = 0; batch < _harmlessResidPre.Count; batch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var (_, mask) = PromptBatch.LeftPad(_harmless.Skip(batch * _batchSize).Take(_batchSize).ToList(), _model.Config.PadTokenId ?? 0);
+            using var result = _model.ForwardFrom(layer, _harmlessResidPre[batch][layer],
+                new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = add });
+            rows.Add(result.Logits.select(1, 0).to(ScalarType.Float64).log_softmax(-1));
+        }
+        return RefusalScores(cat(rows, 0), _refusalIds).mean().item<double>();
+    }
+
+    /// <summary>Float64 log-probabilities <c>[N, V]</c> of the next token after each prompt; <paramref name="afterBatch"/> runs after each batch's pass.</summary>
+    Tensor LastLogProbs(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks, CancellationToken cancel, ProgressCounter? counter = null, Action? afterBatch = null)
     {
         using var scope = NewDisposeScope();
         var rows = new List<Tensor>();
-        PromptBatch.Run(_model, prompts, _batchSize, hooks, (_, logits) => rows.Add(logits.to(ScalarType.Float64).log_softmax(-1).MoveToOuterDisposeScope()), cancel);
+        PromptBatch.Run(_model, prompts, _batchSize, hooks, (_, logits) =>
+        {
+            rows.Add(logits.to(ScalarType.Float64).log_softmax(-1).MoveToOuterDisposeScope());
+            afterBatch?.Invoke();
+        }, cancel, counter);
         return cat(rows, 0).MoveToOuterDisposeScope();
     }
 
@@ -102,8 +155,10 @@ public sealed class RefusalScorer : IDisposable
 
     public void Dispose()
     {
-        _refusalIds.Dispose();
-        _harmlessProbs.Dispose();
-        _harmlessNegEntropy.Dispose();
+        // Null-safe: the constructor disposes what it made when a baseline pass fails.
+        _refusalIds?.Dispose();
+        _harmlessProbs?.Dispose();
+        _harmlessNegEntropy?.Dispose();
+        foreach (var t in _harmlessResidPre.SelectMany(layers => layers)) t.Dispose();
     }
 }

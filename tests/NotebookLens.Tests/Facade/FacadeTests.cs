@@ -179,8 +179,8 @@ public sealed class FacadeTests(FixtureLenses lenses) : IClassFixture<FixtureLen
         Assert.ThrowsAny<OperationCanceledException>(() => lens.Refusal(
             new RefusalExperimentOptions { TrainCount = 2, ValidationCount = 2, TestCount = 1, Thresholds = new() { MinSteeringScore = null, MaxKlDivergence = null, PruneLayerFraction = 0 } },
             progress: progress, cancel: midway.Token));
-        Assert.Single(progress.Reports);
-        Assert.Equal(("score candidates", 0L), (progress.Reports[0].Stage, progress.Reports[0].Done));
+        Assert.Equal(("score candidates", 0L), (progress.Reports[^1].Stage, progress.Reports[^1].Done));
+        Assert.Single(progress.Reports, r => r.Stage == "score candidates");
     }
 
     [Fact]
@@ -200,6 +200,10 @@ public sealed class FacadeTests(FixtureLenses lenses) : IClassFixture<FixtureLen
         lens.Refusal(new RefusalExperimentOptions { TrainCount = 2, ValidationCount = 2, TestCount = 1, MaxNewTokens = 2,
             Thresholds = new() { MinSteeringScore = null, MaxKlDivergence = null, PruneLayerFraction = 0 } }, progress: refusal);
         int positions = new InstructionPrompts(lens.Tokenizer).PostInstructionCount;
+        Assert.Equal([CandidateDirections.Stage, RefusalScorer.Stage, "score candidates", "generate"], refusal.Reports.Select(r => r.Stage).Distinct());
+        // Two train and two validation prompts of each kind, counted as they are run.
+        Assert.Equal((4L, 4L), (refusal.Reports.Last(r => r.Stage == CandidateDirections.Stage).Done, refusal.Reports.Last(r => r.Stage == CandidateDirections.Stage).Total!.Value));
+        Assert.Equal((4L, 4L), (refusal.Reports.Last(r => r.Stage == RefusalScorer.Stage).Done, refusal.Reports.Last(r => r.Stage == RefusalScorer.Stage).Total!.Value));
         Assert.Equal(positions * lens.Config.NumLayers, refusal.Reports.Last(r => r.Stage == "score candidates").Done);
         Assert.Equal(4, refusal.Reports.Last(r => r.Stage == "generate").Done);
         Assert.True(refusal.Reports.Last().Finished);

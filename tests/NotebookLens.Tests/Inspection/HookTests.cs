@@ -123,4 +123,53 @@ public sealed class HookTests(FixtureModels models) : IClassFixture<FixtureModel
         using var ok = model.Forward(ids);
         Assert.Equal(LlamaPrompt.Length, ok.Logits.shape[1]);
     }
+
+    [Theory]
+    [InlineData("llama", 0)]
+    [InlineData("llama", 1)]
+    [InlineData("gemma", 1)]
+    public void Running_from_a_layer_on_its_input_equals_the_whole_pass(string name, int layer)
+    {
+        var (model, _) = models.Get(name);
+        using var scope = NewDisposeScope();
+        var prompt = name == "llama" ? LlamaPrompt : GemmaPrompt;
+        // Two rows, the second left-padded by four: positions and masks come from the padding mask alone.
+        var ids = stack([tensor(prompt), tensor(prompt[..4].Concat(prompt[..^4]).ToArray())]);
+        var mask = stack([ones(prompt.Length, dtype: ScalarType.Bool), tensor(Enumerable.Range(0, prompt.Length).Select(i => i >= 4).ToArray())]);
+        Tensor? input = null;
+        var seen = new List<string>();
+        // A hook at the starting layer (it must run) and a steering one after it, as the refusal experiment uses.
+        var steer = new HookSet()
+            .Add(_ => true, (x, ctx) => { seen.Add(ctx.Name); return null; })
+            .Add(HookPoints.ResidPre(layer), (x, _) => { input ??= x.clone().DetachFromDisposeScope(); return x * 1.5; })
+            .Add(HookPoints.MlpOut(model.Config.NumLayers - 1), (x, _) => x + 0.25);
+        using var whole = model.Forward(ids, new ForwardOptions { PaddingMask = mask, Hooks = steer });
+        int fromHere = seen.IndexOf(HookPoints.ResidPre(layer));
+        var expectedSeen = seen.Skip(fromHere).ToList();
+        seen.Clear();
+        using var fromLayer = model.ForwardFrom(layer, input!, new ForwardOptions { PaddingMask = mask, Hooks = steer });
+        TensorAssert.Identical(whole.Logits, fromLayer.Logits, $"{name} from layer {layer}");
+        Assert.Equal(expectedSeen, seen);
+        Assert.Equal(HookPoints.ResidPre(layer), seen[0]);
+
+        using var last = model.ForwardFrom(layer, input!, new ForwardOptions { PaddingMask = mask, Hooks = steer, LastPositionLogitsOnly = true });
+        TensorAssert.Close(last.Logits[.., 0], whole.Logits[.., -1], 1e-5);
+        input!.Dispose();
+    }
+
+    [Fact]
+    public void Running_from_a_layer_refuses_what_it_cannot_do_and_the_model_still_works()
+    {
+        var model = models.Llama;
+        using var scope = NewDisposeScope();
+        var d = model.Config.HiddenSize;
+        var resid = randn(1, 3, d);
+        Assert.Contains("layers 0 .. 1", Assert.Throws<NotebookLens.Runtime.LensException>(() => model.ForwardFrom(2, resid)).Message);
+        Assert.Contains($"[B, T, {d}]", Assert.Throws<ArgumentException>(() => model.ForwardFrom(1, randn(1, 3, d + 1))).Message);
+        Assert.Contains("T > 0", Assert.Throws<ArgumentException>(() => model.ForwardFrom(1, randn(1, 0, d))).Message);
+        Assert.Contains("hooks", Assert.Throws<ArgumentException>(() => model.ForwardFrom(1, resid, ForwardOptions.Everything)).Message);
+        Assert.Contains("context", Assert.Throws<NotebookLens.Runtime.LensException>(() => model.ForwardFrom(1, randn(model.Config.MaxPositions + 1, d))).Message);
+        using var ok = model.ForwardFrom(1, resid[0]);
+        Assert.Equal([1L, 3, model.Config.VocabSize], ok.Logits.shape);
+    }
 }

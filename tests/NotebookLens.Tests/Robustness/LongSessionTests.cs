@@ -1,6 +1,7 @@
 using NotebookLens.Generation;
 using NotebookLens.Inspection;
 using NotebookLens.Models;
+using NotebookLens.Runtime;
 using NotebookLens.Steering;
 using NotebookLens.Tokenization;
 using Xunit.Abstractions;
@@ -75,6 +76,26 @@ public sealed class LongSessionTests(TinyFloat32 tiny, ITestOutputHelper output)
         Assert.True(after.NativeHeap - before.NativeHeap < HeapBound, $"the C heap grew by {(after.NativeHeap - before.NativeHeap) / 1e6:F2} MB");
         Assert.True(after.Managed - before.Managed < ManagedBound, $"live managed memory grew by {(after.Managed - before.Managed) / 1e6:F2} MB");
         Assert.True(after.Unmanaged - before.Unmanaged < ResidentBound, $"resident memory outside the managed heap grew by {(after.Unmanaged - before.Unmanaged) / 1e6:F2} MB");
+    }
+
+    [Fact]
+    public void A_refusal_scorer_that_fails_in_its_baselines_frees_what_it_kept_at_once()
+    {
+        var templated = new InstructionPrompts(Lens.Tokenizer);
+        // The second harmless prompt is longer than the context: its batch fails after the first one's block inputs were kept.
+        var tooLong = Enumerable.Repeat(templated.Ids(InstructionSets.Harmless[1]), 1 + Lens.Config.MaxPositions / 10).SelectMany(p => p).ToList();
+        var harmful = templated.Ids(InstructionSets.Harmful.Take(2));
+        IReadOnlyList<IReadOnlyList<int>> harmless = [templated.Ids(InstructionSets.Harmless[0]), tooLong];
+        void Fail() => Assert.Contains("context", Assert.Throws<LensException>(() =>
+            new RefusalScorer(Lens.Model, harmful, harmless, RefusalScorer.TokenIds(Lens.Tokenizer, ["I"]), batchSize: 1)).Message);
+        InCell(Fail);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        long before = Tensor.TotalCount;
+        InCell(Fail);
+        // No collection in between: finalizers could only lower the count, so anything above it is held (until a GC
+        // runs: for a 3B model, tens of MB of block inputs).
+        Assert.True(Tensor.TotalCount <= before, $"{Tensor.TotalCount - before} tensors still alive after the failed constructor");
     }
 
     /// <summary>As a notebook cell runs: in a dispose scope that ends with the cell.</summary>

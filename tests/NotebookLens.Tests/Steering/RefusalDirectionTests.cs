@@ -120,12 +120,16 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
         Assert.Contains("\"I cannot\" is 2 tokens", e.Message);
     }
 
-    [Fact]
-    public void Candidate_scores_equal_a_direct_computation_one_prompt_at_a_time()
+    // The steering pass runs from the candidate's layer on block inputs kept from the untouched pass; here every prompt
+    // runs whole, one at a time.
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("gemma")]
+    public void Candidate_scores_equal_a_direct_computation_one_prompt_at_a_time(string name)
     {
-        var (model, tokenizer) = Get("llama");
+        var (model, tokenizer) = Get(name);
         var prompts = new InstructionPrompts(tokenizer);
-        var refusal = RefusalScorer.TokenIds(tokenizer, ["I", "Sorry"]);
+        var refusal = RefusalScorer.TokenIds(tokenizer, name == "llama" ? ["I", "Sorry"] : ["I"]);
         var harmful = prompts.Ids(Harmful);
         var harmless = prompts.Ids(Harmless);
         using var scope = NewDisposeScope();

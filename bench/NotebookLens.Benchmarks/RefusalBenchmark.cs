@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using NotebookLens;
+using NotebookLens.Models;
+using NotebookLens.Runtime;
+using NotebookLens.Steering;
+using NotebookLens.Tokenization;
+
+/// <summary>
+/// The refusal experiment on Llama-3.2-3B shapes (random bf16 weights, Llama 3's tokenizer and chat template, the
+/// embedded instructions). The default run is hours of arithmetic on two cores, so a reduced run (fewer prompts, one
+/// layer's candidates, short completions) is timed stage by stage; each stage's rate (FLOP/s, counted from the
+/// prompts' padded lengths) then prices the default run's stages. The floor is the same arithmetic at libtorch's bf16
+/// GEMM ceiling on this machine.
+/// </summary>
+static class RefusalBenchmark
+{
+    static readonly string[] Stages = [CandidateDirections.Stage, RefusalScorer.Stage, "score candidates", "generate"];
+
+    public static int Run(string dir)
+    {
+        LoadBenchmark.EnsureCheckpoint(dir, LlamaShapes.ThreeB);
+        // What generating the checkpoint held is not the experiment's memory.
+        File.WriteAllText("/proc/self/clear_refs", "5");
+        TorchRuntime.EnsureLoaded();
+        long fileBytes = new FileInfo(Path.Combine(dir, "model.safetensors")).Length;
+        var tokenizerFolder = Path.Combine("tests", "fixtures", "llama3-tiny");
+        if (!File.Exists(Path.Combine(tokenizerFolder, "tokenizer.json")))
+            throw new InvalidOperationException($"Llama 3's tokenizer is not in {tokenizerFolder}: run build/fetch-tokenizers.sh first.");
+        var clock = Stopwatch.StartNew();
+        using var lens = new LensModel(LanguageModel.Load(dir), HfTokenizer.Load(tokenizerFolder));
+        double load = clock.Elapsed.TotalSeconds;
+        var c = lens.Config;
+        double gemm = DecodeBenchmark.GemmCeiling(lens.Model);
+        Console.WriteLine($"{LlamaShapes.ThreeB.Name} shapes, random bf16 weights ({dir}, {fileBytes / 1e9:F2} GB), loaded in {load:F1} s; Llama 3's chat template; the embedded instructions");
+        Console.WriteLine($"libtorch's bf16 GEMM ceiling on the MLP's shapes: {gemm / 1e9:F1} GF/s");
+
+        var reduced = new RefusalExperimentOptions
+        {
+            TrainCount = 4, ValidationCount = 2, TestCount = 2, MaxNewTokens = 8, Layer = c.NumLayers / 2,
+            // Random weights refuse nothing: with the filters on, no candidate would be chosen and nothing generated.
+            Thresholds = new SelectionThresholds { MaxKlDivergence = null, MinSteeringScore = null },
+        };
+        var defaults = new RefusalExperimentOptions();
+        var finished = new Dictionary<string, TimeSpan>();
+        var progress = new StageClock(p => { if (p.Finished) finished[p.Stage] = p.Elapsed; });
+        clock.Restart();
+        lens.Refusal(reduced, progress: progress);
+        double total = clock.Elapsed.TotalSeconds;
+
+        var measuredWork = Work.Of(lens, reduced);
+        var defaultWork = Work.Of(lens, defaults);
+        Console.WriteLine($"reduced run: {reduced.TrainCount}/{reduced.ValidationCount}/{reduced.TestCount} instructions of each kind (train/validation/test), layer {reduced.Layer}'s {measuredWork.Candidates} candidates, {reduced.MaxNewTokens} new tokens: {total:F0} s");
+        Console.WriteLine($"default run: {defaults.TrainCount}/{defaults.ValidationCount}/{defaults.TestCount}, every layer's candidates ({defaultWork.Candidates}, of which {defaultWork.ScoredCandidates} need passes: layer 0's are zero), {defaults.MaxNewTokens} new tokens");
+        Console.WriteLine($"{"stage",-18} {"measured s",11} {"TFLOP",7} {"GF/s",6} {"of GEMM",8} | {"default TFLOP",14} {"estimate",10} {"at GEMM",10}");
+        double estimate = 0, floor = 0;
+        foreach (var stage in Stages)
+        {
+            double seconds = finished[stage].TotalSeconds, flops = measuredWork.Flops[stage], rate = flops / seconds;
+            double planned = defaultWork.Flops[stage], guess = planned / rate, best = planned / gemm;
+            estimate += guess;
+            floor += best;
+            Console.WriteLine($"{stage,-18} {seconds,11:F1} {flops / 1e12,7:F2} {rate / 1e9,6:F1} {rate / gemm,8:P0} | {planned / 1e12,14:F1} {Hours(guess),10} {Hours(best),10}");
+        }
+        Console.WriteLine($"{"default run",-18} {"",11} {"",7} {"",6} {"",8} | {Stages.Sum(s => defaultWork.Flops[s]) / 1e12,14:F1} {Hours(estimate),10} {Hours(floor),10}");
+        Console.WriteLine($"steering from the candidate's layer saves {defaultWork.SteeringSaved / (defaultWork.Flops["score candidates"] + defaultWork.SteeringSaved):P0} of the scoring arithmetic ({defaultWork.SteeringSaved / 1e12:F0} TFLOP)");
+        Console.WriteLine("generation is priced at the reduced run's batch of 2: the default's batch of 8 decodes more tokens per weight read, so its estimate is an upper bound");
+        long peak = LoadBenchmark.Status("VmHWM");
+        Console.WriteLine($"peak RSS during the experiment: {peak / 1e9:F2} GB = {(double)peak / fileBytes:F2}x the checkpoint file (goal 1.1x)");
+        return 0;
+    }
+
+    static string Hours(double seconds) => seconds >= 3600 ? $"{seconds / 3600:F1} h" : $"{seconds / 60:F1} min";
+
+    /// <summary>Reports on the experiment's thread (System.Progress would post to the thread pool and lose the order).</summary>
+    sealed class StageClock(Action<LensProgress> report) : IProgress<LensProgress>
+    {
+        public void Report(LensProgress value) => report(value);
+    }
+
+    /// <summary>
+    /// The arithmetic of one experiment, per stage: each pass as NotebookLens runs it (left-padded batches of
+    /// BatchSize, logits at the last position only, the steering pass from the candidate's layer, completions
+    /// decoded with the KV cache).
+    /// </summary>
+    sealed record Work(IReadOnlyDictionary<string, double> Flops, int Candidates, int ScoredCandidates, double SteeringSaved)
+    {
+        public static Work Of(LensModel lens, RefusalExperimentOptions o)
+        {
+            var c = lens.Config;
+            var prompts = new InstructionPrompts(lens.Tokenizer, o.SystemPrompt);
+            List<int> Lengths(IReadOnlyList<string> set, int skip, int take) =>
+                set.Skip(skip).Take(take).Select(i => prompts.Ids(i).Count).ToList();
+            var harmful = InstructionSets.Harmful;
+            var harmless = InstructionSets.Harmless;
+            int v = o.TrainCount, t = o.TrainCount + o.ValidationCount;
+            double Passes(List<int> lengths, int fromLayer) =>
+                lengths.Chunk(o.BatchSize).Sum(batch => FlopCount.Pass(c, batch.Length, batch.Max(), fromLayer, logitPositions: 1));
+            var (harmfulVal, harmlessVal) = (Lengths(harmful, v, o.ValidationCount), Lengths(harmless, v, o.ValidationCount));
+            var layers = o.Layer is int only ? [only] : Enumerable.Range(0, c.NumLayers).ToList();
+            // Layer 0's candidates are zero vectors (the same template tokens in every prompt): scored without a pass.
+            var scored = layers.Where(l => l > 0).ToList();
+            int positions = prompts.PostInstructionCount;
+            double scoring = positions * scored.Sum(l => Passes(harmfulVal, 0) + Passes(harmlessVal, l) + Passes(harmlessVal, 0));
+            double saved = positions * scored.Sum(l => Passes(harmlessVal, 0) - Passes(harmlessVal, l));
+            double generation = 2 * (Generation(c, Lengths(harmful, t, o.TestCount), o) + Generation(c, Lengths(harmless, t, o.TestCount), o));
+            var flops = new Dictionary<string, double>
+            {
+                [CandidateDirections.Stage] = Passes(Lengths(harmful, 0, o.TrainCount), 0) + Passes(Lengths(harmless, 0, o.TrainCount), 0),
+                [RefusalScorer.Stage] = Passes(harmfulVal, 0) + Passes(harmlessVal, 0),
+                ["score candidates"] = scoring,
+                ["generate"] = generation,
+            };
+            return new Work(flops, positions * layers.Count, positions * scored.Count, saved);
+        }
+
+        /// <summary>Greedy completions of one condition: each batch's prefill, then one cached step per new token after the first.</summary>
+        static double Generation(ModelConfig c, List<int> lengths, RefusalExperimentOptions o) => lengths.Chunk(o.BatchSize).Sum(batch =>
+        {
+            int prompt = batch.Max();
+            double steps = Enumerable.Range(1, o.MaxNewTokens - 1).Sum(step => FlopCount.Step(c, batch.Length, prompt + step));
+            return FlopCount.Pass(c, batch.Length, prompt, 0, logitPositions: 1) + steps;
+        });
+    }
+}
