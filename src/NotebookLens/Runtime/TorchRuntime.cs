@@ -26,7 +26,11 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_done) return;
-            if (OperatingSystem.IsLinux()) PrepareLinux();
+            if (OperatingSystem.IsLinux())
+            {
+                PrepareLinux();
+                Status += "; " + NativeHeap.HandBackLargeBlocks();
+            }
             else Status = "no preparation needed on this operating system";
             _done = true;
         }
