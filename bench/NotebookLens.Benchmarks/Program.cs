@@ -124,7 +124,10 @@ static class LoadBenchmark
             tensors[p + "input_layernorm.weight"] = Ones(s.Hidden);
             tensors[p + "post_attention_layernorm.weight"] = Ones(s.Hidden);
         }
-        SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors);
+        // Moved into place once whole: a run stopped while writing leaves no checkpoint that looks complete.
+        var file = Path.Combine(dir, "model.safetensors");
+        SafeTensorsWriter.Write(file + ".partial", tensors);
+        File.Move(file + ".partial", file, overwrite: true);
     }
 }
 
