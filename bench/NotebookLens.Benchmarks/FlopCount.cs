@@ -5,14 +5,15 @@ static class FlopCount
 {
     /// <summary>
     /// <paramref name="rows"/> rows of <paramref name="tokens"/> tokens through blocks <paramref name="fromLayer"/> .. L−1:
-    /// every linear layer per token, attention's scores and weighted sums over the causal triangle, and the output layer
-    /// at <paramref name="logitPositions"/> positions of each row.
+    /// every linear layer per token, attention's scores and weighted sums over the causal triangle (after
+    /// <paramref name="cached"/> positions already in a KV cache), and the output layer at <paramref name="logitPositions"/>
+    /// positions of each row.
     /// </summary>
-    public static double Pass(ModelConfig c, long rows, long tokens, int fromLayer, long logitPositions)
+    public static double Pass(ModelConfig c, long rows, long tokens, int fromLayer, long logitPositions, long cached = 0)
     {
         int layers = c.NumLayers - fromLayer;
         double linear = 2.0 * rows * tokens * layers * LinearPerToken(c);
-        double attention = layers * 2.0 * 2 * QueryWidth(c) * rows * tokens * (tokens + 1) / 2.0;
+        double attention = layers * 2.0 * 2 * QueryWidth(c) * rows * (tokens * cached + tokens * (tokens + 1) / 2.0);
         return linear + attention + Head(c, rows * logitPositions);
     }
 

@@ -62,7 +62,15 @@ static class RefusalBenchmark
             Console.WriteLine($"{stage,-18} {seconds,11:F1} {flops / 1e12,7:F2} {rate / 1e9,6:F1} {rate / gemm,8:P0} | {planned / 1e12,14:F1} {Hours(guess),10} {Hours(best),10}");
         }
         Console.WriteLine($"{"default run",-18} {"",11} {"",7} {"",6} {"",8} | {Stages.Sum(s => defaultWork.Flops[s]) / 1e12,14:F1} {Hours(estimate),10} {Hours(floor),10}");
-        Console.WriteLine($"steering from the candidate's layer saves {defaultWork.SteeringSaved / (defaultWork.Flops["score candidates"] + defaultWork.SteeringSaved):P0} of the scoring arithmetic ({defaultWork.SteeringSaved / 1e12:F0} TFLOP)");
+        double scoring = defaultWork.Flops["score candidates"];
+        Console.WriteLine($"scoring without steering from the candidate's layer: {defaultWork.SteeringSaved / 1e12:F0} TFLOP more ({defaultWork.SteeringSaved / (scoring + defaultWork.SteeringSaved):P0} of it saved); "
+            + $"without running the shared prompt prefix once: {defaultWork.PrefixSaved / 1e12:F0} TFLOP more ({defaultWork.PrefixSaved / (scoring + defaultWork.PrefixSaved):P0} saved)");
+        // Llama 3.1's and 3.2's own template opens every conversation with this system block; the fixture's has none.
+        var dated = Work.Of(lens, defaults with { SystemPrompt = "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024" });
+        double datedScoring = dated.Flops["score candidates"];
+        Console.WriteLine($"with Llama 3.2's system block in every prompt (as its own template writes it): scoring {datedScoring / 1e12:F0} TFLOP, "
+            + $"{dated.PrefixSaved / 1e12:F0} TFLOP more without the shared prefix ({dated.PrefixSaved / (datedScoring + dated.PrefixSaved):P0} saved); "
+            + $"the default run at this machine's scoring rate: {Hours(Stages.Sum(st => dated.Flops[st]) / (measuredWork.Flops["score candidates"] / finished["score candidates"].TotalSeconds))}");
         Console.WriteLine("generation is priced at the reduced run's batch of 2: the default's batch of 8 decodes more tokens per weight read, so its estimate is an upper bound");
         long peak = LoadBenchmark.Status("VmHWM");
         Console.WriteLine($"peak RSS during the experiment: {peak / 1e9:F2} GB = {(double)peak / fileBytes:F2}x the checkpoint file (goal 1.1x)");
@@ -78,45 +86,58 @@ static class RefusalBenchmark
     }
 
     /// <summary>
-    /// The arithmetic of one experiment, per stage: each pass as NotebookLens runs it (left-padded batches of
-    /// BatchSize, logits at the last position only, the steering pass from the candidate's layer, completions
-    /// decoded with the KV cache).
+    /// The arithmetic of one experiment, per stage: each pass as NotebookLens runs it (the tokens every prompt starts
+    /// with once, then left-padded batches of BatchSize of the rest, logits at the last position only, the steering
+    /// pass from the candidate's layer, completions decoded with the KV cache).
     /// </summary>
-    sealed record Work(IReadOnlyDictionary<string, double> Flops, int Candidates, int ScoredCandidates, double SteeringSaved)
+    sealed record Work(IReadOnlyDictionary<string, double> Flops, int Candidates, int ScoredCandidates, double SteeringSaved, double PrefixSaved)
     {
         public static Work Of(LensModel lens, RefusalExperimentOptions o)
         {
             var c = lens.Config;
             var prompts = new InstructionPrompts(lens.Tokenizer, o.SystemPrompt);
-            List<int> Lengths(IReadOnlyList<string> set, int skip, int take) =>
-                set.Skip(skip).Take(take).Select(i => prompts.Ids(i).Count).ToList();
+            int positions = prompts.PostInstructionCount;
+            List<IReadOnlyList<int>> Ids(IReadOnlyList<string> set, int skip, int take) => set.Skip(skip).Take(take).Select(prompts.Ids).ToList();
+            // One pass over a prompt set from a layer: the shared prefix (keeping `keep` tokens of each prompt) once, then the rests.
+            double Passes(List<IReadOnlyList<int>> set, int fromLayer, int keep = 1, bool sharePrefix = true)
+            {
+                int shared = sharePrefix ? SharedPrefix(set, keep) : 0;
+                double prefix = shared == 0 ? 0 : FlopCount.Pass(c, 1, shared, 0, logitPositions: 1);
+                return prefix + set.Chunk(o.BatchSize).Sum(batch => FlopCount.Pass(c, batch.Length, batch.Max(p => p.Count) - shared, fromLayer, 1, shared));
+            }
             var harmful = InstructionSets.Harmful;
             var harmless = InstructionSets.Harmless;
             int v = o.TrainCount, t = o.TrainCount + o.ValidationCount;
-            double Passes(List<int> lengths, int fromLayer) =>
-                lengths.Chunk(o.BatchSize).Sum(batch => FlopCount.Pass(c, batch.Length, batch.Max(), fromLayer, logitPositions: 1));
-            var (harmfulVal, harmlessVal) = (Lengths(harmful, v, o.ValidationCount), Lengths(harmless, v, o.ValidationCount));
+            var (harmfulVal, harmlessVal) = (Ids(harmful, v, o.ValidationCount), Ids(harmless, v, o.ValidationCount));
             var layers = o.Layer is int only ? [only] : Enumerable.Range(0, c.NumLayers).ToList();
             // Layer 0's candidates are zero vectors (the same template tokens in every prompt): scored without a pass.
             var scored = layers.Where(l => l > 0).ToList();
-            int positions = prompts.PostInstructionCount;
-            double scoring = positions * scored.Sum(l => Passes(harmfulVal, 0) + Passes(harmlessVal, l) + Passes(harmlessVal, 0));
-            double saved = positions * scored.Sum(l => Passes(harmlessVal, 0) - Passes(harmlessVal, l));
-            double generation = 2 * (Generation(c, Lengths(harmful, t, o.TestCount), o) + Generation(c, Lengths(harmless, t, o.TestCount), o));
+            double Scoring(bool sharePrefix, bool fromLayer) => positions * scored.Sum(l =>
+                Passes(harmfulVal, 0, sharePrefix: sharePrefix) + Passes(harmlessVal, fromLayer ? l : 0, sharePrefix: sharePrefix) + Passes(harmlessVal, 0, sharePrefix: sharePrefix));
+            double scoring = Scoring(true, true);
+            double generation = 2 * (Generation(c, Ids(harmful, t, o.TestCount), o) + Generation(c, Ids(harmless, t, o.TestCount), o));
             var flops = new Dictionary<string, double>
             {
-                [CandidateDirections.Stage] = Passes(Lengths(harmful, 0, o.TrainCount), 0) + Passes(Lengths(harmless, 0, o.TrainCount), 0),
+                [CandidateDirections.Stage] = Passes(Ids(harmful, 0, o.TrainCount), 0, keep: positions) + Passes(Ids(harmless, 0, o.TrainCount), 0, keep: positions),
                 [RefusalScorer.Stage] = Passes(harmfulVal, 0) + Passes(harmlessVal, 0),
                 ["score candidates"] = scoring,
                 ["generate"] = generation,
             };
-            return new Work(flops, positions * layers.Count, positions * scored.Count, saved);
+            return new Work(flops, positions * layers.Count, positions * scored.Count, Scoring(true, false) - scoring, Scoring(false, true) - scoring);
+        }
+
+        /// <summary>How many leading tokens all prompts share, leaving each at least <paramref name="keep"/> (as NotebookLens's batches do).</summary>
+        static int SharedPrefix(List<IReadOnlyList<int>> set, int keep)
+        {
+            int limit = set.Min(p => p.Count) - keep, n = 0;
+            while (n < limit && set.All(p => p[n] == set[0][n])) n++;
+            return Math.Max(0, n);
         }
 
         /// <summary>Greedy completions of one condition: each batch's prefill, then one cached step per new token after the first.</summary>
-        static double Generation(ModelConfig c, List<int> lengths, RefusalExperimentOptions o) => lengths.Chunk(o.BatchSize).Sum(batch =>
+        static double Generation(ModelConfig c, List<IReadOnlyList<int>> set, RefusalExperimentOptions o) => set.Chunk(o.BatchSize).Sum(batch =>
         {
-            int prompt = batch.Max();
+            int prompt = batch.Max(p => p.Count);
             double steps = Enumerable.Range(1, o.MaxNewTokens - 1).Sum(step => FlopCount.Step(c, batch.Length, prompt + step));
             return FlopCount.Pass(c, batch.Length, prompt, 0, logitPositions: 1) + steps;
         });

@@ -80,6 +80,24 @@ public sealed class KvCache : IDisposable
         Length += t;
     }
 
+    /// <summary>
+    /// A new cache with this one-row cache's positions in each of <paramref name="rows"/> rows: a prompt prefix that a
+    /// batch shares, computed once. Appends to the copy grow it as usual.
+    /// </summary>
+    internal KvCache Repeat(int rows)
+    {
+        if (_mask is null || _mask.shape[0] != 1) throw new InvalidOperationException("Only a filled cache of one row can be repeated.");
+        var copy = new KvCache(Layers, _capacity) { Length = Length };
+        using var scope = NewDisposeScope();
+        for (int l = 0; l < Layers; l++)
+        {
+            copy._keys[l] = _keys[l]?.narrow(2, 0, Length).repeat(rows, 1, 1, 1).DetachFromDisposeScope();
+            copy._values[l] = _values[l]?.narrow(2, 0, Length).repeat(rows, 1, 1, 1).DetachFromDisposeScope();
+        }
+        copy._mask = _mask.narrow(1, 0, Length).repeat(rows, 1).DetachFromDisposeScope();
+        return copy;
+    }
+
     public void Dispose()
     {
         foreach (var t in _keys.Concat(_values)) t?.Dispose();

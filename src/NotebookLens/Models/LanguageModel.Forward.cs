@@ -15,8 +15,7 @@ public abstract partial class LanguageModel
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= ForwardOptions.Default;
         foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
-        if (cache is not null && cache.Layers != Config.NumLayers)
-            throw new ArgumentException($"The KV cache has {cache.Layers} layers but the model has {Config.NumLayers}.", nameof(cache));
+        CheckCache(cache);
         using var noGrad = options.RecordGradients ? null : no_grad();
         using var scope = NewDisposeScope();
         var ids = CheckIds(inputIds);
@@ -33,10 +32,11 @@ public abstract partial class LanguageModel
     /// or <c>[B, T, D]</c>, the input of block <paramref name="layer"/> (<c>blocks.{layer}.hook_resid_pre</c>, before its
     /// hooks run), as TransformerLens's <c>start_at_layer</c>: what lies below is not computed again (the refusal
     /// experiment steers many times from one pass). Hooks of earlier layers and of the embedding do not run; the padding
-    /// mask must be the one the residual stream was computed with. No KV cache, and the logits only: read other
-    /// activations with hooks.
+    /// mask must be the one the residual stream was computed with. With a <paramref name="cache"/> (a prompt prefix
+    /// computed once for a batch), the residual stream continues the cached positions, as in <see cref="Forward"/>; the
+    /// blocks below <paramref name="layer"/> neither read nor extend it. The logits only: read other activations with hooks.
     /// </summary>
-    public ForwardResult ForwardFrom(int layer, Tensor residual, ForwardOptions? options = null)
+    public ForwardResult ForwardFrom(int layer, Tensor residual, ForwardOptions? options = null, KvCache? cache = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= ForwardOptions.Default;
@@ -46,11 +46,12 @@ public abstract partial class LanguageModel
         if (residual.dim() is not (2 or 3) || residual.shape[^1] != Config.HiddenSize || residual.shape[^2] == 0)
             throw new ArgumentException($"The residual stream must be [T, {Config.HiddenSize}] or [B, T, {Config.HiddenSize}] with T > 0, not [{string.Join(", ", residual.shape)}].", nameof(residual));
         foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
-        CheckContext(0, residual.shape[^2]);
+        CheckCache(cache);
+        CheckContext(cache?.Length ?? 0, residual.shape[^2]);
         using var noGrad = options.RecordGradients ? null : no_grad();
         using var scope = NewDisposeScope();
         var h = residual.dim() == 2 ? residual.unsqueeze(0) : residual;
-        return RunBlocks(h.to(DType, Device), layer, options, null, fromEmbedding: false);
+        return RunBlocks(h.to(DType, Device), layer, options, cache, fromEmbedding: false);
     }
 
     /// <summary>
@@ -124,6 +125,12 @@ public abstract partial class LanguageModel
     {
         var logits = Models.Linear.Project(normed, LmHead);
         return Config.FinalLogitSoftcapping is double cap ? (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap) : logits;
+    }
+
+    void CheckCache(KvCache? cache)
+    {
+        if (cache is not null && cache.Layers != Config.NumLayers)
+            throw new ArgumentException($"The KV cache has {cache.Layers} layers but the model has {Config.NumLayers}.", nameof(cache));
     }
 
     void CheckContext(long past, long t)

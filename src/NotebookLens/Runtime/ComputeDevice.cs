@@ -24,8 +24,9 @@ public static partial class ComputeDevice
     public static Device Resolve(string name)
     {
         var (type, index) = Parse(name);
-        if (type == DeviceType.CPU) return index is null or 0 ? CPU : throw NotADevice(name);
+        // Before anything of torch: its first use loads the native library, which needs the preparation.
         TorchRuntime.EnsureLoaded();
+        if (type == DeviceType.CPU) return index is null or 0 ? CPU : throw NotADevice(name);
         if (!cuda.is_available())
             throw new LensException(LensErrorKind.Unsupported, NoCudaProblem(TorchRuntime.HasCudaBuild()), NoCudaRemedy, "Device");
         int count = cuda.device_count();

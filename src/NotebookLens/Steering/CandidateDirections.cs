@@ -62,13 +62,13 @@ public sealed class CandidateDirections : IDisposable
         var c = model.Config;
         var sum = zeros([positions, c.NumLayers, c.HiddenSize], dtype: ScalarType.Float64, device: model.Device);
         var names = Enumerable.Range(0, c.NumLayers).Select(HookPoints.ResidPre).ToHashSet(StringComparer.Ordinal);
-        // Left padding puts every prompt's last P tokens in the last P columns.
+        // Left padding puts every prompt's last P tokens in the last P columns (the shared prefix leaves P of each).
         var hooks = new HookSet().Add(names.Contains, (x, ctx) =>
         {
             sum.select(1, ctx.Layer!.Value).add_(x.narrow(1, x.shape[1] - positions, positions).to(ScalarType.Float64).sum(dim: 0));
             return null;
         });
-        PromptBatch.Run(model, prompts, batchSize, hooks, cancel: cancel, progress: counter);
+        PromptBatch.Run(model, prompts, batchSize, null, cancel: cancel, progress: counter, probes: hooks, keep: positions);
         return sum.div_(prompts.Count);
     }
 

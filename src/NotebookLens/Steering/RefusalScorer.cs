@@ -26,7 +26,7 @@ public sealed class RefusalScorer : IDisposable
     // Untouched harmless next-token distributions P, and Σ P log P per row: KL(P ‖ Q) = Σ P log P − Σ P log Q.
     readonly Tensor _harmlessProbs;
     readonly Tensor _harmlessNegEntropy;
-    // Per batch of harmless prompts, per layer: the untouched block input [b, T, D].
+    // Per batch of harmless prompts, per layer: the untouched block input [b, T, D] of what follows their shared prefix.
     readonly List<Tensor[]> _harmlessResidPre = [];
 
     /// <param name="refusalTokenIds">Tokens that start a refusal (e.g. "I"); see <see cref="TokenIds"/>.</param>
@@ -54,11 +54,11 @@ public sealed class RefusalScorer : IDisposable
                 layerInputs[ctx.Layer!.Value] = x.clone().DetachFromDisposeScope();
                 return null;
             });
-            var logP = LastLogProbs(harmless, keepInputs, cancel, counter, () =>
+            var logP = LastLogProbs(harmless, null, cancel, counter, () =>
             {
                 _harmlessResidPre.Add(layerInputs);
                 layerInputs = new Tensor[model.Config.NumLayers];
-            });
+            }, keepInputs);
             _harmlessProbs = logP.exp().DetachFromDisposeScope();
             _harmlessNegEntropy = (_harmlessProbs * logP).sum(dim: 1).DetachFromDisposeScope();
             BaselineHarmless = RefusalScores(logP, _refusalIds).mean().item<double>();
@@ -102,33 +102,44 @@ public sealed class RefusalScorer : IDisposable
         return RefusalScores(LastLogProbs(prompts, hooks, cancel, counter), _refusalIds).mean().item<double>();
     }
 
-    /// <summary>Mean refusal score of the harmless prompts with the vector added at the input of <paramref name="layer"/>, run from that layer's kept inputs.</summary>
+    /// <summary>
+    /// Mean refusal score of the harmless prompts with the vector added at the input of <paramref name="layer"/>: their
+    /// shared prefix runs whole with the vector added (it is short), the rest from that layer's kept inputs.
+    /// </summary>
     double SteeringScore(int layer, Tensor direction, CancellationToken cancel)
     {
         using var scope = NewDisposeScope();
         var add = Interventions.AddVector(direction, [layer]);
+        int shared = PromptBatch.SharedPrefix(_harmless);
+        using var prefix = PromptBatch.Prefix(_model, _harmless, shared, add);
         var rows = new List<Tensor>();
         for (int batch = 0; batch < _harmlessResidPre.Count; batch++)
         {
             cancel.ThrowIfCancellationRequested();
-            var (_, mask) = PromptBatch.LeftPad(_harmless.Skip(batch * _batchSize).Take(_batchSize).ToList(), _model.Config.PadTokenId ?? 0);
+            var prompts = _harmless.Skip(batch * _batchSize).Take(_batchSize).ToList();
+            var (_, mask) = PromptBatch.LeftPad(PromptBatch.Rests(prompts, shared), _model.Config.PadTokenId ?? 0);
+            using var cache = prefix?.Repeat(prompts.Count);
             using var result = _model.ForwardFrom(layer, _harmlessResidPre[batch][layer],
-                new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = add });
+                new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = add }, cache);
             rows.Add(result.Logits.select(1, 0).to(ScalarType.Float64).log_softmax(-1));
         }
         return RefusalScores(cat(rows, 0), _refusalIds).mean().item<double>();
     }
 
-    /// <summary>Float64 log-probabilities <c>[N, V]</c> of the next token after each prompt; <paramref name="afterBatch"/> runs after each batch's pass.</summary>
-    Tensor LastLogProbs(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? hooks, CancellationToken cancel, ProgressCounter? counter = null, Action? afterBatch = null)
+    /// <summary>
+    /// Float64 log-probabilities <c>[N, V]</c> of the next token after each prompt, with the interventions; the probes
+    /// see what follows the prompts' shared prefix; <paramref name="afterBatch"/> runs after each batch's pass.
+    /// </summary>
+    Tensor LastLogProbs(IReadOnlyList<IReadOnlyList<int>> prompts, HookSet? interventions, CancellationToken cancel, ProgressCounter? counter = null,
+        Action? afterBatch = null, HookSet? probes = null)
     {
         using var scope = NewDisposeScope();
         var rows = new List<Tensor>();
-        PromptBatch.Run(_model, prompts, _batchSize, hooks, (_, logits) =>
+        PromptBatch.Run(_model, prompts, _batchSize, interventions, (_, logits) =>
         {
             rows.Add(logits.to(ScalarType.Float64).log_softmax(-1).MoveToOuterDisposeScope());
             afterBatch?.Invoke();
-        }, cancel, counter);
+        }, cancel, counter, probes);
         return cat(rows, 0).MoveToOuterDisposeScope();
     }
 

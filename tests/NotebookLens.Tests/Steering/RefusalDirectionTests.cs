@@ -120,8 +120,14 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
         Assert.Contains("\"I cannot\" is 2 tokens", e.Message);
     }
 
-    // The steering pass runs from the candidate's layer on block inputs kept from the untouched pass; here every prompt
-    // runs whole, one at a time.
+    /// <summary>
+    /// Log-odds of fp32 logits: batches of other shapes (and the prompts' shared prefix, run once) round differently,
+    /// by 4e-7 seen on scores of magnitude 12.
+    /// </summary>
+    const double ScoreTolerance = 1e-5;
+
+    // The scorer runs the prompts' shared prefix once, in batches, and the steering pass from the candidate's layer on
+    // block inputs kept from the untouched pass; here every prompt runs whole, one at a time.
     [Theory]
     [InlineData("llama")]
     [InlineData("gemma")]
@@ -147,13 +153,13 @@ public sealed class RefusalDirectionTests(FixtureModels models) : IClassFixture<
             return run.Logits[0, -1].to(ScalarType.Float64).log_softmax(-1).unsqueeze(0);
         }
         double Mean(IEnumerable<double> xs) => xs.Average();
-        Assert.Equal(Mean(harmful.Select(h => RefusalScorer.RefusalScores(LogProbs(h, null), ids).item<double>())), scorer.BaselineHarmful, 5);
-        Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, null), ids).item<double>())), scorer.BaselineHarmless, 5);
-        Assert.Equal(Mean(harmful.Select(h => RefusalScorer.RefusalScores(LogProbs(h, ablate), ids).item<double>())), score.RefusalScore, 5);
-        Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, add), ids).item<double>())), score.SteeringScore, 5);
+        Assert.Equal(Mean(harmful.Select(h => RefusalScorer.RefusalScores(LogProbs(h, null), ids).item<double>())), scorer.BaselineHarmful, ScoreTolerance);
+        Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, null), ids).item<double>())), scorer.BaselineHarmless, ScoreTolerance);
+        Assert.Equal(Mean(harmful.Select(h => RefusalScorer.RefusalScores(LogProbs(h, ablate), ids).item<double>())), score.RefusalScore, ScoreTolerance);
+        Assert.Equal(Mean(harmless.Select(h => RefusalScorer.RefusalScores(LogProbs(h, add), ids).item<double>())), score.SteeringScore, ScoreTolerance);
         // KL(P ‖ Q) = Σ P (log P − log Q), P untouched, Q ablated.
         double kl = Mean(harmless.Select(h => (LogProbs(h, null).exp() * (LogProbs(h, null) - LogProbs(h, ablate))).sum().item<double>()));
-        Assert.Equal(kl, score.KlDivergence, 6);
+        Assert.Equal(kl, score.KlDivergence, 1e-6);
         Assert.True(score.KlDivergence > 1e-6, "ablating a real direction should change something");
         Assert.NotEqual(scorer.BaselineHarmless, score.SteeringScore);
         Assert.Equal(direction.norm().item<double>(), score.Norm, 9);
