@@ -12,9 +12,10 @@ namespace NotebookLens.Steering;
 /// prompts with the raw vector added at its layer (all positions), (c) the KL divergence of harmless next-token
 /// distributions under ablation against no intervention. All at the last position, in float64.
 /// Each pass checks its cancellation token before every batch and stops with <see cref="OperationCanceledException"/>.
-/// The untouched harmless pass keeps every block input (L × harmless tokens × D in the model's dtype; 70 MB for
-/// Llama-3.2-3B's 28 layers and 8 prompts of 50 tokens): adding a vector at layer l leaves blocks 0 .. l−1 as they
-/// were, so the steering pass runs from layer l only.
+/// Every pass runs the prompts' shared prefix once (see PromptBatch). The untouched harmless pass keeps every block
+/// input after that prefix (L × those tokens × D in the model's dtype; 28 MB for Llama-3.2-3B's 28 layers and 8 rests of
+/// 20 tokens): adding a vector at layer l leaves blocks 0 .. l−1 of the rests as they were, so the steering pass runs
+/// them from layer l only.
 /// </summary>
 public sealed class RefusalScorer : IDisposable
 {
