@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NotebookLens;
+using NotebookLens.Generation;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using NotebookLens.Steering;
@@ -101,7 +102,7 @@ static class RefusalBenchmark
             // One pass over a prompt set from a layer: the shared prefix (keeping `keep` tokens of each prompt) once, then the rests.
             double Passes(List<IReadOnlyList<int>> set, int fromLayer, int keep = 1, bool sharePrefix = true)
             {
-                int shared = sharePrefix ? SharedPrefix(set, keep) : 0;
+                int shared = sharePrefix ? PromptBatch.SharedPrefix(set, keep) : 0;
                 double prefix = shared == 0 ? 0 : FlopCount.Pass(c, 1, shared, 0, logitPositions: 1);
                 return prefix + set.Chunk(o.BatchSize).Sum(batch => FlopCount.Pass(c, batch.Length, batch.Max(p => p.Count) - shared, fromLayer, 1, shared));
             }
@@ -124,14 +125,6 @@ static class RefusalBenchmark
                 ["generate"] = generation,
             };
             return new Work(flops, positions * layers.Count, positions * scored.Count, Scoring(true, false) - scoring, Scoring(false, true) - scoring);
-        }
-
-        /// <summary>How many leading tokens all prompts share, leaving each at least <paramref name="keep"/> (as NotebookLens's batches do).</summary>
-        static int SharedPrefix(List<IReadOnlyList<int>> set, int keep)
-        {
-            int limit = set.Min(p => p.Count) - keep, n = 0;
-            while (n < limit && set.All(p => p[n] == set[0][n])) n++;
-            return Math.Max(0, n);
         }
 
         /// <summary>Greedy completions of one condition: each batch's prefill, then one cached step per new token after the first.</summary>

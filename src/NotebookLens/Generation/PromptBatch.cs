@@ -51,13 +51,23 @@ internal static class PromptBatch
         {
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
-            var rows = prompts.Skip(first).Take(batchSize).ToList();
-            var (ids, mask) = LeftPad(Rests(rows, shared), model.Config.PadTokenId ?? 0);
-            using var cache = prefix?.Repeat(rows.Count);
+            var (count, ids, mask) = Batch(model, prompts, first, batchSize, shared);
+            using var cache = prefix?.Repeat(count);
             using var result = model.Forward(ids, new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = hooks }, cache);
             onLastLogits?.Invoke(first, result.Logits.select(1, 0));
-            progress?.Step(steps: rows.Count);
+            progress?.Step(steps: count);
         }
+    }
+
+    /// <summary>
+    /// The batch of <see cref="Run"/> that starts at prompt <paramref name="first"/>: how many prompts it has, and their
+    /// rests after the <paramref name="shared"/> prefix tokens, left-padded (ids and mask).
+    /// </summary>
+    public static (int Count, Tensor Ids, Tensor Mask) Batch(LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, int first, int batchSize, int shared)
+    {
+        var rows = prompts.Skip(first).Take(batchSize).ToList();
+        var (ids, mask) = LeftPad(Rests(rows, shared), model.Config.PadTokenId ?? 0);
+        return (rows.Count, ids, mask);
     }
 
     /// <summary>How many leading tokens all prompts share, leaving each at least <paramref name="keep"/> of its own.</summary>
@@ -89,6 +99,6 @@ internal static class PromptBatch
     }
 
     /// <summary>Each prompt without its first <paramref name="shared"/> tokens.</summary>
-    public static IReadOnlyList<IReadOnlyList<int>> Rests(IReadOnlyList<IReadOnlyList<int>> prompts, int shared) =>
+    static IReadOnlyList<IReadOnlyList<int>> Rests(IReadOnlyList<IReadOnlyList<int>> prompts, int shared) =>
         shared == 0 ? prompts : prompts.Select(p => (IReadOnlyList<int>)p.Skip(shared).ToList()).ToList();
 }

@@ -117,9 +117,8 @@ public sealed class RefusalScorer : IDisposable
         for (int batch = 0; batch < _harmlessResidPre.Count; batch++)
         {
             cancel.ThrowIfCancellationRequested();
-            var prompts = _harmless.Skip(batch * _batchSize).Take(_batchSize).ToList();
-            var (_, mask) = PromptBatch.LeftPad(PromptBatch.Rests(prompts, shared), _model.Config.PadTokenId ?? 0);
-            using var cache = prefix?.Repeat(prompts.Count);
+            var (count, _, mask) = PromptBatch.Batch(_model, _harmless, batch * _batchSize, _batchSize, shared);
+            using var cache = prefix?.Repeat(count);
             using var result = _model.ForwardFrom(layer, _harmlessResidPre[batch][layer],
                 new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = add }, cache);
             rows.Add(result.Logits.select(1, 0).to(ScalarType.Float64).log_softmax(-1));
