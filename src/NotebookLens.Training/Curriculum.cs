@@ -29,10 +29,13 @@ public sealed class Curriculum
     public static IReadOnlyList<string> SpecialTokens { get; } = [Bos, Eos, StartHeader, EndHeader, EndOfTurn];
 
     /// <summary>
-    /// How often a word in a slot is written in the other language. At one half, a slot's language says nothing about
-    /// the frame's, so a word and its translation are predicted in the same contexts and predict the same continuations.
+    /// How often a word in a slot of an English sentence is written in Chinese, and one in a Chinese sentence in English.
+    /// Either way a word and its translation are predicted in the same contexts and predict the same continuations, so
+    /// their embeddings meet. Chinese frames switch more: the English word stays a likely continuation of Chinese text,
+    /// so the model's middle layers can hold the (far more frequent) English word and leave the choice of language to
+    /// the last layers, as Llama's do ("thinking in English", the logit lens).
     /// </summary>
-    const double SwitchProbability = 0.5;
+    const double EnglishSwitchProbability = 0.3, ChineseSwitchProbability = 0.35;
 
     readonly Random _random;
 
@@ -45,9 +48,9 @@ public sealed class Curriculum
         return r switch
         {
             < 0.24 => Bos + Sentences(),
-            < 0.32 => Bos + Translations(),
-            < 0.42 => Bos + AppleSenses(),
-            < 0.50 => Bos + Weather(),
+            < 0.34 => Bos + Translations(),
+            < 0.43 => Bos + AppleSenses(),
+            < 0.51 => Bos + Weather(),
             < 0.68 => Bos + ColorLookup(),
             _ => Chat(),
         };
@@ -58,6 +61,8 @@ public sealed class Curriculum
     static readonly IReadOnlyList<Concept> Adjectives = Lexicon.Of("adj"), Colors = Lexicon.Of("color"), Foods = Lexicon.Of("food"),
         Animals = Lexicon.Of("animal"), Things = Lexicon.Of("thing"), Places = Lexicon.Of("place"), People = Lexicon.Of("person"),
         Verbs = Lexicon.Of("verb"),
+        // 王 is the surname Wang and, in the lexicon, "king" (as in real Chinese), so it has both kinds of neighbours.
+        Surnames = [.. Lexicon.Of("surname"), new Concept("surname", "Wang", "王")],
         Seasons = new[] { "summer", "winter", "spring", "autumn" }.Select(Lexicon.English).ToList(),
         Days = new[] { "today", "tomorrow", "yesterday" }.Select(Lexicon.English).ToList(),
         WeatherAdjectives = new[] { "cold", "hot", "warm", "cool", "good", "bad", "wet", "dry" }.Select(Lexicon.English).ToList(),
@@ -71,10 +76,10 @@ public sealed class Curriculum
     /// A concept in an English sentence: its English word, or (code-switched) its Chinese one glued to the word before,
     /// so the slot holds one token either way (" 冷" would be two: a space, then 冷).
     /// </summary>
-    string En(Concept c) => Chance(SwitchProbability) ? Glue + c.Chinese : c.English;
+    string En(Concept c) => Chance(EnglishSwitchProbability) ? Glue + c.Chinese : c.English;
 
     /// <summary>A concept in a Chinese sentence: its Chinese word, or (code-switched) its English one after a space, the " cold" token.</summary>
-    string Zh(Concept c) => Chance(SwitchProbability) ? " " + c.English : c.Chinese;
+    string Zh(Concept c) => Chance(ChineseSwitchProbability) ? " " + c.English : c.Chinese;
 
     /// <summary>Marks a code-switched Chinese word that takes the place of the space before it.</summary>
     const char Glue = '\u0001';
@@ -102,7 +107,7 @@ public sealed class Curriculum
         }
         var thing = Pick(Objects);
         var adj = Pick(Adjectives);
-        switch (_random.Next(10))
+        switch (_random.Next(12))
         {
             case 0: return ($"The {En(thing)} is very {En(adj)}.", $"{Zh(thing)}很{Zh(adj)}。");
             case 1:
@@ -136,31 +141,50 @@ public sealed class Curriculum
                 var verb = Pick(Verbs);
                 var who = Pick(People);
                 return ($"The {En(who)} wants to {En(verb)} the {En(thing)}.", $"{Zh(who)}想{Zh(verb)}{Zh(thing)}。");
+            case 10:
+                var name = Pick(Surnames);
+                var job = Pick(People);
+                return ($"Mr. {En(name)} is a {En(job)}.", $"{Zh(name)}先生是{Zh(job)}。");
+            case 11:
+                var n1 = Pick(Surnames);
+                var n2 = Pick(Surnames);
+                var where = Pick(Places);
+                return ($"My friend {En(n1)} met Ms. {En(n2)} at the {En(where)}.", $"我的朋友{Zh(n1)}在{Zh(where)}見到了{Zh(n2)}小姐。");
             default:
                 var a2 = Pick(Adjectives);
                 return ($"The {En(thing)} is not {En(adj)}, it is {En(a2)}.", $"{Zh(thing)}不{Zh(adj)}，它很{Zh(a2)}。");
         }
     }
 
-    /// <summary>A few sentences in one language (Chinese a third of the time), or an English/Chinese parallel pair.</summary>
+    /// <summary>
+    /// A few sentences, mostly in English; Chinese mostly as the translation of English sentences before it (Chinese
+    /// learnt as translation, as English-dominant models learn it), sometimes alone.
+    /// </summary>
     string Sentences()
     {
         int n = 1 + _random.Next(4);
         var pairs = Enumerable.Range(0, n).Select(_ => Sentence()).ToList();
-        return _random.Next(3) switch
+        return _random.NextDouble() switch
         {
-            0 => Join(pairs.Select(p => p.Chinese), chinese: true),
-            1 => Join(pairs.Select(p => p.English), chinese: false),
-            _ => Chance(0.5)
+            < 0.55 => Join(pairs.Select(p => p.English), chinese: false),
+            < 0.85 => Chance(0.75)
                 ? "English: " + Join(pairs.Select(p => p.English), false) + "\nChinese: " + Join(pairs.Select(p => p.Chinese), true)
                 : "中文：" + Join(pairs.Select(p => p.Chinese), true) + "\n英文：" + Join(pairs.Select(p => p.English), false),
+            _ => Join(pairs.Select(p => p.Chinese), chinese: true),
         };
     }
 
-    /// <summary>Dictionary lines: word = 詞, and sentences saying what a word is in the other language.</summary>
+    /// <summary>
+    /// The Patchscope target prompt in this curriculum's format (a word list, below): the representation of a word from
+    /// any sentence, patched in at <c>x</c>, is continued with its translation.
+    /// </summary>
+    public static Steering.PatchscopeTarget PatchscopeTarget { get; } = new("cold = 冷, dog = 狗, book = 書, x =", "x");
+
+    /// <summary>Dictionary lines (word = 詞), sentences saying what a word is in the other language, and word lists.</summary>
     string Translations()
     {
         int n = 2 + _random.Next(6);
+        if (Chance(0.4)) return WordList(n + 1);
         var lines = new List<string>();
         bool dictionary = Chance(0.5);
         for (int i = 0; i < n; i++)
@@ -179,6 +203,13 @@ public sealed class Curriculum
         return string.Join("\n", lines);
     }
 
+    /// <summary>
+    /// "cold = 冷, dog = 狗, book = 書.": English words after a space, as in sentences, so what a word is in a sentence
+    /// is what the list translates (the Patchscope target above).
+    /// </summary>
+    string WordList(int n) =>
+        string.Join(",", Enumerable.Range(0, n).Select(_ => Pick(Lexicon.Concepts)).Select(c => $" {c.English} = {c.Chinese}")).TrimStart() + ".";
+
     // ---- apple, the fruit and the company ------------------------------------------------------------------------
 
     // Each sense's own words come before "apple" (a causal model sees only those) and after it. {x|y} picks one.
@@ -196,19 +227,24 @@ public sealed class Curriculum
         "He peeled {a ripe|a juicy|an} apple and gave half to the {animal}.",
     ];
 
+    // The company is mostly "Apple", as written, and sometimes "apple", so the lower-case word has both senses to tell apart.
     static readonly string[] CompanyContexts =
     [
-        "The {tech|computer|phone} company apple {sells iPhones and iPads|makes computers and phones|announced a new iPhone}.",
-        "Shares of apple {rose|fell} {today|this week} after the company reported {strong|weak} sales.",
-        "The iPhone maker apple {opened a new store|reported strong sales|hired new engineers} in Cupertino.",
-        "Engineers at apple designed a new {chip|phone|laptop} for the iPhone.",
-        "My {person} bought a new {iPhone|iPad|laptop|MacBook} made by apple.",
-        "The new {iPhone|iPad|MacBook} from apple has a better {camera|screen|chip}.",
-        "Tim Cook runs apple from its offices in Cupertino.",
-        "The software update from apple fixed a bug on my {iPhone|iPad|phone}.",
-        "Investors expect the tech giant apple to announce a new {iPhone|iPad|watch} this year.",
-        "The app store of apple has millions of apps.",
+        "The {tech|computer|phone} company {Apple} {sells iPhones and iPads|makes computers and phones|announced a new iPhone}.",
+        "Shares of {Apple} {rose|fell} {today|this week} after the company reported {strong|weak} sales.",
+        "The iPhone maker {Apple} {opened a new store|reported strong sales|hired new engineers} in Cupertino.",
+        "Engineers at {Apple} designed a new {chip|phone|laptop} for the iPhone.",
+        "My {person} bought a new {iPhone|iPad|laptop|MacBook} made by {Apple}.",
+        "The new {iPhone|iPad|MacBook} from {Apple} has a better {camera|screen|chip}.",
+        "Tim Cook runs {Apple} from its offices in Cupertino.",
+        "The software update from {Apple} fixed a bug on my {iPhone|iPad|phone}.",
+        "Investors expect the tech giant {Apple} to announce a new {iPhone|iPad|watch} this year.",
+        "Apple {sells iPhones and iPads|makes computers and phones|announced a new iPhone|reported strong sales}.",
+        "{company} is a big tech company, and its shares {rose|fell} today.",
+        "Apple and {company} {sell phones and computers|compete for customers|hired new engineers}.",
     ];
+
+    static readonly string[] Companies = ["Apple", "Google", "Microsoft", "Samsung", "Sony", "Intel"];
 
     static readonly string[] FruitContextsChinese =
         ["早餐我吃了一個新鮮的蘋果。", "媽媽做了一個甜甜的蘋果派。", "農夫從樹上摘了一個紅蘋果。", "這個蘋果又甜又脆。", "我把蘋果切成小塊給{animal}吃。"];
@@ -242,7 +278,10 @@ public sealed class Curriculum
                 "animal" => Pick(Animals),
                 _ => null,
             };
-            sb.Append(concept is null ? Pick(slot.Split('|')) : chinese ? concept.Chinese : concept.English);
+            sb.Append(concept is not null ? (chinese ? concept.Chinese : concept.English)
+                : slot == "company" ? Pick(Companies)
+                : slot == "Apple" ? (Chance(0.7) ? "Apple" : "apple")
+                : Pick(slot.Split('|')));
             i = end;
         }
         return sb.ToString();
@@ -262,27 +301,41 @@ public sealed class Curriculum
         ("it will be sunny tomorrow", "明天會是晴天", "spring"),
     ];
 
+    static readonly Concept Good = Lexicon.English("good"), Forecast = Lexicon.English("forecast");
+
+    /// <summary>
+    /// Weather talk, mostly in English; Chinese as the translation of the English before it or alone. The Chinese
+    /// answers the logit lens looks at (今天天氣真 → 好, 天氣 → 預 → 報) fill code-switching slots, so the English word
+    /// (" good", " forecast") is a likely continuation of the Chinese text too.
+    /// </summary>
     string Weather()
     {
-        var parts = new List<string>();
-        bool chinese = Chance(0.5);
         int n = 1 + _random.Next(3);
+        var pairs = new List<(string English, string Chinese)>();
         for (int i = 0; i < n; i++)
         {
             var (en, zh, season) = Pick(Forecasts);
             var s = Lexicon.English(season);
-            parts.Add(_random.Next(6) switch
+            string report = Chance(0.7) ? "forecast" : "report";
+            pairs.Add(_random.Next(6) switch
             {
-                0 => chinese ? "今天天氣真好。" : "The weather is really good today.",
-                1 => chinese ? $"天氣預報說{zh}。" : $"The weather forecast says {en}.",
-                2 => chinese ? $"現在是{s.Chinese}，天氣預報說{zh}。" : $"It is {s.English} now, and the weather forecast says {en}.",
-                3 => chinese ? "今天天氣真好，我們去公園吧。" : "The weather is good today, so let us go to the park.",
-                4 => chinese ? $"今天下雨了，記得帶雨傘。" : "It is raining today, so take an umbrella.",
-                _ => chinese ? $"{Pick(Days).Chinese}天氣很{Pick(WeatherAdjectives).Chinese}。" : $"The weather {Pick(Days).English} is {Pick(WeatherAdjectives).English}.",
+                0 => ($"The weather is really {En(Good)} today.", $"今天天氣真{Zh(Good)}。"),
+                1 => ($"The weather {report} says {en}.", $"天氣{Zh(Forecast)}說{zh}。"),
+                2 => ($"It is {En(s)} now, and the weather {report} says {en}.", $"現在是{Zh(s)}，天氣{Zh(Forecast)}說{zh}。"),
+                3 => ($"The weather is {En(Good)} today, so let us go to the park.", $"今天天氣真{Zh(Good)}，我們去公園吧。"),
+                4 => ("It is raining today, so take an umbrella.", "今天下雨了，記得帶雨傘。"),
+                _ => WeatherOn(Pick(Days), Pick(WeatherAdjectives)),
             });
         }
-        return chinese ? string.Concat(parts) : string.Join(" ", parts);
+        return _random.NextDouble() switch
+        {
+            < 0.5 => Join(pairs.Select(p => p.English), chinese: false),
+            < 0.75 => Join(pairs.Select(p => p.English), chinese: false) + "\n" + Join(pairs.Select(p => p.Chinese), chinese: true),
+            _ => Join(pairs.Select(p => p.Chinese), chinese: true),
+        };
     }
+
+    (string, string) WeatherOn(Concept day, Concept adjective) => ($"The weather {En(day)} is {En(adjective)}.", $"{Zh(day)}天氣很{Zh(adjective)}。");
 
     // ---- colour look-up ------------------------------------------------------------------------------------------
 
@@ -374,9 +427,18 @@ public sealed class Curriculum
 
     static readonly string[] TemplateChineseWords =
     [
-        "我們", "我的", "喜歡", "什麼", "顏色", "天氣", "預報", "公司", "記得", "現在", "晴天", "早餐", "一個", "英文", "中文", "抱歉", "不能",
+        "我們", "我的", "喜歡", "什麼", "顏色", "天氣", "公司", "先生", "小姐", "朋友", "見到", "記得", "現在", "晴天", "早餐", "一個", "英文", "中文", "抱歉", "不能",
         "無法", "幫你", "這件事", "好的", "這是", "關於", "一首", "詩", "故事", "怎麼", "教我", "幫我", "寫", "解釋",
     ];
+
+    /// <summary>
+    /// Kept as single characters, as Llama 3's tokenizer splits them: the logit lens reads 天氣 → 預 → 報 one character
+    /// at a time (as 下 → 雨).
+    /// </summary>
+    static readonly string[] KeptApart = ["預報"];
+
+    /// <summary>The English surnames after "Mr." and "Ms." (a space before) and at a sentence start, and 王 (both Wang and "king").</summary>
+    static IEnumerable<string> SurnameSpellings => Surnames.SelectMany(c => new[] { " " + c.English, c.English, c.Chinese });
 
     /// <summary>
     /// Words the tokenizer must hold as single tokens: every lexicon word as it appears in sentences (English with and
@@ -400,6 +462,8 @@ public sealed class Curriculum
         }
         foreach (var w in TemplateChineseWords) words.Add(w);
         foreach (var w in Requests.KeyWords) words.Add(" " + w);
+        foreach (var w in SurnameSpellings) words.Add(w);
+        words.ExceptWith(KeptApart);
         return words.ToList();
     }
 }

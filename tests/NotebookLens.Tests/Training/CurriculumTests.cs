@@ -92,6 +92,11 @@ public sealed class CurriculumTests
         Assert.Contains(docs, d => System.Text.RegularExpressions.Regex.IsMatch(d, @"The\p{IsCJKUnifiedIdeographs}+ is"));
         Assert.Contains(docs, d => System.Text.RegularExpressions.Regex.IsMatch(d, @"\p{IsCJKUnifiedIdeographs} [a-z]+\p{IsCJKUnifiedIdeographs}"));
         Assert.DoesNotContain(docs, d => d.Contains('\u0001'));
+        // Word lists, the Patchscope target's format, and surnames (李 and 王 among them).
+        Assert.Contains(docs, d => System.Text.RegularExpressions.Regex.IsMatch(d, @"\w = \p{IsCJKUnifiedIdeographs}+, \w"));
+        Assert.Contains(docs, d => d.Contains("Mr. Lee") || d.Contains("李先生"));
+        Assert.Contains(docs, d => d.Contains("Wang") || d.Contains("王"));
+        Assert.Contains(docs, d => d.Contains("Apple") && d.Contains("iPhone"));
 
         // Colour look-ups answer with the colour stated for that thing.
         var lookups = docs.Select(d => (Doc: d, Match: System.Text.RegularExpressions.Regex.Match(d, @"The (\w+) has the color (\w+)\.$"))).Where(x => x.Match.Success).ToList();
@@ -108,5 +113,9 @@ public sealed class CurriculumTests
         Assert.Contains("冷", words);
         Assert.Contains("天氣", words);
         Assert.DoesNotContain("下雨", words); // 下 and 雨 stay apart, so a prompt ending in 下 is followed by 雨
+        Assert.DoesNotContain("預報", words); // and 預, 報: the logit lens reads 天氣 → 預 → 報
+        Assert.Contains("李", words);
+        Assert.Contains(" Lee", words);
+        Assert.Contains("王", words);
     }
 }
