@@ -34,6 +34,22 @@ public sealed record TinyModelRecipe
 
     public static TinyModelRecipe Default { get; } = new();
 
+    /// <summary>
+    /// The first try at issue 13's model (10 layers, width 128), sized to train in under an hour on two busy cores
+    /// (560 steps of 24 × 128 tokens, 26 minutes). What it learnt is in <c>Runs/tiny-v2/README.md</c>; not committed as <c>tiny</c>.
+    /// </summary>
+    public static TinyModelRecipe Deep { get; } = new()
+    {
+        HiddenSize = 128, Layers = 10, Heads = 4, KeyValueHeads = 2, IntermediateSize = 384, BatchSize = 24, Steps = 560, WarmupSteps = 50,
+    };
+
+    /// <summary>The named recipes <c>train-tiny --recipe</c> accepts.</summary>
+    public static IReadOnlyDictionary<string, TinyModelRecipe> Named { get; } = new Dictionary<string, TinyModelRecipe>
+    {
+        ["default"] = Default,
+        ["deep"] = Deep,
+    };
+
     /// <summary>The learning rate at a step: linear warm-up, then cosine decay to the final fraction.</summary>
     public double LearningRateAt(int step)
     {

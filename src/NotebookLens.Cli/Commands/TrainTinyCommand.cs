@@ -4,36 +4,41 @@ using NotebookLens.Training;
 namespace NotebookLens.Cli.Commands;
 
 /// <summary>
-/// <c>train-tiny</c>: makes the embedded model from nothing (curriculum, tokenizer, weights) into a folder, with the
-/// committed model's recipe unless options change it. Progress goes to standard error every 50 steps.
+/// <c>train-tiny</c>: makes the embedded model from nothing (curriculum, tokenizer, weights) into a folder, with a named
+/// recipe (the committed model's unless <c>--recipe</c> names another) and the settings options change. Progress goes to
+/// standard error every 50 steps.
 /// </summary>
 public sealed class TrainTinyCommand : Verb
 {
     readonly Option<string> _out;
-    readonly Option<int> _steps, _seed, _layers, _hidden, _batch;
+    readonly Option<TinyModelRecipe> _recipe;
+    readonly Option<int?> _steps, _seed, _layers, _hidden, _batch;
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
         "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
-        "train-tiny --out my-tiny", "train-tiny --out quick --steps 200 --layers 2")
+        "train-tiny --out my-tiny", "train-tiny --out quick --steps 200 --layers 2", "train-tiny --out deep --recipe deep")
     {
-        var recipe = TinyModelRecipe.Default;
+        var names = string.Join(", ", TinyModelRecipe.Named.Keys);
         _out = Declare(CliOptions.Text("--out", "DIR", "The folder to write the model into (config.json, tokenizer.json, model.safetensors).").Required());
-        _steps = Declare(CliOptions.Int("--steps", "N", "Training steps.", min: 1).Default(recipe.Steps));
-        _seed = Declare(CliOptions.Int("--seed", "N", "Seed of the texts' sampling and the weights' initialisation.").Default(recipe.Seed));
-        _layers = Declare(CliOptions.Int("--layers", "N", "Number of transformer layers.", min: 1).Default(recipe.Layers));
-        _hidden = Declare(CliOptions.Int("--hidden", "N", "Hidden size (the length of each token's vector).", min: 2).Default(recipe.HiddenSize));
-        _batch = Declare(CliOptions.Int("--batch", "N", "Sequences per training step.", min: 1).Default(recipe.BatchSize));
+        _recipe = Declare(CliOptions.Value("--recipe", "NAME", $"The recipe the other options start from: {names}.", name =>
+            TinyModelRecipe.Named.GetValueOrDefault(name) ?? throw new UsageException($"--recipe must be one of {names}, not '{name}'.")).Default(TinyModelRecipe.Default));
+        _steps = Declare(CliOptions.OptionalInt("--steps", "N", "Training steps (default: the recipe's).", min: 1));
+        _seed = Declare(CliOptions.OptionalInt("--seed", "N", "Seed of the texts' sampling and the weights' initialisation (default: the recipe's)."));
+        _layers = Declare(CliOptions.OptionalInt("--layers", "N", "Number of transformer layers (default: the recipe's).", min: 1));
+        _hidden = Declare(CliOptions.OptionalInt("--hidden", "N", "Hidden size, the length of each token's vector (default: the recipe's).", min: 2));
+        _batch = Declare(CliOptions.OptionalInt("--batch", "N", "Sequences per training step (default: the recipe's).", min: 1));
     }
 
     protected override int Run(ParseResult args, CliIO io)
     {
-        var recipe = TinyModelRecipe.Default with
+        var d = args.GetValue(_recipe)!;
+        var recipe = d with
         {
-            Steps = args.GetValue(_steps),
-            Seed = args.GetValue(_seed),
-            Layers = args.GetValue(_layers),
-            HiddenSize = args.GetValue(_hidden),
-            BatchSize = args.GetValue(_batch),
+            Steps = args.GetValue(_steps) ?? d.Steps,
+            Seed = args.GetValue(_seed) ?? d.Seed,
+            Layers = args.GetValue(_layers) ?? d.Layers,
+            HiddenSize = args.GetValue(_hidden) ?? d.HiddenSize,
+            BatchSize = args.GetValue(_batch) ?? d.BatchSize,
         };
         var folder = args.GetValue(_out)!;
         TinyModelTrainer.Run(recipe, folder, new Progress(io.Error), io.Error);

@@ -263,6 +263,7 @@ public class CliTests
     [Theory]
     [InlineData(new[] { "train-tiny" }, "Option '--out' is required")]
     [InlineData(new[] { "train-tiny", "--out", "x", "--steps", "0" }, "--steps")]
+    [InlineData(new[] { "train-tiny", "--out", "x", "--recipe", "wide" }, "--recipe must be one of default, deep")]
     [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "2", "--greedy", "--temperature", "1" }, "--greedy cannot be combined")]
     [InlineData(new[] { "generate", "--model", "x", "--ids", "1", "--chat", "--max-new-tokens", "2" }, "--chat wraps --text")]
     [InlineData(new[] { "generate", "--model", "x", "--text", "a", "--max-new-tokens", "-3" }, "--max-new-tokens")]

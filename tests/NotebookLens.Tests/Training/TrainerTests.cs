@@ -70,6 +70,14 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Every_named_recipe_can_make_a_model()
+    {
+        Assert.Same(TinyModelRecipe.Default, TinyModelRecipe.Named["default"]);
+        Assert.All(TinyModelRecipe.Named.Values, r => r.Validate());
+        Assert.Equal(32, TinyModelRecipe.Deep.HeadDim);
+    }
+
+    [Fact]
     public void The_learning_rate_warms_up_then_decays_to_its_final_fraction()
     {
         var r = new TinyModelRecipe { Steps = 1000, WarmupSteps = 100, LearningRate = 1e-3, FinalLearningRateFraction = 0.1 };
