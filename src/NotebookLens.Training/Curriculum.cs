@@ -35,7 +35,7 @@ public sealed class Curriculum
     /// so the model's middle layers can hold the (far more frequent) English word and leave the choice of language to
     /// the last layers, as Llama's do ("thinking in English", the logit lens).
     /// </summary>
-    const double EnglishSwitchProbability = 0.3, ChineseSwitchProbability = 0.35;
+    const double EnglishSwitchProbability = 0.5, ChineseSwitchProbability = 0.5;
 
     readonly Random _random;
 
