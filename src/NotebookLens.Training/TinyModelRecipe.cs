@@ -29,6 +29,13 @@ public sealed record TinyModelRecipe
     public double FinalLearningRateFraction { get; init; } = 0.1;
     public double WeightDecay { get; init; } = 0.05;
     public double GradientClip { get; init; } = 1.0;
+    /// <summary>
+    /// Layer dropout (stochastic depth): the probability that a training example skips the last block, falling linearly
+    /// to zero at the middle block; 0 turns it off. Blocks that may be skipped cannot be the only place where an answer
+    /// is decided, so what decides it (such as whether to refuse) is already written in the middle of the residual
+    /// stream, where the refusal-direction experiment looks for it.
+    /// </summary>
+    public double LayerDrop { get; init; }
 
     public int HeadDim => HiddenSize / Heads;
 
@@ -51,6 +58,13 @@ public sealed record TinyModelRecipe
         ["deep"] = Deep,
     };
 
+    /// <summary>The probability that a training example skips block <paramref name="layer"/> (see <see cref="LayerDrop"/>).</summary>
+    public double SkipProbability(int layer)
+    {
+        int middle = Layers / 2;
+        return layer <= middle ? 0 : LayerDrop * (layer - middle) / (Layers - 1 - middle);
+    }
+
     /// <summary>The learning rate at a step: linear warm-up, then cosine decay to the final fraction.</summary>
     public double LearningRateAt(int step)
     {
@@ -67,6 +81,7 @@ public sealed record TinyModelRecipe
         if (Heads % KeyValueHeads != 0) throw new ArgumentException($"Heads {Heads} is not a multiple of KeyValueHeads {KeyValueHeads}.");
         if (HeadDim % 2 != 0) throw new ArgumentException($"The head dimension {HeadDim} must be even for rotary embeddings.");
         if (Steps <= 0 || BatchSize <= 0 || SequenceLength <= 1) throw new ArgumentException("Steps and BatchSize must be positive and SequenceLength above 1.");
+        if (LayerDrop is < 0 or >= 1) throw new ArgumentException($"LayerDrop {LayerDrop} is not a probability below 1.");
         if (SequenceLength > MaxPositions) throw new ArgumentException($"SequenceLength {SequenceLength} exceeds MaxPositions {MaxPositions}.");
     }
 }

@@ -134,7 +134,7 @@ public static class TinyModelTrainer
             var batches = new TokenBatches(new Curriculum(r.Seed + 1), tokenizer, r.BatchSize, r.SequenceLength + 1);
             var losses = new List<double>();
             var clock = Stopwatch.StartNew();
-            var trainOptions = new ForwardOptions { RecordGradients = true };
+            var skips = new Random(r.Seed + 2);
             for (int step = 0; step < r.Steps; step++)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -144,6 +144,7 @@ public static class TinyModelTrainer
                     var batch = batches.Next();
                     var inputs = batch.narrow(1, 0, r.SequenceLength);
                     var targets = batch.narrow(1, 1, r.SequenceLength);
+                    var trainOptions = new ForwardOptions { RecordGradients = true, Hooks = LayerDropHooks(r, skips) };
                     using var result = model.Forward(inputs, trainOptions);
                     var lossTensor = nn.functional.cross_entropy(result.Logits.reshape(-1, result.Logits.shape[^1]), targets.reshape(-1));
                     lossTensor.backward();
@@ -163,6 +164,26 @@ public static class TinyModelTrainer
         {
             Directory.Delete(scratch, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Hooks that make each example skip block l with <see cref="TinyModelRecipe.SkipProbability"/>: its attention and MLP
+    /// outputs are multiplied by 0 for that example (1 for the others), so its residual stream passes the block unchanged.
+    /// </summary>
+    internal static HookSet? LayerDropHooks(TinyModelRecipe r, Random random)
+    {
+        if (r.LayerDrop == 0) return null;
+        var hooks = new HookSet();
+        for (int layer = 0; layer < r.Layers; layer++)
+        {
+            double p = r.SkipProbability(layer);
+            if (p == 0) continue;
+            var keep = Enumerable.Range(0, r.BatchSize).Select(_ => random.NextDouble() < p ? 0f : 1f).ToArray();
+            var mask = tensor(keep, [r.BatchSize, 1, 1], device: CPU);
+            Tensor Skip(Tensor activation, HookContext _) => activation * mask;
+            hooks.Add(HookPoints.AttnOut(layer), Skip).Add(HookPoints.MlpOut(layer), Skip);
+        }
+        return hooks;
     }
 
     static void SaveWeights(LanguageModel model, string path)

@@ -13,6 +13,7 @@ public sealed class TrainTinyCommand : Verb
     readonly Option<string> _out;
     readonly Option<TinyModelRecipe> _recipe;
     readonly Option<int?> _steps, _seed, _layers, _hidden, _batch;
+    readonly Option<double?> _layerDrop;
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
         "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
@@ -27,6 +28,9 @@ public sealed class TrainTinyCommand : Verb
         _layers = Declare(CliOptions.OptionalInt("--layers", "N", "Number of transformer layers (default: the recipe's).", min: 1));
         _hidden = Declare(CliOptions.OptionalInt("--hidden", "N", "Hidden size, the length of each token's vector (default: the recipe's).", min: 2));
         _batch = Declare(CliOptions.OptionalInt("--batch", "N", "Sequences per training step (default: the recipe's).", min: 1));
+        _layerDrop = Declare(CliOptions.Value<double?>("--layer-drop", "P",
+            "Probability that a training sequence skips the last block, falling to 0 at the middle one (default: the recipe's).",
+            text => CliOptions.Number("--layer-drop", text, p => p is >= 0 and < 1, "from 0 up to, not including, 1")));
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -39,6 +43,7 @@ public sealed class TrainTinyCommand : Verb
             Layers = args.GetValue(_layers) ?? d.Layers,
             HiddenSize = args.GetValue(_hidden) ?? d.HiddenSize,
             BatchSize = args.GetValue(_batch) ?? d.BatchSize,
+            LayerDrop = args.GetValue(_layerDrop) ?? d.LayerDrop,
         };
         var folder = args.GetValue(_out)!;
         TinyModelTrainer.Run(recipe, folder, new Progress(io.Error), io.Error);

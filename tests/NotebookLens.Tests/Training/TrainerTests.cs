@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using NotebookLens.Generation;
+using NotebookLens.Loading;
+using NotebookLens.Models;
 using NotebookLens.Runtime;
 using NotebookLens.Training;
 using TorchSharp;
@@ -87,6 +89,42 @@ public sealed class TrainerTests
         Assert.Equal(0.55e-3, r.LearningRateAt(550), 12);
         Assert.Equal(1e-4, r.LearningRateAt(1000), 12);
         Assert.True(Enumerable.Range(100, 900).All(s => r.LearningRateAt(s + 1) <= r.LearningRateAt(s)));
+    }
+
+    [Fact]
+    public void Layer_dropout_rises_linearly_from_the_middle_block_to_the_last()
+    {
+        var r = new TinyModelRecipe { Layers = 10, LayerDrop = 0.5 };
+        double[] expected = [0, 0, 0, 0, 0, 0, 0.5 / 4, 0.5 * 2 / 4, 0.5 * 3 / 4, 0.5];
+        Assert.Equal(expected, Enumerable.Range(0, 10).Select(r.SkipProbability));
+        Assert.All(Enumerable.Range(0, 6), l => Assert.Equal(0, TinyModelRecipe.Default.SkipProbability(l)));
+        Assert.Null(TinyModelTrainer.LayerDropHooks(TinyModelRecipe.Default, new Random(1)));
+        Assert.Throws<ArgumentException>(() => (Small with { LayerDrop = 1 }).Validate());
+    }
+
+    [Fact]
+    public void An_example_that_skips_a_block_passes_it_unchanged_and_the_others_go_through_it()
+    {
+        var folder = Fixtures.TempDir();
+        var recipe = Small with { Layers = 5, Steps = 1, BatchSize = 16, LayerDrop = 0.8 };
+        TinyModelTrainer.Run(recipe, folder);
+        using var model = LanguageModel.Load(folder, new LoadOptions { DType = ScalarType.Float32 });
+        // Blocks 3 and 4 may be skipped, with probabilities 0.4 and 0.8 drawn per example, block 3's first. Block 3's
+        // output is hidden state 4 (the last one, 5, is after the final norm).
+        var draws = new Random(7);
+        bool[] skipped = [.. Enumerable.Range(0, recipe.BatchSize).Select(_ => draws.NextDouble() < 0.4)];
+        Assert.Contains(true, skipped);
+        Assert.Contains(false, skipped);
+        using var scope = NewDisposeScope();
+        var ids = randint(0, recipe.VocabSize, [recipe.BatchSize, 6], dtype: ScalarType.Int64, device: CPU);
+        using var result = model.Forward(ids, new ForwardOptions { HiddenStates = true, Hooks = TinyModelTrainer.LayerDropHooks(recipe, new Random(7)) });
+        using var plain = model.Forward(ids, new ForwardOptions { HiddenStates = true });
+        for (int b = 0; b < recipe.BatchSize; b++)
+        {
+            Assert.True(result.HiddenStates![3][b].equal(plain.HiddenStates![3][b]).all().item<bool>()); // blocks 0-2 are never skipped
+            Assert.Equal(skipped[b], result.HiddenStates[4][b].equal(result.HiddenStates[3][b]).all().item<bool>());
+            if (!skipped[b]) Assert.True(result.HiddenStates[4][b].allclose(plain.HiddenStates[4][b]));
+        }
     }
 
     [Fact]
