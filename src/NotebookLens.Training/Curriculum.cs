@@ -211,19 +211,20 @@ public sealed class Curriculum
 
     // ---- apple, the fruit and the company ------------------------------------------------------------------------
 
-    // Each sense's own words come before "apple" (a causal model sees only those) and after it. {x|y} picks one.
+    // Each sense's own words come before "apple" (a causal model sees only those) and after it. {x|y} picks one. The
+    // fruit code-switches like every other word ({apple}: 蘋果 half of the time), so 蘋果 shares its contexts.
     static readonly string[] FruitContexts =
     [
-        "For breakfast I ate a {fresh|ripe|juicy|sweet|crisp} apple with {food}.",
-        "{She|My mother|Grandma} baked a {sweet|warm} apple pie for {the|her} {person}.",
-        "The farmer picked a {ripe|red|green} apple from the tree in the orchard.",
-        "I cut the {juicy|sweet|fresh} apple into slices and ate it with {food}.",
-        "My {person} put a {red|green|fresh} apple in my lunch box.",
-        "We drank apple juice and ate {food} at the farm.",
-        "There is a {red|green|ripe|juicy} apple in the {bowl|box|bag|kitchen}.",
-        "The {animal} ate the {sweet|ripe|fallen} apple under the tree.",
-        "A {fresh|ripe|crisp} apple is sweet and good for your health.",
-        "He peeled {a ripe|a juicy|an} apple and gave half to the {animal}.",
+        "For breakfast I ate a {fresh|ripe|juicy|sweet|crisp} {apple} with {food}.",
+        "{She|My mother|Grandma} baked a {sweet|warm} {apple} pie for {the|her} {person}.",
+        "The farmer picked a {ripe|red|green} {apple} from the tree in the orchard.",
+        "I cut the {juicy|sweet|fresh} {apple} into slices and ate it with {food}.",
+        "My {person} put a {red|green|fresh} {apple} in my lunch box.",
+        "We drank {apple} juice and ate {food} at the farm.",
+        "There is a {red|green|ripe|juicy} {apple} in the {bowl|box|bag|kitchen}.",
+        "The {animal} ate the {sweet|ripe|fallen} {apple} under the tree.",
+        "A {fresh|ripe|crisp} {apple} is sweet and good for your health.",
+        "He peeled {a ripe|a juicy|an} {apple} and gave half to the {animal}.",
     ];
 
     // The company is mostly "Apple", as written, and sometimes "apple", so the lower-case word has both senses to tell apart.
@@ -257,7 +258,7 @@ public sealed class Curriculum
         int n = 1 + _random.Next(3);
         if (Chance(0.2))
             return string.Concat(Enumerable.Range(0, n).Select(_ => Fill(Pick(fruit ? FruitContextsChinese : CompanyContextsChinese))));
-        return string.Join(" ", Enumerable.Range(0, n).Select(_ => Fill(Pick(fruit ? FruitContexts : CompanyContexts))));
+        return string.Join(" ", Enumerable.Range(0, n).Select(_ => Tidy(Fill(Pick(fruit ? FruitContexts : CompanyContexts)))));
     }
 
     /// <summary>Fills {food}, {person} and {animal} (the Chinese words inside Chinese text) and picks one of each {x|y|z}.</summary>
@@ -280,6 +281,7 @@ public sealed class Curriculum
             sb.Append(concept is not null ? (chinese ? concept.Chinese : concept.English)
                 : slot == "company" ? Pick(Companies)
                 : slot == "Apple" ? (Chance(0.7) ? "Apple" : "apple")
+                : slot == "apple" ? En(Lexicon.English("apple"))
                 : Pick(slot.Split('|')));
             i = end;
         }
