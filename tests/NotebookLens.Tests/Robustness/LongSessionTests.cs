@@ -167,7 +167,7 @@ public sealed partial record MemorySnapshot(long Rss, long ManagedCommitted, lon
     public long Unmanaged => Rss - ManagedCommitted;
 
     /// <summary>VmRSS of /proc/self/status, in bytes.</summary>
-    static long ResidentBytes()
+    public static long ResidentBytes()
     {
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024;

@@ -1,4 +1,5 @@
 using NotebookLens.Runtime;
+using NotebookLens.Tests.Robustness;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Tests.Runtime;
@@ -27,9 +28,9 @@ public sealed class NativeHeapTests
         // With glibc's default, freeing the 24 MB block raises its mmap threshold to 24 MB, so the 20 MB one comes
         // from the heap and stays resident after it is freed.
         Fill(24);
-        long before = Resident();
+        long before = MemorySnapshot.ResidentBytes();
         Fill(20);
-        return $"{TorchRuntime.Status}\n{Resident() - before}";
+        return $"{TorchRuntime.Status}\n{MemorySnapshot.ResidentBytes() - before}";
     }
 
     /// <summary>A float32 tensor of that many MB, every page written, then freed.</summary>
@@ -37,6 +38,4 @@ public sealed class NativeHeapTests
     {
         using var t = ones(megabytes * 1024 * 1024 / 4);
     }
-
-    static long Resident() => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024;
 }
