@@ -11,6 +11,7 @@ public static class FreshProcess
     static readonly Dictionary<string, Func<string>> Probes = new()
     {
         [Runtime.NativeHeapTests.Probe] = Runtime.NativeHeapTests.RunProbe,
+        [Runtime.NativeHeapTests.ProbeAfterTraining] = Runtime.NativeHeapTests.RunProbeAfterTraining,
     };
 
     /// <summary>Entry point when started by <see cref="Run"/>: runs one probe and prints what it returns.</summary>

@@ -12,6 +12,8 @@ namespace NotebookLens.Runtime;
 internal static partial class NativeHeap
 {
     const int MmapThreshold = -3; // M_MMAP_THRESHOLD in malloc.h
+    const int TrimThreshold = -1; // M_TRIM_THRESHOLD
+    const int DefaultTrimThreshold = 128 * 1024; // DEFAULT_TRIM_THRESHOLD in glibc's malloc.c
     const int LargeBlock = 256 * 1024;
 
     /// <summary>Fixes glibc's mmap threshold, unless the environment already sets one (<c>MALLOC_MMAP_THRESHOLD_</c>).</summary>
@@ -25,6 +27,35 @@ internal static partial class NativeHeap
         catch (EntryPointNotFoundException)
         {
             return "malloc mmap threshold unchanged (no mallopt: not glibc)";
+        }
+    }
+
+    /// <summary>
+    /// For a loop that allocates and frees the same large blocks over and over (training): until the returned scope is
+    /// disposed, blocks below <paramref name="bytes"/> are kept in the heap for reuse instead of being mapped anew, which
+    /// costs a page fault per 4 KB (45 % of tiny's training time at 256 KB). Disposing restores
+    /// <see cref="HandBackLargeBlocks"/> and glibc's default trim threshold.
+    /// </summary>
+    public static IDisposable KeepBlocksBelow(int bytes)
+    {
+        try
+        {
+            SetOption(MmapThreshold, bytes);
+            SetOption(TrimThreshold, 2 * bytes);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Not glibc: nothing was changed, nothing to restore.
+        }
+        return new Restore();
+    }
+
+    sealed class Restore : IDisposable
+    {
+        public void Dispose()
+        {
+            if (HandBackLargeBlocks().Contains("no mallopt", StringComparison.Ordinal)) return;
+            SetOption(TrimThreshold, DefaultTrimThreshold);
         }
     }
 
