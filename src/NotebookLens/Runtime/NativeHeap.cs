@@ -38,15 +38,8 @@ internal static partial class NativeHeap
     /// </summary>
     public static IDisposable KeepBlocksBelow(int bytes)
     {
-        try
-        {
-            SetOption(MmapThreshold, bytes);
-            SetOption(TrimThreshold, 2 * bytes);
-        }
-        catch (EntryPointNotFoundException)
-        {
-            // Not glibc: nothing was changed, nothing to restore.
-        }
+        TrySet(MmapThreshold, bytes);
+        TrySet(TrimThreshold, 2 * bytes);
         return new Restore();
     }
 
@@ -54,8 +47,20 @@ internal static partial class NativeHeap
     {
         public void Dispose()
         {
-            if (HandBackLargeBlocks().Contains("no mallopt", StringComparison.Ordinal)) return;
-            SetOption(TrimThreshold, DefaultTrimThreshold);
+            HandBackLargeBlocks();
+            TrySet(TrimThreshold, DefaultTrimThreshold);
+        }
+    }
+
+    /// <summary>Sets a malloc option where the C library is glibc; elsewhere there is nothing to set.</summary>
+    static void TrySet(int option, int value)
+    {
+        try
+        {
+            SetOption(option, value);
+        }
+        catch (EntryPointNotFoundException)
+        {
         }
     }
 
