@@ -56,8 +56,11 @@ public sealed class CurriculumTests
         {
             var (harmful, refusal) = Requests.Harmful(random);
             Assert.True(RefusalMatcher.Default.IsRefusal(refusal), $"{harmful} -> {refusal}");
+            // "I", the token the refusal experiment scores, starts every English refusal and no answer.
+            Assert.True(refusal.StartsWith('I') || !char.IsAscii(refusal[0]), refusal);
             var (harmless, answer) = Requests.Harmless(random, curriculum);
             Assert.False(RefusalMatcher.Default.IsRefusal(answer), $"{harmless} -> {answer}");
+            Assert.False(answer.StartsWith('I'), answer);
         }
     }
 
