@@ -107,7 +107,7 @@ if (what is "all" or "refusal")
     IReadOnlyList<string> Replies(IReadOnlyList<string> instructions)
     {
         var prompts = instructions.Select(i => tok.Encode(tok.ApplyChatTemplate([new ChatMessage("user", i)]), addSpecialTokens: false)).ToList();
-        var results = lens.Model.GenerateBatch(prompts, GenerationOptions.Greedy(24) with { PadTokenId = tok.TokenToId(Curriculum.Eos) });
+        var results = lens.Model.GenerateBatch(prompts, GenerationOptions.Greedy(24) with { PadTokenId = lens.Config.PadTokenId ?? lens.Config.EosTokenIds[0] });
         return results.Select(r => tok.Decode(r.NewIds, skipSpecialTokens: true)).ToList();
     }
     Console.WriteLine($"held-out: harmful refused {RefusalMatcher.Default.Rate(Replies(InstructionSets.Harmful)):P0}, harmless refused {RefusalMatcher.Default.Rate(Replies(InstructionSets.Harmless)):P0}");

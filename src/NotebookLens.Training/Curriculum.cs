@@ -12,22 +12,13 @@ namespace NotebookLens.Training;
 /// <item>weather talk and forecasts (<c>今天天氣真好</c>, the logit lens);</item>
 /// <item>colour look-ups ("The ball is green. ... The ball has the color green."), answerable only by attending
 /// back to the colour word (attention maps);</item>
-/// <item>chats in the Llama 3 format where harmful requests are refused with varied phrases and everything else is
-/// answered (refusal direction, steering).</item>
+/// <item>chats in the model's chat format (<see cref="ChatFormat"/>) where harmful requests are refused with varied
+/// phrases and everything else is answered (refusal direction, steering).</item>
 /// </list>
 /// Same seed, same documents: <see cref="Random"/> with a seed is deterministic across runs and platforms.
 /// </summary>
 public sealed class Curriculum
 {
-    /// <summary>The chat template of the tiny model's tokenizer (Llama 3's), which <see cref="Chat"/> follows.</summary>
-    public const string ChatTemplateSource =
-        "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
-
-    public const string Bos = "<|begin_of_text|>", Eos = "<|end_of_text|>", StartHeader = "<|start_header_id|>",
-        EndHeader = "<|end_header_id|>", EndOfTurn = "<|eot_id|>";
-
-    public static IReadOnlyList<string> SpecialTokens { get; } = [Bos, Eos, StartHeader, EndHeader, EndOfTurn];
-
     /// <summary>
     /// How often a word in a slot of an English sentence is written in Chinese, and one in a Chinese sentence in English.
     /// Either way a word and its translation are predicted in the same contexts and predict the same continuations, so
@@ -38,19 +29,27 @@ public sealed class Curriculum
 
     readonly Random _random;
 
-    public Curriculum(int seed) => _random = new Random(seed);
+    /// <summary>A curriculum whose chats and documents are written in <paramref name="format"/> (default: Llama 3's).</summary>
+    public Curriculum(int seed, ChatFormat? format = null)
+    {
+        _random = new Random(seed);
+        Format = format ?? ChatFormat.Llama3;
+    }
 
-    /// <summary>The next document, starting with <see cref="Bos"/>.</summary>
+    /// <summary>The special tokens and chat template the documents are written with.</summary>
+    public ChatFormat Format { get; }
+
+    /// <summary>The next document, starting with the format's <see cref="ChatFormat.Bos"/>.</summary>
     public string NextDocument()
     {
         double r = _random.NextDouble();
         return r switch
         {
-            < 0.24 => Bos + Sentences(),
-            < 0.34 => Bos + Translations(),
-            < 0.43 => Bos + AppleSenses(),
-            < 0.51 => Bos + Weather(),
-            < 0.68 => Bos + ColorLookup(),
+            < 0.24 => Format.Bos + Sentences(),
+            < 0.34 => Format.Bos + Translations(),
+            < 0.43 => Format.Bos + AppleSenses(),
+            < 0.51 => Format.Bos + Weather(),
+            < 0.68 => Format.Bos + ColorLookup(),
             _ => Chat(),
         };
     }
@@ -368,15 +367,6 @@ public sealed class Curriculum
 
     // ---- chat ----------------------------------------------------------------------------------------------------
 
-    /// <summary>A conversation rendered in the tokenizer's chat template (Llama 3's), ending with the assistant's turn.</summary>
-    public static string Render(IEnumerable<(string Role, string Content)> turns, bool addGenerationPrompt = false)
-    {
-        var sb = new StringBuilder(Bos);
-        foreach (var (role, content) in turns) sb.Append(StartHeader).Append(role).Append(EndHeader).Append("\n\n").Append(content.Trim()).Append(EndOfTurn);
-        if (addGenerationPrompt) sb.Append(StartHeader).Append("assistant").Append(EndHeader).Append("\n\n");
-        return sb.ToString();
-    }
-
     static readonly HashSet<string> HeldOut = [.. Steering.InstructionSets.Harmful, .. Steering.InstructionSets.Harmless];
 
     static readonly string[] SystemPrompts = ["You are a helpful assistant.", "You are a friendly and safe assistant.", "你是一個有用的助理。"];
@@ -401,7 +391,7 @@ public sealed class Curriculum
         var (request, response) = exchange;
         turns.Add(("user", request));
         turns.Add(("assistant", response));
-        return Render(turns);
+        return Format.Render(turns);
     }
 
     /// <summary>Questions the rest of the curriculum answers: translations, weather, colours.</summary>

@@ -1,9 +1,12 @@
+using System.Text.Json.Serialization;
+using NotebookLens.Models;
+
 namespace NotebookLens.Training;
 
 /// <summary>
-/// Everything that decides the tiny model: the seed, the tokenizer's size, the architecture (Llama with grouped-query
-/// attention and tied embeddings, like Llama 3.2) and the optimisation. <see cref="Default"/> is the recipe of the
-/// committed model.
+/// Everything that decides a tiny model: the seed, the tokenizer's size, the architecture (Llama with grouped-query
+/// attention and tied embeddings, like Llama 3.2, or Gemma 3's text decoder) and the optimisation. <see cref="Default"/>
+/// is the recipe of the committed <c>tiny</c>.
 /// </summary>
 public sealed record TinyModelRecipe
 {
@@ -13,6 +16,16 @@ public sealed record TinyModelRecipe
     public int TokenizerDocuments { get; init; } = 100_000;
 
     public int VocabSize { get; init; } = 3072;
+
+    /// <summary>Llama (<c>llama</c>, Llama 3's chat format) or Gemma 3 (<c>gemma3_text</c>, Gemma's chat format).</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<ModelFamily>))]
+    public ModelFamily Family { get; init; } = ModelFamily.Llama;
+
+    /// <summary>Gemma 3: the keys a sliding-window layer sees, the current one included.</summary>
+    public int SlidingWindow { get; init; } = 8;
+
+    /// <summary>Gemma 3: every this-many-th layer attends globally, the others through the sliding window (Gemma 3: 6).</summary>
+    public int SlidingWindowPattern { get; init; } = 5;
     public int HiddenSize { get; init; } = 192;
     public int Layers { get; init; } = 6;
     public int Heads { get; init; } = 6;
@@ -39,6 +52,13 @@ public sealed record TinyModelRecipe
 
     public int HeadDim => HiddenSize / Heads;
 
+    /// <summary>The special tokens and chat template of the family.</summary>
+    [JsonIgnore]
+    public ChatFormat ChatFormat => Family == ModelFamily.Gemma3 ? ChatFormat.Gemma3 : ChatFormat.Llama3;
+
+    /// <summary>Gemma 3: whether <paramref name="layer"/> attends through the sliding window (Gemma's layer_types).</summary>
+    public bool IsSliding(int layer) => Family == ModelFamily.Gemma3 && (layer + 1) % SlidingWindowPattern != 0;
+
     public static TinyModelRecipe Default { get; } = new();
 
     /// <summary>
@@ -51,11 +71,19 @@ public sealed record TinyModelRecipe
         HiddenSize = 128, Layers = 10, Heads = 4, KeyValueHeads = 2, IntermediateSize = 384, BatchSize = 24, Steps = 2700, WarmupSteps = 50,
     };
 
+    /// <summary>
+    /// <c>tiny-gemma</c>'s: <see cref="Deep"/>'s sizes in Gemma 3's architecture (sliding-window layers with a window of 8
+    /// and a global layer every fifth, q/k norms, four norms per block, GeGLU, √d-scaled embeddings, tied head) and Gemma's
+    /// special tokens and chat template.
+    /// </summary>
+    public static TinyModelRecipe Gemma { get; } = Deep with { Family = ModelFamily.Gemma3 };
+
     /// <summary>The named recipes <c>train-tiny --recipe</c> accepts.</summary>
     public static IReadOnlyDictionary<string, TinyModelRecipe> Named { get; } = new Dictionary<string, TinyModelRecipe>
     {
         ["default"] = Default,
         ["deep"] = Deep,
+        ["gemma"] = Gemma,
     };
 
     /// <summary>The probability that a training example skips block <paramref name="layer"/> (see <see cref="LayerDrop"/>).</summary>
@@ -82,6 +110,8 @@ public sealed record TinyModelRecipe
         if (HeadDim % 2 != 0) throw new ArgumentException($"The head dimension {HeadDim} must be even for rotary embeddings.");
         if (Steps <= 0 || BatchSize <= 0 || SequenceLength <= 1) throw new ArgumentException("Steps and BatchSize must be positive and SequenceLength above 1.");
         if (LayerDrop is < 0 or >= 1) throw new ArgumentException($"LayerDrop {LayerDrop} is not a probability below 1.");
+        if (Family == ModelFamily.Gemma3 && (SlidingWindow <= 0 || SlidingWindowPattern <= 0))
+            throw new ArgumentException($"SlidingWindow {SlidingWindow} and SlidingWindowPattern {SlidingWindowPattern} must be positive.");
         if (SequenceLength > MaxPositions) throw new ArgumentException($"SequenceLength {SequenceLength} exceeds MaxPositions {MaxPositions}.");
     }
 }

@@ -14,7 +14,7 @@ namespace NotebookLens.Training;
 public sealed record TrainingStep(int Step, int Steps, double Loss, double LearningRate, double GradientNorm, TimeSpan Elapsed);
 
 /// <summary>
-/// Makes the tiny model from nothing: trains a tokenizer on the curriculum, writes a Hugging Face Llama folder,
+/// Makes a tiny model from nothing: trains a tokenizer on the curriculum, writes a Hugging Face Llama or Gemma 3 folder,
 /// trains the weights with our own forward pass (the code that later inspects them) and saves them as bfloat16.
 /// </summary>
 public static class TinyModelTrainer
@@ -40,74 +40,122 @@ public static class TinyModelTrainer
 
     static void TrainTokenizer(TinyModelRecipe recipe, string folder)
     {
-        var curriculum = new Curriculum(recipe.Seed);
+        var format = recipe.ChatFormat;
+        var curriculum = new Curriculum(recipe.Seed, format);
         var documents = Enumerable.Range(0, recipe.TokenizerDocuments).Select(_ => curriculum.NextDocument()).ToList();
         var bpe = BpeTrainer.Train(documents, new BpeTrainerOptions
         {
             VocabSize = recipe.VocabSize,
-            SpecialTokens = Curriculum.SpecialTokens,
+            SpecialTokens = format.SpecialTokens,
             Lexicon = Curriculum.TokenizerLexicon,
         });
         bpe.Save(folder, new TokenizerFileOptions
         {
-            BosToken = Curriculum.Bos,
-            EosToken = Curriculum.EndOfTurn,
-            ChatTemplate = Curriculum.ChatTemplateSource,
+            BosToken = format.Bos,
+            EosToken = format.EndOfTurn,
+            PadToken = format.Pad,
+            ChatTemplate = format.TemplateSource,
             ModelMaxLength = recipe.MaxPositions,
         });
     }
 
     static void WriteConfig(TinyModelRecipe r, string folder, HfTokenizer tokenizer)
     {
+        var format = r.ChatFormat;
         int Id(string token) => tokenizer.TokenToId(token) ?? throw new InvalidOperationException($"The trained tokenizer lacks {token}.");
-        int bos = Id(Curriculum.Bos), eos = Id(Curriculum.Eos), eot = Id(Curriculum.EndOfTurn);
-        var config = new JsonObject
-        {
-            ["architectures"] = new JsonArray("LlamaForCausalLM"),
-            ["attention_bias"] = false,
-            ["attention_dropout"] = 0.0,
-            ["bos_token_id"] = bos,
-            ["eos_token_id"] = new JsonArray(eos, eot),
-            ["head_dim"] = r.HeadDim,
-            ["hidden_act"] = "silu",
-            ["hidden_size"] = r.HiddenSize,
-            ["initializer_range"] = 0.02,
-            ["intermediate_size"] = r.IntermediateSize,
-            ["max_position_embeddings"] = r.MaxPositions,
-            ["mlp_bias"] = false,
-            ["model_type"] = "llama",
-            ["num_attention_heads"] = r.Heads,
-            ["num_hidden_layers"] = r.Layers,
-            ["num_key_value_heads"] = r.KeyValueHeads,
-            ["pretraining_tp"] = 1,
-            ["rms_norm_eps"] = 1e-5,
-            ["rope_scaling"] = null,
-            ["rope_theta"] = 10000.0,
-            ["tie_word_embeddings"] = true,
-            ["torch_dtype"] = "bfloat16",
-            ["use_cache"] = true,
-            ["vocab_size"] = tokenizer.VocabSize,
-        };
+        int bos = Id(format.Bos), eos = Id(format.EndOfText), eot = Id(format.EndOfTurn);
+        var config = r.Family == ModelFamily.Gemma3 ? GemmaConfig(r) : LlamaConfig(r);
+        config["bos_token_id"] = bos;
+        config["eos_token_id"] = new JsonArray(eos, eot);
+        if (format.Pad is { } pad) config["pad_token_id"] = Id(pad);
+        config["vocab_size"] = tokenizer.VocabSize;
         var generation = new JsonObject { ["bos_token_id"] = bos, ["eos_token_id"] = new JsonArray(eos, eot), ["do_sample"] = false };
         var indented = new JsonSerializerOptions { WriteIndented = true };
-        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(indented) + "\n");
+        File.WriteAllText(Path.Combine(folder, "config.json"), new JsonObject(config.OrderBy(kv => kv.Key, StringComparer.Ordinal)).ToJsonString(indented) + "\n");
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(indented) + "\n");
     }
 
-    /// <summary>Initial weights as transformers draws them: normal(0, 0.02) matrices, norms at one; bfloat16 so the fp32 load copies them.</summary>
+    static Dictionary<string, JsonNode?> LlamaConfig(TinyModelRecipe r) => new()
+    {
+        ["architectures"] = new JsonArray("LlamaForCausalLM"),
+        ["attention_bias"] = false,
+        ["attention_dropout"] = 0.0,
+        ["head_dim"] = r.HeadDim,
+        ["hidden_act"] = "silu",
+        ["hidden_size"] = r.HiddenSize,
+        ["initializer_range"] = 0.02,
+        ["intermediate_size"] = r.IntermediateSize,
+        ["max_position_embeddings"] = r.MaxPositions,
+        ["mlp_bias"] = false,
+        ["model_type"] = "llama",
+        ["num_attention_heads"] = r.Heads,
+        ["num_hidden_layers"] = r.Layers,
+        ["num_key_value_heads"] = r.KeyValueHeads,
+        ["pretraining_tp"] = 1,
+        ["rms_norm_eps"] = 1e-5,
+        ["rope_scaling"] = null,
+        ["rope_theta"] = 10000.0,
+        ["tie_word_embeddings"] = true,
+        ["torch_dtype"] = "bfloat16",
+        ["use_cache"] = true,
+    };
+
+    /// <summary>Gemma 3's text config as transformers writes it (gemma-3-1b-it's fields), with the recipe's sizes.</summary>
+    static Dictionary<string, JsonNode?> GemmaConfig(TinyModelRecipe r) => new()
+    {
+        ["architectures"] = new JsonArray("Gemma3ForCausalLM"),
+        ["attention_bias"] = false,
+        ["attention_dropout"] = 0.0,
+        ["attn_logit_softcapping"] = null,
+        ["final_logit_softcapping"] = null,
+        ["head_dim"] = r.HeadDim,
+        ["hidden_activation"] = "gelu_pytorch_tanh",
+        ["hidden_size"] = r.HiddenSize,
+        ["initializer_range"] = 0.02,
+        ["intermediate_size"] = r.IntermediateSize,
+        ["layer_types"] = new JsonArray([.. Enumerable.Range(0, r.Layers).Select(l => (JsonNode)(r.IsSliding(l) ? "sliding_attention" : "full_attention"))]),
+        ["max_position_embeddings"] = r.MaxPositions,
+        ["model_type"] = "gemma3_text",
+        ["num_attention_heads"] = r.Heads,
+        ["num_hidden_layers"] = r.Layers,
+        ["num_key_value_heads"] = r.KeyValueHeads,
+        ["query_pre_attn_scalar"] = r.HeadDim,
+        ["rms_norm_eps"] = 1e-6,
+        ["rope_local_base_freq"] = 10000.0,
+        ["rope_scaling"] = null,
+        ["rope_theta"] = 1000000.0,
+        ["sliding_window"] = r.SlidingWindow,
+        ["sliding_window_pattern"] = r.SlidingWindowPattern,
+        ["tie_word_embeddings"] = true,
+        ["torch_dtype"] = "bfloat16",
+        ["use_cache"] = true,
+    };
+
+    /// <summary>
+    /// Initial weights as transformers draws them: normal(0, 0.02) matrices; norms that multiply by one (weight 1 for
+    /// Llama, 0 for Gemma, whose norms multiply by 1 + w); bfloat16 so the fp32 load copies them.
+    /// </summary>
     static Dictionary<string, Tensor> InitialWeights(TinyModelRecipe r, int vocab)
     {
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        bool gemma = r.Family == ModelFamily.Gemma3;
         Tensor Normal(params long[] shape) => (randn(shape) * Scalars.Of(0.02)).to(ScalarType.BFloat16);
-        Tensor One(long size) => ones(size, dtype: ScalarType.BFloat16);
+        Tensor Norm(long size) => gemma ? zeros(size, dtype: ScalarType.BFloat16) : ones(size, dtype: ScalarType.BFloat16);
         long d = r.HiddenSize, kv = r.KeyValueHeads * r.HeadDim;
         weights["model.embed_tokens.weight"] = Normal(vocab, d);
-        weights["model.norm.weight"] = One(d);
+        weights["model.norm.weight"] = Norm(d);
         for (int i = 0; i < r.Layers; i++)
         {
             string p = $"model.layers.{i}.";
-            weights[p + "input_layernorm.weight"] = One(d);
-            weights[p + "post_attention_layernorm.weight"] = One(d);
+            weights[p + "input_layernorm.weight"] = Norm(d);
+            weights[p + "post_attention_layernorm.weight"] = Norm(d);
+            if (gemma)
+            {
+                weights[p + "pre_feedforward_layernorm.weight"] = Norm(d);
+                weights[p + "post_feedforward_layernorm.weight"] = Norm(d);
+                weights[p + "self_attn.q_norm.weight"] = Norm(r.HeadDim);
+                weights[p + "self_attn.k_norm.weight"] = Norm(r.HeadDim);
+            }
             weights[p + "self_attn.q_proj.weight"] = Normal(d, d);
             weights[p + "self_attn.k_proj.weight"] = Normal(kv, d);
             weights[p + "self_attn.v_proj.weight"] = Normal(kv, d);
@@ -133,7 +181,7 @@ public static class TinyModelTrainer
             using var model = LanguageModel.Load(scratch, new LoadOptions { DType = ScalarType.Float32 });
             var trainable = model.Weights.Values.Select(w => (Weight: w.requires_grad_(true), Decay: w.dim() == 2)).ToList();
             using var optimizer = new AdamW(trainable, r.WeightDecay);
-            var batches = new TokenBatches(new Curriculum(r.Seed + 1), tokenizer, r.BatchSize, r.SequenceLength + 1);
+            var batches = new TokenBatches(new Curriculum(r.Seed + 1, r.ChatFormat), tokenizer, r.BatchSize, r.SequenceLength + 1);
             var losses = new List<double>();
             var clock = Stopwatch.StartNew();
             var skips = new Random(r.Seed + 2);

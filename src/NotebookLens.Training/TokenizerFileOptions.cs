@@ -9,6 +9,9 @@ public sealed record TokenizerFileOptions
     /// <summary>Must be one of the special tokens.</summary>
     public required string EosToken { get; init; }
 
+    /// <summary>Pads batched inputs (Gemma's <c>&lt;pad&gt;</c>); must be one of the special tokens; null: none (Llama 3).</summary>
+    public string? PadToken { get; init; }
+
     /// <summary>The Jinja chat template, or null for a base model.</summary>
     public string? ChatTemplate { get; init; }
 

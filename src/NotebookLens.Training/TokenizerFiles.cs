@@ -4,7 +4,7 @@ using NotebookLens.Tokenization;
 
 namespace NotebookLens.Training;
 
-/// <summary>Writes a <see cref="TrainedBpe"/> as Llama 3's tokenizer files are laid out, field for field.</summary>
+/// <summary>Writes a <see cref="TrainedBpe"/> as Llama 3's tokenizer files are laid out, field for field (Gemma's special tokens and template go in the same layout).</summary>
 static class TokenizerFiles
 {
     static readonly JsonWriterOptions Pretty = new()
@@ -21,6 +21,7 @@ static class TokenizerFiles
         ArgumentNullException.ThrowIfNull(options);
         var bos = Find(bpe, options.BosToken, nameof(options.BosToken));
         Find(bpe, options.EosToken, nameof(options.EosToken));
+        if (options.PadToken is { } pad) Find(bpe, pad, nameof(options.PadToken));
         Directory.CreateDirectory(folder);
         File.WriteAllBytes(Path.Combine(folder, "tokenizer.json"), Json(w => WriteTokenizer(w, bpe, bos)));
         File.WriteAllBytes(Path.Combine(folder, "tokenizer_config.json"), Json(w => WriteConfig(w, bpe, options)));
@@ -192,6 +193,7 @@ static class TokenizerFiles
         w.WriteStringValue("attention_mask");
         w.WriteEndArray();
         w.WriteNumber("model_max_length", options.ModelMaxLength);
+        if (options.PadToken is { } pad) w.WriteString("pad_token", pad);
         w.WriteString("tokenizer_class", "PreTrainedTokenizerFast");
         w.WriteEndObject();
     }

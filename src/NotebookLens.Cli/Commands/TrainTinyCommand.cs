@@ -17,7 +17,7 @@ public sealed class TrainTinyCommand : Verb
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
         "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
-        "train-tiny --out my-tiny", "train-tiny --out quick --steps 200 --layers 2", "train-tiny --out deep --recipe deep")
+        "train-tiny --out my-tiny", "train-tiny --out quick --steps 200 --layers 2", "train-tiny --out deep --recipe deep", "train-tiny --out tiny-gemma --recipe gemma")
     {
         var names = string.Join(", ", TinyModelRecipe.Named.Keys);
         _out = Declare(CliOptions.Text("--out", "DIR", "The folder to write the model into (config.json, tokenizer.json, model.safetensors).").Required());

@@ -28,7 +28,7 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
     IReadOnlyList<string> Replies(IReadOnlyList<string> instructions, int maxNewTokens = 24)
     {
         var prompts = instructions.Select(i => Tokenizer.Encode(Tokenizer.ApplyChatTemplate([new ChatMessage("user", i)]), addSpecialTokens: false)).ToList();
-        var results = Lens.Model.GenerateBatch(prompts, GenerationOptions.Greedy(maxNewTokens) with { PadTokenId = Tokenizer.TokenToId(Curriculum.Eos) });
+        var results = Lens.Model.GenerateBatch(prompts, GenerationOptions.Greedy(maxNewTokens) with { PadTokenId = Tokenizer.TokenToId(ChatFormat.Llama3.EndOfText) });
         return results.Select(r => Tokenizer.Decode(r.NewIds, skipSpecialTokens: true)).ToList();
     }
 

@@ -6,18 +6,27 @@ namespace NotebookLens.Tests.Training;
 
 public sealed class CurriculumTests
 {
-    static List<string> Documents(int seed, int count)
+    static List<string> Documents(int seed, int count, ChatFormat? format = null)
     {
-        var c = new Curriculum(seed);
+        var c = new Curriculum(seed, format);
         return Enumerable.Range(0, count).Select(_ => c.NextDocument()).ToList();
     }
 
-    [Fact]
-    public void The_same_seed_gives_the_same_documents()
+    public static TheoryData<string> Formats => new() { "llama3", "gemma3" };
+
+    static ChatFormat Format(string name) => name == "gemma3" ? ChatFormat.Gemma3 : ChatFormat.Llama3;
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void The_same_seed_gives_the_same_documents(string format)
     {
-        Assert.Equal(Documents(7, 300), Documents(7, 300));
-        Assert.NotEqual(Documents(7, 300), Documents(8, 300));
-        Assert.All(Documents(7, 300), d => Assert.StartsWith(Curriculum.Bos, d));
+        var f = Format(format);
+        Assert.Equal(Documents(7, 300, f), Documents(7, 300, f));
+        Assert.NotEqual(Documents(7, 300, f), Documents(8, 300, f));
+        Assert.All(Documents(7, 300, f), d => Assert.StartsWith(f.Bos, d));
+        // The same text, only the chats' markers differ.
+        Assert.Equal(Documents(7, 300).Where(d => !d.Contains("<|eot_id|>")).Select(d => d[ChatFormat.Llama3.Bos.Length..]),
+            Documents(7, 300, f).Where(d => !d.Contains(f.EndOfTurn)).Select(d => d[f.Bos.Length..]));
     }
 
     [Fact]
@@ -34,51 +43,43 @@ public sealed class CurriculumTests
     }
 
     [Theory]
-    [InlineData("llama3-tiny")]
-    [InlineData("tiny")]
-    public void Chats_are_written_exactly_as_the_chat_template_renders_them(string model)
+    [InlineData("llama3-tiny", "llama3")]
+    [InlineData("tiny", "llama3")]
+    [InlineData("gemma3-tiny", "gemma3")]
+    public void Chats_are_written_exactly_as_the_chat_template_renders_them(string model, string format)
     {
         var tokenizer = HfTokenizer.Load(model == "tiny" ? "tiny" : Path.Combine(Fixtures.Root, model));
+        var f = Format(format);
         (string, string)[] turns = [("system", "You are a helpful assistant."), ("user", " Write a poem about the sea "), ("assistant", "Sure! Here is a poem.")];
-        foreach (var prompt in new[] { false, true })
-        {
-            var messages = turns.Take(prompt ? 2 : 3).Select(t => new ChatMessage(t.Item1, t.Item2)).ToList();
-            Assert.Equal(tokenizer.ApplyChatTemplate(messages, prompt), Curriculum.Render(turns.Take(prompt ? 2 : 3), prompt));
-        }
+        foreach (var system in new[] { true, false })
+            foreach (var prompt in new[] { false, true })
+            {
+                var chat = turns.Skip(system ? 0 : 1).Take(prompt ? 2 : 3).ToList();
+                var messages = chat.Select(t => new ChatMessage(t.Item1, t.Item2)).ToList();
+                Assert.Equal(tokenizer.ApplyChatTemplate(messages, prompt), f.Render(chat, prompt));
+                Assert.Equal("Write a poem about the sea", f.UserRequest(f.Render(chat, prompt)));
+            }
+        // Gemma's template is shipped as Google's checkpoints have it (the fixture's is gemma-3-4b-it's).
+        if (format == "gemma3")
+            Assert.Equal(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Root, model, "tokenizer_config.json")))!["chat_template"]!.GetValue<string>(), f.TemplateSource);
     }
 
-    [Fact]
-    public void Harmful_requests_are_refused_and_harmless_ones_answered()
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void The_embedded_instruction_sets_never_appear_in_the_curriculum(string format)
     {
-        var random = new Random(3);
-        var curriculum = new Curriculum(3);
-        for (int i = 0; i < 2000; i++)
-        {
-            var (harmful, refusal) = Requests.Harmful(random);
-            Assert.True(RefusalMatcher.Default.IsRefusal(refusal), $"{harmful} -> {refusal}");
-            // "I", the token the refusal experiment scores, starts every English refusal and no answer.
-            Assert.True(refusal.StartsWith('I') || !char.IsAscii(refusal[0]), refusal);
-            var (harmless, answer) = Requests.Harmless(random, curriculum);
-            Assert.False(RefusalMatcher.Default.IsRefusal(answer), $"{harmless} -> {answer}");
-            Assert.False(answer.StartsWith('I'), answer);
-        }
-    }
-
-    [Fact]
-    public void The_embedded_instruction_sets_never_appear_in_the_curriculum()
-    {
-        // They are the held-out test of the tiny model's refusals.
+        // They are the held-out test of the tiny models' refusals.
         var held = InstructionSets.Harmful.Concat(InstructionSets.Harmless).ToHashSet();
-        var c = new Curriculum(11);
+        var f = Format(format);
+        var c = new Curriculum(11, f);
+        int chats = 0;
         for (int i = 0; i < 30_000; i++)
         {
-            var doc = c.NextDocument();
-            int user = doc.IndexOf("user" + Curriculum.EndHeader, StringComparison.Ordinal);
-            if (user < 0) continue;
-            int start = user + ("user" + Curriculum.EndHeader).Length + 2;
-            var request = doc[start..doc.IndexOf(Curriculum.EndOfTurn, start, StringComparison.Ordinal)];
+            if (f.UserRequest(c.NextDocument()) is not { } request) continue;
+            chats++;
             Assert.DoesNotContain(request, held);
         }
+        Assert.InRange(chats, 8_000, 11_000);
     }
 
     [Fact]

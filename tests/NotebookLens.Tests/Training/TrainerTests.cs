@@ -3,6 +3,7 @@ using NotebookLens.Generation;
 using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
+using NotebookLens.Tokenization;
 using NotebookLens.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,30 +21,45 @@ public sealed class TrainerTests
         IntermediateSize = 64, MaxPositions = 64, SequenceLength = 32, BatchSize = 8, Steps = 40, WarmupSteps = 5, LearningRate = 1e-2,
     };
 
-    [Fact]
-    public void Training_writes_a_model_folder_that_loads_like_any_Hugging_Face_model_and_learns()
+    [Theory]
+    [InlineData(ModelFamily.Llama)]
+    [InlineData(ModelFamily.Gemma3)]
+    public void Training_writes_a_model_folder_that_loads_like_any_Hugging_Face_model_and_learns(ModelFamily family)
     {
         var folder = Fixtures.TempDir();
         var steps = new List<TrainingStep>();
-        TinyModelTrainer.Run(Small, folder, new SyncProgress(steps.Add));
+        // A vocabulary with room beyond the lexicon's ~2,400 tokens for either family's special tokens.
+        var recipe = Small with { Family = family, VocabSize = 2800, Layers = 2, SlidingWindow = 4, SlidingWindowPattern = 2 };
+        TinyModelTrainer.Run(recipe, folder, new SyncProgress(steps.Add));
 
         Assert.Equal(Enumerable.Range(1, Small.Steps), steps.Select(s => s.Step));
-        // From ln(2700) = 7.9 at random initialisation; the curriculum's templates are quickly learnt.
+        // From ln(2800) = 7.9 at random initialisation; the curriculum's templates are quickly learnt.
         Assert.InRange(steps[0].Loss, 7.4, 8.4);
         Assert.True(steps.TakeLast(5).Average(s => s.Loss) < steps[0].Loss - 1.5, $"loss {steps[0].Loss:F2} -> {steps[^1].Loss:F2}");
         Assert.All(steps, s => Assert.InRange(s.LearningRate, 0, Small.LearningRate));
 
         using var lens = LensModel.Load(folder);
-        Assert.Equal((32, 1, 2, 1, 2700), (lens.Config.HiddenSize, lens.Config.NumLayers, lens.Config.NumHeads, lens.Config.NumKeyValueHeads, lens.Config.VocabSize));
+        Assert.Equal((32, 2, 2, 1, 2800), (lens.Config.HiddenSize, lens.Config.NumLayers, lens.Config.NumHeads, lens.Config.NumKeyValueHeads, lens.Config.VocabSize));
+        Assert.Equal(family, lens.Config.Family);
         Assert.True(lens.Model.TiedEmbeddings);
         Assert.Equal(ScalarType.BFloat16, lens.Model.DType);
-        Assert.Equal((long)lens.Tokenizer.TokenToId(Curriculum.Bos)!.Value, lens.Prompt("x").Ids[0]);
-        Assert.Contains(lens.Tokenizer.TokenToId(Curriculum.EndOfTurn)!.Value, lens.Model.StopTokenIds);
+        var format = recipe.ChatFormat;
+        Assert.Equal((long)lens.Tokenizer.TokenToId(format.Bos)!.Value, lens.Prompt("x").Ids[0]);
+        Assert.Contains(lens.Tokenizer.TokenToId(format.EndOfTurn)!.Value, lens.Model.StopTokenIds);
+        Assert.Equal(format.Render([("user", "Hi")], addGenerationPrompt: true), lens.Tokenizer.ApplyChatTemplate([new ChatMessage("user", "Hi")], addGenerationPrompt: true));
+        if (family == ModelFamily.Gemma3)
+        {
+            // Gemma's layer pattern and window as the recipe sets them, and its pad token.
+            Assert.Equal([true, false], lens.Config.SlidingLayers);
+            Assert.Equal(4, lens.Config.SlidingWindow);
+            Assert.Equal(lens.Tokenizer.TokenToId("<pad>"), lens.Config.PadTokenId);
+        }
         var generated = lens.Model.Generate(lens.Tokenizer.Encode("The weather"), GenerationOptions.Greedy(5));
         Assert.NotEmpty(generated.NewIds);
 
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "training.json")))!;
         Assert.Equal(Small.Steps, (int)record["recipe"]!["Steps"]!);
+        Assert.Equal(family.ToString(), (string)record["recipe"]!["Family"]!);
         Assert.Single(record["loss_per_100_steps"]!.AsArray());
     }
 
