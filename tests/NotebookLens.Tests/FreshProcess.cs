@@ -26,10 +26,11 @@ public static class FreshProcess
         return 0;
     }
 
-    /// <summary>Starts this assembly with the probe's name and returns what the probe printed; throws if it failed.</summary>
-    public static string Run(string probe)
+    /// <summary>Starts this assembly with the probe's name (and these environment variables) and returns what the probe printed; throws if it failed.</summary>
+    public static string Run(string probe, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.ArgumentList.Add(typeof(FreshProcess).Assembly.Location);
         start.ArgumentList.Add(probe);
         using var process = Process.Start(start)!;

@@ -16,10 +16,12 @@ internal static partial class NativeHeap
     const int DefaultTrimThreshold = 128 * 1024; // DEFAULT_TRIM_THRESHOLD in glibc's malloc.c
     const int LargeBlock = 256 * 1024;
 
+    static string? UserThreshold => Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is { Length: > 0 } set ? set : null;
+
     /// <summary>Fixes glibc's mmap threshold, unless the environment already sets one (<c>MALLOC_MMAP_THRESHOLD_</c>).</summary>
     public static string HandBackLargeBlocks()
     {
-        if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is { Length: > 0 } set) return $"malloc mmap threshold {set} (MALLOC_MMAP_THRESHOLD_)";
+        if (UserThreshold is { } set) return $"malloc mmap threshold {set} (MALLOC_MMAP_THRESHOLD_)";
         try
         {
             return SetOption(MmapThreshold, LargeBlock) == 1 ? $"malloc mmap threshold {LargeBlock / 1024} KB" : "malloc mmap threshold unchanged (refused)";
@@ -34,19 +36,22 @@ internal static partial class NativeHeap
     /// For a loop that allocates and frees the same large blocks over and over (training): until the returned scope is
     /// disposed, blocks below <paramref name="bytes"/> are kept in the heap for reuse instead of being mapped anew, which
     /// costs a page fault per 4 KB (45 % of tiny's training time at 256 KB). Disposing restores
-    /// <see cref="HandBackLargeBlocks"/> and glibc's default trim threshold.
+    /// <see cref="HandBackLargeBlocks"/> and glibc's default trim threshold. A threshold the environment sets
+    /// (<c>MALLOC_MMAP_THRESHOLD_</c>) is the user's choice and stays as it is.
     /// </summary>
     public static IDisposable KeepBlocksBelow(int bytes)
     {
+        if (UserThreshold is not null) return new Restore(restore: false);
         TrySet(MmapThreshold, bytes);
         TrySet(TrimThreshold, 2 * bytes);
         return new Restore();
     }
 
-    sealed class Restore : IDisposable
+    sealed class Restore(bool restore = true) : IDisposable
     {
         public void Dispose()
         {
+            if (!restore) return;
             HandBackLargeBlocks();
             TrySet(TrimThreshold, DefaultTrimThreshold);
         }

@@ -24,6 +24,16 @@ public sealed class NativeHeapTests
         Assert.True(kept < 4_000_000, $"{kept / 1e6:F1} MB of freed 24 and 20 MB tensors stayed resident");
     }
 
+    [Fact]
+    public void Training_keeps_a_threshold_the_user_set()
+    {
+        // 256 KB set by the user: the training scope must neither replace it with its 32 MB nor report it as its own.
+        var lines = FreshProcess.Run(ProbeAfterTraining, new Dictionary<string, string> { ["MALLOC_MMAP_THRESHOLD_"] = "262144" }).Split('\n');
+        Assert.Contains("malloc mmap threshold 262144 (MALLOC_MMAP_THRESHOLD_)", lines[0]);
+        long kept = long.Parse(lines[1]);
+        Assert.True(kept < 4_000_000, $"{kept / 1e6:F1} MB of freed 24 and 20 MB tensors stayed resident");
+    }
+
     /// <summary>Prints the runtime's status and the resident bytes that freed 24 and 20 MB tensors left.</summary>
     public static string RunProbe()
     {
