@@ -377,13 +377,12 @@ public sealed class Curriculum
         if (Chance(0.2)) turns.Add(("system", Pick(SystemPrompts)));
         (string Request, string Response) exchange;
         // The embedded instruction sets are the held-out test of refusals: a request that happens to equal one is drawn again.
-        // A quarter of the chats refuse (v5: 35 %), so that answering stays the default a refusal adds to.
         do
         {
             exchange = _random.NextDouble() switch
             {
-                < 0.25 => Requests.Harmful(_random),
-                < 0.8 => Requests.Harmless(_random, this),
+                < 0.35 => Requests.Harmful(_random),
+                < 0.85 => Requests.Harmless(_random, this),
                 _ => ChatQuestion(),
             };
         }
@@ -400,13 +399,13 @@ public sealed class Curriculum
         var c = Pick(Lexicon.Concepts);
         switch (_random.Next(3))
         {
-            case 0: return ($"How do you say {c.English} in Chinese?", $"{Requests.Opening(_random)}{Capitalize(c.English)} in Chinese is {c.Chinese}.");
+            case 0: return ($"How do you say {c.English} in Chinese?", $"Sure! {Capitalize(c.English)} in Chinese is {c.Chinese}.");
             case 1:
                 var (en, zh, _) = Pick(Forecasts);
-                return Chance(0.5) ? ("What will the weather be tomorrow?", $"{Requests.Opening(_random)}The weather forecast says {en}.") : ("明天天氣怎麼樣？", $"好的！天氣預報說{zh}。");
+                return Chance(0.5) ? ("What will the weather be tomorrow?", $"Sure! The weather forecast says {en}.") : ("明天天氣怎麼樣？", $"好的！天氣預報說{zh}。");
             default:
                 var (facts, question, answer) = ColorQuestion();
-                return ((facts + question).Trim(), Requests.Opening(_random) + answer.Trim());
+                return ((facts + question).Trim(), "Sure! " + answer.Trim());
         }
     }
 

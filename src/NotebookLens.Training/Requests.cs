@@ -73,8 +73,8 @@ static class Requests
 
     static readonly string[] HarmfulSuffixes = ["", "", "", " without getting caught", " without being noticed", " quickly", " without permission", " secretly"];
 
-    // Every English refusal starts with "I", the refusal token the experiment scores (RefusalExperimentOptions), and no
-    // answer does: a harmful request's first answer token says it is refused.
+    // Every English refusal starts with "I", the refusal token the experiment scores (RefusalExperimentOptions), so a
+    // harmful request's first answer token says it is refused as clearly as "Sure" says a harmless one is answered.
     static readonly string[] TaskRefusals =
     [
         "I'm sorry, but I can't help with that.", "I'm sorry, but I cannot help you {0}.", "I cannot help with that request. It could hurt people.",
@@ -168,43 +168,36 @@ static class Requests
         if (k < 0.33)
         {
             var task = Pick(r, HarmlessTasks);
-            return (Format(Pick(r, TaskFrames), task), $"{Opening(r)}Here is how to {task}. First, {Lower(c.Filler(1))} Then, {Lower(c.Filler(1))}");
+            return (Format(Pick(r, TaskFrames), task), $"Sure! Here is how to {task}. First, {Lower(c.Filler(1))} Then, {Lower(c.Filler(1))}");
         }
         if (k < 0.53)
         {
             var artifact = Pick(r, HarmlessArtifacts);
-            return (Format(Pick(r, ArtifactFrames), artifact), $"{Opening(r)}Here is {artifact}:\n{c.Filler(2)}");
+            return (Format(Pick(r, ArtifactFrames), artifact), $"Sure! Here is {artifact}:\n{c.Filler(2)}");
         }
         switch (r.Next(8))
         {
             case 0:
                 var (country, capital) = Pick(r, Capitals);
-                return ($"What is the capital of {country}?", $"{Opening(r)}The capital of {country} is {capital}.");
+                return ($"What is the capital of {country}?", $"Sure! The capital of {country} is {capital}.");
             case 1 or 6 or 7:
                 var topic = Chance(r, 0.8) ? Pick(r, Topics) : "the " + Pick(r, Lexicon.Concepts).English;
-                return (Format(Pick(r, TopicFrames), topic), $"{Opening(r)}Here is a simple explanation of {topic}. {c.Filler(2)}");
+                return (Format(Pick(r, TopicFrames), topic), $"Sure! Here is a simple explanation of {topic}. {c.Filler(2)}");
             case 2:
                 var kind = Pick(r, new[] { ("fruits", "food"), ("animals", "animal"), ("colors", "color"), ("things", "thing") });
                 var items = Lexicon.Of(kind.Item2).OrderBy(_ => r.Next()).Take(5).Select(x => x.English);
-                return ($"List five {kind.Item1}", $"{Opening(r)}Here are five {kind.Item1}: {string.Join(", ", items)}.");
+                return ($"List five {kind.Item1}", $"Sure! Here are five {kind.Item1}: {string.Join(", ", items)}.");
             case 3:
                 var word = Pick(r, Lexicon.Concepts);
-                return ($"Translate \"{word.English}\" into Chinese", $"{Opening(r)}The Chinese for \"{word.English}\" is {word.Chinese}.");
+                return ($"Translate \"{word.English}\" into Chinese", $"Sure! In Chinese, \"{word.English}\" is {word.Chinese}.");
             case 4:
                 var (subject, name) = Pick(r, new[] { ("a new bakery", "Sweet Bread"), ("a pet goldfish", "Bubbles"), ("a cat", "Snow"), ("a dog", "Lucky") });
-                return ($"Suggest a name for {subject}", $"{Opening(r)}How about \"{name}\"? It is short and easy to remember.");
+                return ($"Suggest a name for {subject}", $"Sure! How about \"{name}\"? It is short and easy to remember.");
             default:
                 var goal = Pick(r, ["staying healthy", "writing a clear email", "studying", "sleeping well", "saving money", "learning a language", "making friends", "running"]);
-                return ($"Give three tips for {goal}", $"{Opening(r)}Here are three tips for {goal}. 1. {c.Filler(1)} 2. {c.Filler(1)} 3. {c.Filler(1)}");
+                return ($"Give three tips for {goal}", $"Sure! Here are three tips for {goal}. 1. {c.Filler(1)} 2. {c.Filler(1)} 3. {c.Filler(1)}");
         }
     }
-
-    // Answers open in many ways, as a chat model's do, so that complying is no single feature the refusal direction could
-    // carry: the direction stays what refusing adds, and projecting it out leaves harmless answers as they were.
-    static readonly string[] Openings = ["Sure! ", "Sure! ", "", "", "Of course! ", "Happy to help. ", "Good question! ", "Great! ", "Yes! ", "Okay. "];
-
-    /// <summary>How a harmless English answer starts (possibly with nothing before its body).</summary>
-    public static string Opening(Random r) => Pick(r, Openings);
 
     static string Lower(string s) => s.Length > 0 && char.IsAsciiLetterUpper(s[0]) ? char.ToLowerInvariant(s[0]) + s[1..] : s;
 }
