@@ -93,7 +93,7 @@ sealed class Gemma3ChatFormat : ChatFormat
 
     public override string? Pad => "<pad>";
 
-    // Gemma's first four ids in its order (pad, eos, bos, unk), then the turn markers.
+    // In Gemma's order (pad, eos, bos, unk, then the turn markers); numbered after the BPE vocabulary, as tiny's are.
     public override IReadOnlyList<string> SpecialTokens { get; } = ["<pad>", "<eos>", "<bos>", "<unk>", StartOfTurn, "<end_of_turn>"];
 
     // Gemma 3's template as google/gemma-3-4b-it ships it.
