@@ -25,7 +25,7 @@ public sealed class CurriculumTests
         Assert.NotEqual(Documents(7, 300, f), Documents(8, 300, f));
         Assert.All(Documents(7, 300, f), d => Assert.StartsWith(f.Bos, d));
         // The same text, only the chats' markers differ.
-        Assert.Equal(Documents(7, 300).Where(d => !d.Contains("<|eot_id|>")).Select(d => d[ChatFormat.Llama3.Bos.Length..]),
+        Assert.Equal(Documents(7, 300).Where(d => !d.Contains(ChatFormat.Llama3.EndOfTurn)).Select(d => d[ChatFormat.Llama3.Bos.Length..]),
             Documents(7, 300, f).Where(d => !d.Contains(f.EndOfTurn)).Select(d => d[f.Bos.Length..]));
     }
 
@@ -62,6 +62,23 @@ public sealed class CurriculumTests
         // Gemma's template is shipped as Google's checkpoints have it (the fixture's is gemma-3-4b-it's).
         if (format == "gemma3")
             Assert.Equal(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Fixtures.Root, model, "tokenizer_config.json")))!["chat_template"]!.GetValue<string>(), f.TemplateSource);
+    }
+
+    [Fact]
+    public void Harmful_requests_are_refused_and_harmless_ones_answered()
+    {
+        var random = new Random(3);
+        var curriculum = new Curriculum(3);
+        for (int i = 0; i < 2000; i++)
+        {
+            var (harmful, refusal) = Requests.Harmful(random);
+            Assert.True(RefusalMatcher.Default.IsRefusal(refusal), $"{harmful} -> {refusal}");
+            // "I", the token the refusal experiment scores, starts every English refusal and no answer.
+            Assert.True(refusal.StartsWith('I') || !char.IsAscii(refusal[0]), refusal);
+            var (harmless, answer) = Requests.Harmless(random, curriculum);
+            Assert.False(RefusalMatcher.Default.IsRefusal(answer), $"{harmless} -> {answer}");
+            Assert.False(answer.StartsWith('I'), answer);
+        }
     }
 
     [Theory]
