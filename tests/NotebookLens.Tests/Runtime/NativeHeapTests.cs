@@ -50,12 +50,7 @@ public sealed class NativeHeapTests
     /// <summary>The same after a short training run, which keeps large blocks in the heap while it runs.</summary>
     public static string RunProbeAfterTraining()
     {
-        var recipe = new TinyModelRecipe
-        {
-            Seed = 5, TokenizerDocuments = 1500, VocabSize = 2700, HiddenSize = 32, Layers = 1, Heads = 2, KeyValueHeads = 1,
-            IntermediateSize = 64, MaxPositions = 64, SequenceLength = 32, BatchSize = 8, Steps = 2, WarmupSteps = 1,
-        };
-        TinyModelTrainer.Run(recipe, Fixtures.TempDir());
+        TinyModelTrainer.Run(Training.TrainerTests.Small with { Steps = 2, WarmupSteps = 1 }, Fixtures.TempDir());
         return RunProbe();
     }
 

@@ -15,7 +15,7 @@ public sealed class TrainerTests
     public TrainerTests() => TorchRuntime.EnsureLoaded();
 
     /// <summary>A recipe small enough to train in seconds: what is tested is the pipeline, not the model.</summary>
-    static readonly TinyModelRecipe Small = new()
+    internal static readonly TinyModelRecipe Small = new()
     {
         Seed = 5, TokenizerDocuments = 1500, VocabSize = 2700, HiddenSize = 32, Layers = 1, Heads = 2, KeyValueHeads = 1,
         IntermediateSize = 64, MaxPositions = 64, SequenceLength = 32, BatchSize = 8, Steps = 40, WarmupSteps = 5, LearningRate = 1e-2,
