@@ -40,14 +40,38 @@ public static class Fixtures
 
     static string CreateRunFolder()
     {
-        var root = Path.Combine(Path.GetTempPath(), "notebooklens-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var parent = Path.Combine(Path.GetTempPath(), "notebooklens-tests");
+        DeleteLeftovers(parent);
+        var root = Path.Combine(parent, $"run-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { Directory.Delete(root, recursive: true); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(root);
         return root;
+    }
+
+    // The test host is often killed once it has reported, before ProcessExit runs (600 MB a run were left
+    // behind): each run also deletes the folders of runs whose process is gone.
+    internal static void DeleteLeftovers(string parent)
+    {
+        if (!Directory.Exists(parent)) return;
+        foreach (var dir in Directory.EnumerateDirectories(parent, "run-*"))
+            if (int.TryParse(Path.GetFileName(dir).Split('-')[1], out var pid) && !IsRunning(pid))
+                TryDelete(dir);
+    }
+
+    static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+    }
+
+    static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }
 
