@@ -1,6 +1,6 @@
 #:project ../src/NotebookLens.Training/NotebookLens.Training.csproj
 // Prints the lecture's phenomena measured on a tiny-model folder (or "tiny"): dotnet run build/measure-tiny.cs -- DIR [all|emb|lens|apple|attn|patch|refusal]
-// ("patch TARGET" tries another Patchscope target prompt, its placeholder "x").
+// ("patch TARGET [LAYER]" tries another Patchscope target prompt, its placeholder "x", patched at LAYER of the target instead of the source's).
 // The numbers of the model cards and of src/NotebookLens.Training/Runs come from it; the tests hold the committed model to them.
 using NotebookLens;
 using NotebookLens.Generation;
@@ -91,12 +91,13 @@ if (what is "all" or "patch")
 {
     var words = Lexicon.Of("animal").Take(8).Concat(Lexicon.Of("food").Take(8)).Concat(Lexicon.Of("thing").Take(8)).ToList();
     var target = args.Length > 2 ? new PatchscopeTarget(args[2], "x") : Curriculum.PatchscopeTarget;
-    Console.WriteLine($"target: {target.Prompt}");
+    int? targetLayer = args.Length > 3 ? int.Parse(args[3]) : null;
+    Console.WriteLine($"target: {target.Prompt}, target layer {targetLayer?.ToString() ?? "= source layer"}");
     int good = 0;
     foreach (var c in words)
     {
         var sweep = Patchscope.Sweep(lens, new PatchscopeSource($"Yesterday my friend saw the {c.English} near the river.") { Token = " " + c.English },
-            Enumerable.Range(0, L), new PatchscopeOptions { Target = target, MaxNewTokens = 4 });
+            Enumerable.Range(0, L), new PatchscopeOptions { Target = target, TargetLayer = targetLayer, MaxNewTokens = 4 });
         var hitLayers = sweep.Results.Where(r => r.Text.Contains(c.Chinese)).Select(r => r.SourceLayer).ToList();
         int mid = hitLayers.Count(l => l >= 1 && l <= L - 2);
         if (mid >= 3) good++;
