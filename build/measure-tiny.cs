@@ -1,6 +1,6 @@
 #:project ../src/NotebookLens.Training/NotebookLens.Training.csproj
 // Prints the lecture's phenomena measured on a tiny-model folder (or "tiny"): dotnet run build/measure-tiny.cs -- DIR [all|emb|lens|apple|attn|patch|refusal]
-// ("patch TARGET [LAYER]" tries another Patchscope target prompt, its placeholder "x", patched at LAYER of the target instead of the source's).
+// ("patch [TARGET [LAYER|same]]" tries another Patchscope target prompt, its placeholder "x", patched at LAYER of the target, or at the source's).
 // The numbers of the model cards and of src/NotebookLens.Training/Runs come from it; the tests hold the committed model to them.
 using NotebookLens;
 using NotebookLens.Generation;
@@ -91,7 +91,7 @@ if (what is "all" or "patch")
 {
     var words = Lexicon.Of("animal").Take(8).Concat(Lexicon.Of("food").Take(8)).Concat(Lexicon.Of("thing").Take(8)).ToList();
     var target = args.Length > 2 ? new PatchscopeTarget(args[2], "x") : Curriculum.PatchscopeTarget;
-    int? targetLayer = args.Length > 3 ? int.Parse(args[3]) : null;
+    int? targetLayer = args.Length <= 3 ? Curriculum.PatchscopeTargetLayer : args[3] == "same" ? null : int.Parse(args[3]);
     Console.WriteLine($"target: {target.Prompt}, target layer {targetLayer?.ToString() ?? "= source layer"}");
     int good = 0;
     foreach (var c in words)

@@ -209,7 +209,7 @@ static class AnalysisSubcommands
 
         Add<ModelPatchscopeCommand>(magic,
             new("patchscope", "patchscope --source TEXT [--source-token T | --source-position I] [--target TEXT --placeholder X] [--layers a,b,c|all] [--target-layer L] [--max-new-tokens 10]",
-                "Patchscope: the source's representation at each layer patched into the target prompt (default: an identity prompt), and what the model then says."),
+                "Patchscope: the source's representation at each layer patched into the target prompt (default: the model's own target, which the embedded models have, else an identity prompt), and what the model then says."),
             [
                 new("--source", "The source prompt, in quotes"),
                 new("--source-token", "Read the source at the last token of this word (default: its last token)"),
@@ -217,7 +217,7 @@ static class AnalysisSubcommands
                 new("--target", "The target prompt (with --placeholder)"),
                 new("--placeholder", "The word of --target whose position receives the representation"),
                 new("--layers", "Source layers, a,b,c or all (default)"),
-                new("--target-layer", "Patch into this layer of the target (default: the same layer)"),
+                new("--target-layer", "Patch into this layer of the target (default: the model's own target's layer, else the same layer)"),
                 new("--max-new-tokens", $"Tokens per continuation (default {new PatchscopeOptions().MaxNewTokens})"),
             ],
             new()
@@ -392,7 +392,7 @@ static class AnalysisSubcommands
             throw new MagicException("--source-token and --source-position both say where to read the source.", "Give one of them.");
         if ((command.Target is null) != (command.Placeholder is null))
             throw new MagicException("--target and --placeholder go together (the placeholder marks where the representation goes).",
-                "Give both, e.g. --target \"cat -> cat; hello -> hello; ? ->\" --placeholder ?, or neither for that identity prompt.");
+                "Give both, e.g. --target \"cat -> cat; hello -> hello; ? ->\" --placeholder ?, or neither for the model's own target (the embedded models have one) or else that identity prompt.");
         var source = new PatchscopeSource(text)
         {
             Token = command.SourceToken,
@@ -401,7 +401,7 @@ static class AnalysisSubcommands
         var defaults = new PatchscopeOptions();
         var options = new PatchscopeOptions
         {
-            Target = command.Target is { } target ? new PatchscopeTarget(target, command.Placeholder!) : defaults.Target,
+            Target = command.Target is { } target ? new PatchscopeTarget(target, command.Placeholder!) : null,
             TargetLayer = IntOrNull(command.TargetLayer, "--target-layer"),
             MaxNewTokens = Int(command.MaxNewTokens, "--max-new-tokens", defaults.MaxNewTokens, min: 1),
         };

@@ -1,4 +1,5 @@
 using System.Text;
+using NotebookLens.Loading;
 
 namespace NotebookLens.Training;
 
@@ -174,9 +175,19 @@ public sealed class Curriculum
 
     /// <summary>
     /// The Patchscope target prompt in this curriculum's format (a word list, below): the representation of a word from
-    /// any sentence, patched in at <c>x</c>, is continued with its translation.
+    /// any sentence, patched in at <c>x</c> (at <see cref="PatchscopeTargetLayer"/>), is continued with its translation.
     /// </summary>
     public static Steering.PatchscopeTarget PatchscopeTarget { get; } = new("cold = 冷, dog = 狗, book = 書, x =", "x");
+
+    /// <summary>
+    /// The target layer the models patch into: the list's "=" reads the word at <c>x</c> in the first blocks, so a
+    /// representation patched in later comes too late (tiny-v5: words decoded from source layers 0–3 when patched at
+    /// the same layer, from 1–9 when patched at layer 1).
+    /// </summary>
+    public const int PatchscopeTargetLayer = 1;
+
+    /// <summary>What the trained models' <c>notebooklens.json</c> names as their Patchscope target.</summary>
+    public static PatchscopeDefault PatchscopeDefault { get; } = new(PatchscopeTarget.Prompt, PatchscopeTarget.Placeholder, PatchscopeTargetLayer);
 
     /// <summary>Dictionary lines (word = 詞), sentences saying what a word is in the other language, and word lists.</summary>
     string Translations()

@@ -27,10 +27,10 @@ public sealed class PatchscopeCommand : Verb
         _source = Declare(CliOptions.Text("--source", "TEXT", "The source prompt whose token's representation is read.").Required());
         _sourceToken = Declare(CliOptions.Text("--source-token", "TEXT", "Read the last token of the last occurrence of this text in the source (default: the source's last token)."));
         _sourcePosition = Declare(CliOptions.OptionalInt("--source-position", "I", "Instead of --source-token: read token I of the source (0 is the first, -1 the last).", min: int.MinValue));
-        _target = Declare(CliOptions.Text("--target", "TEXT", $"The target prompt, with --placeholder (default: \"{defaults.Target.Prompt}\" with placeholder {defaults.Target.Placeholder})."));
+        _target = Declare(CliOptions.Text("--target", "TEXT", $"The target prompt, with --placeholder (default: the model's own, which the embedded models have, else \"{PatchscopeTarget.Identity.Prompt}\" with placeholder {PatchscopeTarget.Identity.Placeholder})."));
         _placeholder = Declare(CliOptions.Text("--placeholder", "X", "The text in --target whose last token receives the representation."));
         _layers = Declare(CliOptions.Value("--layers", "a,b,c|all", "The source layers to sweep, comma-separated (layers count from 0), or all (the default).", Layers));
-        _targetLayer = Declare(CliOptions.OptionalInt("--target-layer", "L", "The target layer to patch at (default: the same layer as the source's)."));
+        _targetLayer = Declare(CliOptions.OptionalInt("--target-layer", "L", "The target layer to patch at (default: the model's own target's layer, else the same layer as the source's)."));
         _maxNewTokens = Declare(CliOptions.Int("--max-new-tokens", "N", "How many tokens each continuation has at most.", min: 1).Default(defaults.MaxNewTokens));
         _output = new ViewOutput(this, json: "{\"source\", \"target\", \"results\": [{\"layer\", \"target_layer\", \"text\", \"ids\"}]}", html: true);
         Check(r => r.GetValue(_sourceToken) is not null && r.GetValue(_sourcePosition) is not null ? "give either --source-token or --source-position, not both" : null);
@@ -53,7 +53,7 @@ public sealed class PatchscopeCommand : Verb
         _output.Write(args, io, "Patchscope", [PatchscopeView.Create(sweep)], () => new
             {
                 source = new { text = source.Prompt, position = sweep.SourcePosition, token = sweep.Source.Tokens[sweep.SourcePosition].Text },
-                target = new { text = options.Target.Prompt, placeholder = options.Target.Placeholder, position = sweep.TargetPosition, token = sweep.Target.Tokens[sweep.TargetPosition].Text },
+                target = new { text = sweep.Target.Text, placeholder = sweep.Placeholder, position = sweep.TargetPosition, token = sweep.Target.Tokens[sweep.TargetPosition].Text },
                 results = sweep.Results.Select(r => new { layer = r.SourceLayer, target_layer = r.TargetLayer, text = r.Text, ids = r.NewIds }),
             });
         return 0;

@@ -1,3 +1,4 @@
+using NotebookLens.Loading;
 using NotebookLens.Tokenization;
 
 namespace NotebookLens.Models;
@@ -19,13 +20,16 @@ public class TextModel
     readonly HfTokenizer _tokenizer;
     readonly ModelRef _ref;
     readonly IReadOnlySet<int> _stopTokens;
+    readonly ModelDefaults _defaults;
 
+    /// <exception cref="InvalidDataException">The checkpoint folder's <c>notebooklens.json</c> is not valid.</exception>
     public TextModel(LanguageModel model, HfTokenizer tokenizer, ModelRef reference)
     {
         _model = model;
         _tokenizer = tokenizer;
         _ref = reference;
         _stopTokens = model.StopTokenIds.Concat(tokenizer.EosIds).ToHashSet();
+        _defaults = ModelDefaults.Load(model.Checkpoint.Folder);
     }
 
     /// <summary>The engine: weights, forward pass, hooks.</summary>
@@ -40,6 +44,9 @@ public class TextModel
     private protected ModelRef Identity => _ref;
 
     public ModelConfig Config => Model.Config;
+
+    /// <summary>What the model's folder asks analyses to use when the user does not say (its <c>notebooklens.json</c>; none for Hugging Face folders).</summary>
+    public ModelDefaults Defaults => Usable(_defaults);
 
     /// <summary>Ids that end a reply: config.json's and generation_config.json's <c>eos_token_id</c> and the tokenizer's EOS.</summary>
     public IReadOnlySet<int> StopTokens => Usable(_stopTokens);

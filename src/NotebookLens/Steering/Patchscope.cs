@@ -28,9 +28,13 @@ public sealed record PatchscopeTarget(string Prompt, string Placeholder)
 /// <summary>What to generate and where to patch.</summary>
 public sealed record PatchscopeOptions
 {
-    public PatchscopeTarget Target { get; init; } = PatchscopeTarget.Identity;
+    /// <summary>
+    /// The prompt to patch into; null: the model's own (<see cref="TextModel.Defaults"/>, which the embedded models name in
+    /// their curriculum's format), else <see cref="PatchscopeTarget.Identity"/>.
+    /// </summary>
+    public PatchscopeTarget? Target { get; init; }
 
-    /// <summary>Layer of the target to patch into; null: the source layer.</summary>
+    /// <summary>Layer of the target to patch into; null: the model's own target's layer when <see cref="Target"/> is null and it names one, else the source layer.</summary>
     public int? TargetLayer { get; init; }
 
     public int MaxNewTokens { get; init; } = 10;
@@ -39,8 +43,12 @@ public sealed record PatchscopeOptions
 /// <summary>The greedy continuation of the target with the source's layer-<paramref name="SourceLayer"/> representation patched in.</summary>
 public sealed record PatchscopeResult(int SourceLayer, int TargetLayer, IReadOnlyList<int> NewIds, string Text);
 
-/// <summary>The prompts, the resolved positions (token indices into them) and one result per source layer.</summary>
-public sealed record PatchscopeSweep(ModelRef Model, Prompt Source, int SourcePosition, Prompt Target, int TargetPosition, IReadOnlyList<PatchscopeResult> Results);
+/// <summary>The prompts, the resolved positions (token indices into them), the target's placeholder and one result per source layer.</summary>
+public sealed record PatchscopeSweep(ModelRef Model, Prompt Source, int SourcePosition, Prompt Target, int TargetPosition, IReadOnlyList<PatchscopeResult> Results)
+{
+    /// <summary>The text of <see cref="Target"/> that marks where the representation went.</summary>
+    public required string Placeholder { get; init; }
+}
 
 /// <summary>
 /// Patchscopes (Ghandeharioun et al. 2024): the residual stream of a source prompt at a layer and position —
@@ -61,15 +69,16 @@ public static class Patchscope
         IProgress<LensProgress>? progress = null, CancellationToken cancel = default)
     {
         options ??= new PatchscopeOptions();
+        var (target, fixedTargetLayer) = Resolve(model, options);
         var layerList = layers.ToList();
         if (layerList.Count == 0) throw new LensException(LensErrorKind.OutOfRange, "Give at least one layer.", setting: "layers");
-        foreach (var l in options.TargetLayer is int target ? layerList.Append(target) : layerList) Ranges.Check(l, model.Config.NumLayers, "layer");
+        foreach (var l in fixedTargetLayer is int fixedLayer ? layerList.Append(fixedLayer) : layerList) Ranges.Check(l, model.Config.NumLayers, "layer");
         if (options.MaxNewTokens < 1) throw new LensException(LensErrorKind.OutOfRange, "MaxNewTokens must be at least 1.", setting: "MaxNewTokens");
 
         var sourcePrompt = model.Prompt(source.Prompt);
         int sourcePosition = source.Token is { } text ? Locate(sourcePrompt, text, "source prompt") : sourcePrompt.Position(source.Index);
-        var targetPrompt = model.Prompt(options.Target.Prompt);
-        int targetPosition = Locate(targetPrompt, options.Target.Placeholder, "target prompt");
+        var targetPrompt = model.Prompt(target.Prompt);
+        int targetPosition = Locate(targetPrompt, target.Placeholder, "target prompt");
 
         using var scope = NewDisposeScope();
         var (_, cache) = model.RunWithCache(sourcePrompt, CacheOptions.Of(layerList.Select(HookPoints.ResidPre).Distinct().ToArray()), new() { LastPositionLogitsOnly = true });
@@ -78,15 +87,24 @@ public static class Patchscope
         foreach (var layer in layerList)
         {
             cancel.ThrowIfCancellationRequested();
-            int targetLayer = options.TargetLayer ?? layer;
+            int targetLayer = fixedTargetLayer ?? layer;
             var patch = Interventions.Patch(HookPoints.ResidPre(targetLayer), cache[HookPoints.ResidPre(layer)][0, sourcePosition], [targetPosition]);
             var generated = model.Generate(targetPrompt, new GenerationOptions { MaxNewTokens = options.MaxNewTokens, Hooks = patch }, cancel);
             cancel.ThrowIfCancellationRequested();
             results.Add(new PatchscopeResult(layer, targetLayer, generated.NewIds, generated.Text));
             counter.Step($"layer {layer}");
         }
-        return new PatchscopeSweep(model.Ref, sourcePrompt, sourcePosition, targetPrompt, targetPosition, results);
+        return new PatchscopeSweep(model.Ref, sourcePrompt, sourcePosition, targetPrompt, targetPosition, results) { Placeholder = target.Placeholder };
     }
+
+    /// <summary>
+    /// The target and the fixed target layer (null: each source layer's own) that <paramref name="options"/> leave to
+    /// the defaults: the model's own target with its layer, else the identity prompt.
+    /// </summary>
+    internal static (PatchscopeTarget Target, int? TargetLayer) Resolve(TextModel model, PatchscopeOptions options) =>
+        options.Target is { } given ? (given, options.TargetLayer)
+        : model.Defaults.Patchscope is { } own ? (new PatchscopeTarget(own.Prompt, own.Placeholder), options.TargetLayer ?? own.TargetLayer)
+        : (PatchscopeTarget.Identity, options.TargetLayer);
 
     /// <summary>The last token of the last occurrence of <paramref name="text"/>; an error says which prompt lacks it.</summary>
     static int Locate(Prompt prompt, string text, string which)

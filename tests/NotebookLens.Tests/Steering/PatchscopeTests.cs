@@ -1,3 +1,4 @@
+using NotebookLens.Loading;
 using NotebookLens.Runtime;
 using NotebookLens.Generation;
 using NotebookLens.Steering;
@@ -87,5 +88,48 @@ public sealed class PatchscopeTests(FixtureModels models) : IClassFixture<Fixtur
         Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source, [0], new() { TargetLayer = 5 }));
         Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source with { Index = 100 }, [0]));
         Assert.Throws<LensException>(() => Patchscope.Sweep(lens, source with { Index = -100 }, [0]));
+    }
+
+    /// <summary>The Llama fixture's model files in a folder of their own, to add a notebooklens.json to.</summary>
+    static string LlamaFolderCopy()
+    {
+        var folder = Fixtures.TempDir();
+        foreach (var file in Directory.GetFiles(Fixtures.Llama).Where(f => !Path.GetFileName(f).StartsWith("golden", StringComparison.Ordinal)))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        return folder;
+    }
+
+    [Fact]
+    public void A_model_that_names_its_own_target_is_patched_there_unless_the_user_says_otherwise()
+    {
+        var folder = LlamaFolderCopy();
+        new ModelDefaults(new PatchscopeDefault("cold = cold, dog = dog, x =", "x", 1)).Save(folder);
+        using var own = LensModel.Load(folder);
+        var source = new PatchscopeSource("The farmer picked a ripe apple") { Token = "apple" };
+        var options = new PatchscopeOptions { MaxNewTokens = 4 };
+
+        var byDefault = Patchscope.Sweep(own, source, [0, 1], options);
+        var spelledOut = Patchscope.Sweep(own, source, [0, 1], options with { Target = new("cold = cold, dog = dog, x =", "x"), TargetLayer = 1 });
+        Assert.Equal(("cold = cold, dog = dog, x =", "x"), (byDefault.Target.Text, byDefault.Placeholder));
+        Assert.Equal([1, 1], byDefault.Results.Select(r => r.TargetLayer));
+        Assert.Equal(spelledOut.Results.Select(r => r.NewIds), byDefault.Results.Select(r => r.NewIds));
+
+        // The user's layer with the model's target; the user's target at the source's layers; without the file, the identity prompt.
+        Assert.Equal([0, 0], Patchscope.Sweep(own, source, [0, 1], options with { TargetLayer = 0 }).Results.Select(r => r.TargetLayer));
+        var users = Patchscope.Sweep(own, source, [0, 1], options with { Target = new("Tell me about X", "X") });
+        Assert.Equal(("Tell me about X", "X"), (users.Target.Text, users.Placeholder));
+        Assert.Equal([0, 1], users.Results.Select(r => r.TargetLayer));
+        var plain = Patchscope.Sweep(Lens("llama"), source, [0, 1], options);
+        Assert.Equal((PatchscopeTarget.Identity.Prompt, "?"), (plain.Target.Text, plain.Placeholder));
+        Assert.Equal([0, 1], plain.Results.Select(r => r.TargetLayer));
+    }
+
+    [Fact]
+    public void A_model_folder_with_a_broken_defaults_file_is_refused_at_load_naming_the_file()
+    {
+        var folder = LlamaFolderCopy();
+        File.WriteAllText(Path.Combine(folder, ModelDefaults.FileName), """{"patchscope": {"prompt": "a = b", "placeholder": "x"}}""");
+        var e = Assert.ThrowsAny<Exception>(() => LensModel.Load(folder));
+        Assert.Contains(ModelDefaults.FileName, e.Message);
     }
 }

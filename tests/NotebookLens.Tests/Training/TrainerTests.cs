@@ -3,6 +3,7 @@ using NotebookLens.Generation;
 using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
+using NotebookLens.Steering;
 using NotebookLens.Tokenization;
 using NotebookLens.Training;
 using TorchSharp;
@@ -56,6 +57,10 @@ public sealed class TrainerTests
         }
         var generated = lens.Model.Generate(lens.Tokenizer.Encode("The weather"), GenerationOptions.Greedy(5));
         Assert.NotEmpty(generated.NewIds);
+        // The curriculum's Patchscope target is the model's own: a sweep with no target uses it.
+        Assert.Equal(Curriculum.PatchscopeDefault, lens.Defaults.Patchscope);
+        var sweep = lens.Patchscope(new PatchscopeSource("I saw a dog") { Token = "dog" }, [0], new PatchscopeOptions { MaxNewTokens = 1 });
+        Assert.Equal((Curriculum.PatchscopeTarget.Prompt, Curriculum.PatchscopeTargetLayer), (sweep.Target.Text, sweep.Results[0].TargetLayer));
 
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "training.json")))!;
         Assert.Equal(Small.Steps, (int)record["recipe"]!["Steps"]!);
@@ -72,7 +77,7 @@ public sealed class TrainerTests
         var lossesB = new List<double>();
         TinyModelTrainer.Run(recipe, a, new SyncProgress(s => lossesA.Add(s.Loss)));
         TinyModelTrainer.Run(recipe, b, new SyncProgress(s => lossesB.Add(s.Loss)));
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json", "config.json", "generation_config.json" })
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json", "config.json", "generation_config.json", "notebooklens.json" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
         Assert.Equal(lossesA, lossesB);
     }
