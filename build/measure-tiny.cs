@@ -1,6 +1,7 @@
 #:project ../src/NotebookLens.Training/NotebookLens.Training.csproj
-// Prints the lecture's phenomena measured on a tiny-model folder (or "tiny"): dotnet run build/measure-tiny.cs -- DIR [all|emb|lens|apple|attn|patch|refusal]
-// ("patch [TARGET [LAYER|same]]" tries another Patchscope target prompt, its placeholder "x", patched at LAYER of the target, or at the source's).
+// Prints the lecture's phenomena measured on a tiny-model folder (or "tiny"): dotnet run build/measure-tiny.cs -- DIR [all|emb|lens|apple|attn|patch|refusal|steer]
+// ("patch [TARGET [LAYER|same]]" tries another Patchscope target prompt, its placeholder "x", patched at LAYER of the target, or at the source's;
+// "steer [POSITION]" compares a post-instruction position's refusal directions with the last position's).
 // The numbers of the model cards and of src/NotebookLens.Training/Runs come from it; the tests hold the committed model to them.
 using NotebookLens;
 using NotebookLens.Generation;
@@ -125,5 +126,26 @@ if (what is "all" or "refusal")
             if (test == 8) foreach (var c in r.Selection.Candidates.Where(c => c.Score.Position == b.Position)) Console.WriteLine($"   L{c.Score.Layer} steer {c.Score.SteeringScore:F2} refusal {c.Score.RefusalScore:F2} KL {c.Score.KlDivergence:F3} {(c.Eligible ? "eligible" : string.Join(";", c.Discards.Select(d => d.Reason)))}");
         }
         catch (NoRefusalDirectionException e) { Console.WriteLine($"refusal (test {test}): {e.Message}"); }
+    }
+}
+
+// Not in "all": how far each layer's direction at a post-instruction position falls short of the last position's,
+// and the steering score with it scaled (the filters add it once); the first 32 instructions of each set, the next 8 scored.
+if (what is "steer")
+{
+    int at = args.Length > 2 ? int.Parse(args[2]) : -4;
+    var prompts = new InstructionPrompts(tok, null);
+    int positions = prompts.PostInstructionCount;
+    using var candidates = CandidateDirections.Compute(lens.Model, prompts.Ids(InstructionSets.Harmful.Take(32).ToList()), prompts.Ids(InstructionSets.Harmless.Take(32).ToList()), positions);
+    using var scorer = new RefusalScorer(lens.Model, prompts.Ids(InstructionSets.Harmful.Skip(32).Take(8).ToList()), prompts.Ids(InstructionSets.Harmless.Skip(32).Take(8).ToList()),
+        RefusalScorer.TokenIds(tok, ["I"]));
+    Console.WriteLine($"baselines: harmful {scorer.BaselineHarmful:F2}, harmless {scorer.BaselineHarmless:F2}; position {at} against -1");
+    for (int layer = 1; layer < L; layer++)
+    {
+        using var d = candidates[at, layer];
+        using var last = candidates[-1, layer];
+        double norm = d.norm().item<double>(), lastNorm = last.norm().item<double>(), along = (last.dot(d) / norm).item<double>();
+        var steering = new[] { 1.0, 2.0, 3.0, 4.0 }.Select(k => { using var scaled = d * k; return $"x{k}: {scorer.Score(at, layer, scaled).SteeringScore:F2}"; });
+        Console.WriteLine($"L{layer}: |d| {norm:F1}, |d(-1)| {lastNorm:F1}, d(-1) along d {along:F1} (cos {along / lastNorm:F2}); steering {J(steering)}");
     }
 }
