@@ -11,7 +11,7 @@ namespace NotebookLens.Cli.Commands;
 public sealed class TrainTinyCommand : Verb
 {
     readonly Option<string> _out;
-    readonly Option<TinyModelRecipe> _recipe;
+    readonly Option<string> _recipe;
     readonly Option<int?> _steps, _seed, _layers, _hidden, _batch;
     readonly Option<double?> _layerDrop;
 
@@ -21,8 +21,9 @@ public sealed class TrainTinyCommand : Verb
     {
         var names = string.Join(", ", TinyModelRecipe.Named.Keys);
         _out = Declare(CliOptions.Text("--out", "DIR", "The folder to write the model into (config.json, tokenizer.json, model.safetensors).").Required());
+        // The option holds the name, so help shows "default" rather than the recipe's every setting.
         _recipe = Declare(CliOptions.Value("--recipe", "NAME", $"The recipe the other options start from: {names}.", name =>
-            TinyModelRecipe.Named.GetValueOrDefault(name) ?? throw new UsageException($"--recipe must be one of {names}, not '{name}'.")).Default(TinyModelRecipe.Default));
+            TinyModelRecipe.Named.ContainsKey(name) ? name : throw new UsageException($"--recipe must be one of {names}, not '{name}'.")).Default("default"));
         _steps = Declare(CliOptions.OptionalInt("--steps", "N", "Training steps (default: the recipe's).", min: 1));
         _seed = Declare(CliOptions.OptionalInt("--seed", "N", "Seed of the texts' sampling and the weights' initialisation (default: the recipe's)."));
         _layers = Declare(CliOptions.OptionalInt("--layers", "N", "Number of transformer layers (default: the recipe's).", min: 1));
@@ -35,7 +36,7 @@ public sealed class TrainTinyCommand : Verb
 
     protected override int Run(ParseResult args, CliIO io)
     {
-        var d = args.GetValue(_recipe)!;
+        var d = TinyModelRecipe.Named[args.GetValue(_recipe)!];
         var recipe = d with
         {
             Steps = args.GetValue(_steps) ?? d.Steps,

@@ -38,6 +38,8 @@ public class CliHelpTests
                 Assert.Contains(option.Description, line);
                 // A switch is off unless given; every other default is shown.
                 if (option.HasDefaultValue && option.ValueType != typeof(bool)) Assert.Contains("[default: ", line);
+                // As a user would type it, not an object's every property (train-tiny's --recipe once printed its recipe record).
+                Assert.DoesNotMatch(@"\[default: \w+ \{", line);
             }
         }
     }
