@@ -35,6 +35,14 @@ public static class Fixtures
         return dir;
     }
 
+    /// <summary>A new folder holding one file, <paramref name="file"/> with <paramref name="text"/>, or nothing when the text is null.</summary>
+    public static string TempDirWith(string file, string? text)
+    {
+        var dir = TempDir();
+        if (text is not null) File.WriteAllText(Path.Combine(dir, file), text);
+        return dir;
+    }
+
     // Test runs write gigabytes of checkpoints and caches; left behind, a few runs fill a CI disk.
     static readonly string RunFolder = CreateRunFolder();
 

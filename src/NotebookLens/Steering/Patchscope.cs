@@ -44,11 +44,8 @@ public sealed record PatchscopeOptions
 public sealed record PatchscopeResult(int SourceLayer, int TargetLayer, IReadOnlyList<int> NewIds, string Text);
 
 /// <summary>The prompts, the resolved positions (token indices into them), the target's placeholder and one result per source layer.</summary>
-public sealed record PatchscopeSweep(ModelRef Model, Prompt Source, int SourcePosition, Prompt Target, int TargetPosition, IReadOnlyList<PatchscopeResult> Results)
-{
-    /// <summary>The text of <see cref="Target"/> that marks where the representation went.</summary>
-    public required string Placeholder { get; init; }
-}
+/// <param name="Placeholder">The text of <paramref name="Target"/> that marks where the representation went.</param>
+public sealed record PatchscopeSweep(ModelRef Model, Prompt Source, int SourcePosition, Prompt Target, string Placeholder, int TargetPosition, IReadOnlyList<PatchscopeResult> Results);
 
 /// <summary>
 /// Patchscopes (Ghandeharioun et al. 2024): the residual stream of a source prompt at a layer and position —
@@ -94,7 +91,7 @@ public static class Patchscope
             results.Add(new PatchscopeResult(layer, targetLayer, generated.NewIds, generated.Text));
             counter.Step($"layer {layer}");
         }
-        return new PatchscopeSweep(model.Ref, sourcePrompt, sourcePosition, targetPrompt, targetPosition, results) { Placeholder = target.Placeholder };
+        return new PatchscopeSweep(model.Ref, sourcePrompt, sourcePosition, targetPrompt, target.Placeholder, targetPosition, results);
     }
 
     /// <summary>

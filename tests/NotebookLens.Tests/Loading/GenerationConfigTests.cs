@@ -5,12 +5,7 @@ namespace NotebookLens.Tests.Loading;
 /// <summary>The one reader of generation_config.json, which the model's stop tokens and the tokenizer's end ids share.</summary>
 public class GenerationConfigTests
 {
-    static string Folder(string? json)
-    {
-        var dir = Fixtures.TempDir();
-        if (json is not null) File.WriteAllText(Path.Combine(dir, GenerationConfig.FileName), json);
-        return dir;
-    }
+    static string Folder(string? json) => Fixtures.TempDirWith(GenerationConfig.FileName, json);
 
     [Theory]
     [InlineData(null, new int[0])]

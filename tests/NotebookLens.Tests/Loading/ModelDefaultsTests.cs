@@ -5,12 +5,7 @@ namespace NotebookLens.Tests.Loading;
 /// <summary>A model folder's notebooklens.json: the defaults a model trained for the lecture asks for.</summary>
 public class ModelDefaultsTests
 {
-    static string Folder(string? json)
-    {
-        var dir = Fixtures.TempDir();
-        if (json is not null) File.WriteAllText(Path.Combine(dir, ModelDefaults.FileName), json);
-        return dir;
-    }
+    static string Folder(string? json) => Fixtures.TempDirWith(ModelDefaults.FileName, json);
 
     [Fact]
     public void What_is_saved_is_read_back_as_written()
