@@ -50,6 +50,12 @@ public sealed record TinyModelRecipe
     /// </summary>
     public double LayerDrop { get; init; }
 
+    /// <summary>
+    /// The share of training chats whose later post-instruction tokens cannot attend to the request (see
+    /// <c>RequestMask</c>); 0 turns it off.
+    /// </summary>
+    public double RequestMask { get; init; }
+
     public int HeadDim => HiddenSize / Heads;
 
     /// <summary>The special tokens and chat template of the family.</summary>
@@ -110,6 +116,7 @@ public sealed record TinyModelRecipe
         if (HeadDim % 2 != 0) throw new ArgumentException($"The head dimension {HeadDim} must be even for rotary embeddings.");
         if (Steps <= 0 || BatchSize <= 0 || SequenceLength <= 1) throw new ArgumentException("Steps and BatchSize must be positive and SequenceLength above 1.");
         if (LayerDrop is < 0 or >= 1) throw new ArgumentException($"LayerDrop {LayerDrop} is not a probability below 1.");
+        if (RequestMask is < 0 or > 1) throw new ArgumentException($"RequestMask {RequestMask} is not a probability.");
         if (Family == ModelFamily.Gemma3 && (SlidingWindow <= 0 || SlidingWindowPattern <= 0))
             throw new ArgumentException($"SlidingWindow {SlidingWindow} and SlidingWindowPattern {SlidingWindowPattern} must be positive.");
         if (SequenceLength > MaxPositions) throw new ArgumentException($"SequenceLength {SequenceLength} exceeds MaxPositions {MaxPositions}.");

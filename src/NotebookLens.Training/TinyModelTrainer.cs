@@ -186,6 +186,8 @@ public static class TinyModelTrainer
             var losses = new List<double>();
             var clock = Stopwatch.StartNew();
             var skips = new Random(r.Seed + 2);
+            var requestMask = RequestMask.For(tokenizer, r.ChatFormat, r.RequestMask);
+            var masks = new Random(r.Seed + 3);
             for (int step = 0; step < r.Steps; step++)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -195,7 +197,8 @@ public static class TinyModelTrainer
                     var batch = batches.Next();
                     var inputs = batch.narrow(1, 0, r.SequenceLength);
                     var targets = batch.narrow(1, 1, r.SequenceLength);
-                    var trainOptions = new ForwardOptions { RecordGradients = true, Hooks = LayerDropHooks(r, skips) };
+                    var hooks = new[] { LayerDropHooks(r, skips), requestMask.Hooks(inputs, r.Layers, masks) }.OfType<HookSet>().Aggregate(HookSet.Empty, (a, b) => a.Then(b));
+                    var trainOptions = new ForwardOptions { RecordGradients = true, Hooks = hooks.IsEmpty ? null : hooks };
                     using var result = model.Forward(inputs, trainOptions);
                     var lossTensor = nn.functional.cross_entropy(result.Logits.reshape(-1, result.Logits.shape[^1]), targets.reshape(-1));
                     lossTensor.backward();

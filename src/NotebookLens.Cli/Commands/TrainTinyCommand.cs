@@ -14,6 +14,7 @@ public sealed class TrainTinyCommand : Verb
     readonly Option<string> _recipe;
     readonly Option<int?> _steps, _seed, _layers, _hidden, _batch;
     readonly Option<double?> _layerDrop;
+    readonly Option<double?> _requestMask;
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
         "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
@@ -32,6 +33,9 @@ public sealed class TrainTinyCommand : Verb
         _layerDrop = Declare(CliOptions.Value<double?>("--layer-drop", "P",
             "Probability that a training sequence skips the last block, falling to 0 at the middle one (default: the recipe's).",
             text => CliOptions.Number("--layer-drop", text, p => p is >= 0 and < 1, "from 0 up to, not including, 1")));
+        _requestMask = Declare(CliOptions.Value<double?>("--request-mask", "P",
+            "Share of training chats whose post-instruction tokens after the first cannot attend to the request (default: the recipe's).",
+            text => CliOptions.Number("--request-mask", text, p => p is >= 0 and <= 1, "from 0 to 1")));
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -45,6 +49,7 @@ public sealed class TrainTinyCommand : Verb
             HiddenSize = args.GetValue(_hidden) ?? d.HiddenSize,
             BatchSize = args.GetValue(_batch) ?? d.BatchSize,
             LayerDrop = args.GetValue(_layerDrop) ?? d.LayerDrop,
+            RequestMask = args.GetValue(_requestMask) ?? d.RequestMask,
         };
         var folder = args.GetValue(_out)!;
         TinyModelTrainer.Run(recipe, folder, new Progress(io.Error), io.Error);

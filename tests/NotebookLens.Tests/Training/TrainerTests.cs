@@ -30,7 +30,8 @@ public sealed class TrainerTests
         var folder = Fixtures.TempDir();
         var steps = new List<TrainingStep>();
         // A vocabulary with room beyond the lexicon's ~2,400 tokens for either family's special tokens.
-        var recipe = Small with { Family = family, VocabSize = 2800, Layers = 2, SlidingWindow = 4, SlidingWindowPattern = 2 };
+        // Half the chats with their request hidden from the later template tokens: the masked attention trains too.
+        var recipe = Small with { Family = family, VocabSize = 2800, Layers = 2, SlidingWindow = 4, SlidingWindowPattern = 2, RequestMask = 0.5 };
         TinyModelTrainer.Run(recipe, folder, new SyncProgress(steps.Add));
 
         Assert.Equal(Enumerable.Range(1, Small.Steps), steps.Select(s => s.Step));
@@ -121,6 +122,7 @@ public sealed class TrainerTests
         Assert.All(Enumerable.Range(0, 6), l => Assert.Equal(0, TinyModelRecipe.Default.SkipProbability(l)));
         Assert.Null(TinyModelTrainer.LayerDropHooks(TinyModelRecipe.Default, new Random(1)));
         Assert.Throws<ArgumentException>(() => (Small with { LayerDrop = 1 }).Validate());
+        Assert.Throws<ArgumentException>(() => (Small with { RequestMask = 1.5 }).Validate());
     }
 
     [Fact]
