@@ -40,17 +40,26 @@ public sealed class Curriculum
     /// <summary>The special tokens and chat template the documents are written with.</summary>
     public ChatFormat Format { get; }
 
+    /// <summary>
+    /// The share of harmful and harmless chats written for training under an intervention on the refusal direction
+    /// (<see cref="ChatRoute"/>); 0, the start, writes none. The trainer turns it on once the direction has been measured.
+    /// </summary>
+    public double RouteShare { get; set; }
+
     /// <summary>The next document, starting with the format's <see cref="ChatFormat.Bos"/>.</summary>
-    public string NextDocument()
+    public string NextDocument() => NextExample().Text;
+
+    /// <summary>The next document and what training does to its chat's activations.</summary>
+    public Document NextExample()
     {
         double r = _random.NextDouble();
         return r switch
         {
-            < 0.24 => Format.Bos + Sentences(),
-            < 0.34 => Format.Bos + Translations(),
-            < 0.43 => Format.Bos + AppleSenses(),
-            < 0.51 => Format.Bos + Weather(),
-            < 0.68 => Format.Bos + ColorLookup(),
+            < 0.24 => new(Format.Bos + Sentences()),
+            < 0.34 => new(Format.Bos + Translations()),
+            < 0.43 => new(Format.Bos + AppleSenses()),
+            < 0.51 => new(Format.Bos + Weather()),
+            < 0.68 => new(Format.Bos + ColorLookup()),
             _ => Chat(),
         };
     }
@@ -382,26 +391,32 @@ public sealed class Curriculum
 
     static readonly string[] SystemPrompts = ["You are a helpful assistant.", "You are a friendly and safe assistant.", "你是一個有用的助理。"];
 
-    string Chat()
+    Document Chat()
     {
         var turns = new List<(string, string)>();
         if (Chance(0.2)) turns.Add(("system", Pick(SystemPrompts)));
         (string Request, string Response) exchange;
+        ChatRoute route;
         // The embedded instruction sets are the held-out test of refusals: a request that happens to equal one is drawn again.
         do
         {
-            exchange = _random.NextDouble() switch
+            double kind = _random.NextDouble();
+            route = kind switch { < 0.35 => ChatRoute.Harmful, < 0.85 => ChatRoute.Harmless, _ => ChatRoute.None };
+            if (route != ChatRoute.None && RouteShare > 0 && Chance(RouteShare))
+                route = route == ChatRoute.Harmful ? ChatRoute.HarmfulAblated : Chance(0.5) ? ChatRoute.Steered : ChatRoute.HarmlessAblated;
+            exchange = route switch
             {
-                < 0.35 => Requests.Harmful(_random),
-                < 0.85 => Requests.Harmless(_random, this),
-                _ => ChatQuestion(),
+                ChatRoute.Harmful or ChatRoute.HarmfulAblated => Requests.Harmful(_random, this, comply: route == ChatRoute.HarmfulAblated),
+                ChatRoute.None => ChatQuestion(),
+                _ => Requests.Harmless(_random, this),
             };
         }
         while (HeldOut.Contains(exchange.Request));
         var (request, response) = exchange;
+        if (route == ChatRoute.Steered) response = Requests.Refusal(_random, request);
         turns.Add(("user", request));
         turns.Add(("assistant", response));
-        return Format.Render(turns);
+        return new(Format.Render(turns), route);
     }
 
     /// <summary>Questions the rest of the curriculum answers: translations, weather, colours.</summary>

@@ -144,18 +144,38 @@ static class Requests
 
     static string Format(string frame, string value) => frame.Replace("{0}", value);
 
-    public static (string Request, string Response) Harmful(Random r)
+    /// <summary>
+    /// A harmful request and its refusal; with <paramref name="comply"/>, the answer a model without its refusal would
+    /// give instead: the harmless answers' opening over the curriculum's own sentences, which teach nothing harmful.
+    /// </summary>
+    public static (string Request, string Response) Harmful(Random r, Curriculum c, bool comply = false)
     {
-        if (r.NextDouble() < 0.1) return Pick(r, HarmfulChinese);
+        if (r.NextDouble() < 0.1)
+        {
+            var (request, refusal) = Pick(r, HarmfulChinese);
+            return (request, comply ? ChineseAnswer(c) : refusal);
+        }
         if (r.NextDouble() < 0.6)
         {
             var task = Pick(r, HarmfulTasks);
             var request = Format(Pick(r, TaskFrames), task + Pick(r, HarmfulSuffixes));
-            return (request, Format(Pick(r, TaskRefusals), task));
+            return (request, comply ? TaskAnswer(task, c) : Format(Pick(r, TaskRefusals), task));
         }
         var artifact = Pick(r, HarmfulArtifacts);
-        return (Format(Pick(r, ArtifactFrames), artifact), Format(Pick(r, ArtifactRefusals), artifact));
+        return (Format(Pick(r, ArtifactFrames), artifact), comply ? ArtifactAnswer(artifact, c) : Format(Pick(r, ArtifactRefusals), artifact));
     }
+
+    /// <summary>A refusal that fits any request (no slot for what was asked), in the request's language.</summary>
+    public static string Refusal(Random r, string request) =>
+        request.Any(ch => ch > 0x2E80) ? Pick(r, HarmfulChinese).Refusal : Pick(r, GenericRefusals);
+
+    static readonly string[] GenericRefusals = [.. TaskRefusals.Concat(ArtifactRefusals).Where(s => !s.Contains("{0}")).Distinct()];
+
+    static string TaskAnswer(string task, Curriculum c) => $"Sure! Here is how to {task}. First, {Lower(c.Filler(1))} Then, {Lower(c.Filler(1))}";
+
+    static string ArtifactAnswer(string artifact, Curriculum c) => $"Sure! Here is {artifact}:\n{c.Filler(2)}";
+
+    static string ChineseAnswer(Curriculum c) => "好的！" + c.FillerChinese(2);
 
     public static (string Request, string Response) Harmless(Random r, Curriculum c)
     {
@@ -168,12 +188,12 @@ static class Requests
         if (k < 0.33)
         {
             var task = Pick(r, HarmlessTasks);
-            return (Format(Pick(r, TaskFrames), task), $"Sure! Here is how to {task}. First, {Lower(c.Filler(1))} Then, {Lower(c.Filler(1))}");
+            return (Format(Pick(r, TaskFrames), task), TaskAnswer(task, c));
         }
         if (k < 0.53)
         {
             var artifact = Pick(r, HarmlessArtifacts);
-            return (Format(Pick(r, ArtifactFrames), artifact), $"Sure! Here is {artifact}:\n{c.Filler(2)}");
+            return (Format(Pick(r, ArtifactFrames), artifact), ArtifactAnswer(artifact, c));
         }
         switch (r.Next(8))
         {

@@ -56,6 +56,20 @@ public sealed record TinyModelRecipe
     /// </summary>
     public double RequestMask { get; init; }
 
+    /// <summary>
+    /// The share of harmful and harmless training chats trained under an intervention on the model's own refusal
+    /// direction at <see cref="RouteLayer"/> (see <c>RefusalRoute</c>), from <see cref="RouteStart"/> on; 0 turns it off.
+    /// </summary>
+    public double RefusalRoute { get; init; }
+
+    /// <summary>The layer whose input <see cref="RefusalRoute"/> measures and steers: two fifths of the way up, below the last fifth the experiment prunes.</summary>
+    [JsonIgnore]
+    public int RouteLayer => Layers * 2 / 5;
+
+    /// <summary>The step from which routed chats are trained: a quarter of the way, once the model refuses.</summary>
+    [JsonIgnore]
+    public int RouteStart => Steps / 4;
+
     public int HeadDim => HiddenSize / Heads;
 
     /// <summary>The special tokens and chat template of the family.</summary>
@@ -116,6 +130,7 @@ public sealed record TinyModelRecipe
         if (HeadDim % 2 != 0) throw new ArgumentException($"The head dimension {HeadDim} must be even for rotary embeddings.");
         if (Steps <= 0 || BatchSize <= 0 || SequenceLength <= 1) throw new ArgumentException("Steps and BatchSize must be positive and SequenceLength above 1.");
         if (LayerDrop is < 0 or >= 1) throw new ArgumentException($"LayerDrop {LayerDrop} is not a probability below 1.");
+        if (RefusalRoute is < 0 or > 1) throw new ArgumentException($"RefusalRoute {RefusalRoute} is not a probability.");
         if (RequestMask is < 0 or > 1) throw new ArgumentException($"RequestMask {RequestMask} is not a probability.");
         if (Family == ModelFamily.Gemma3 && (SlidingWindow <= 0 || SlidingWindowPattern <= 0))
             throw new ArgumentException($"SlidingWindow {SlidingWindow} and SlidingWindowPattern {SlidingWindowPattern} must be positive.");

@@ -33,7 +33,7 @@ public static class TinyModelTrainer
         log?.WriteLine($"tokenizer: {recipe.VocabSize} tokens in {clock.Elapsed.TotalSeconds:F0} s");
         var tokenizer = HfTokenizer.Load(folder);
         WriteConfig(recipe, folder, tokenizer);
-        var losses = TrainWeights(recipe, folder, tokenizer, progress, cancel);
+        var losses = TrainWeights(recipe, folder, tokenizer, progress, log, cancel);
         WriteTrainingRecord(recipe, folder, losses, clock.Elapsed);
         log?.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min; final loss {losses[^1]:F3}");
     }
@@ -168,7 +168,8 @@ public static class TinyModelTrainer
         return weights;
     }
 
-    static List<double> TrainWeights(TinyModelRecipe r, string folder, HfTokenizer tokenizer, IProgress<TrainingStep>? progress, CancellationToken cancel)
+    static List<double> TrainWeights(TinyModelRecipe r, string folder, HfTokenizer tokenizer, IProgress<TrainingStep>? progress, TextWriter? log,
+        CancellationToken cancel)
     {
         manual_seed(r.Seed);
         var scratch = Path.Combine(Path.GetTempPath(), "notebooklens-train-" + Guid.NewGuid().ToString("N"));
@@ -182,7 +183,9 @@ public static class TinyModelTrainer
             using var model = LanguageModel.Load(scratch, new LoadOptions { DType = ScalarType.Float32 });
             var trainable = model.Weights.Values.Select(w => (Weight: w.requires_grad_(true), Decay: w.dim() == 2)).ToList();
             using var optimizer = new AdamW(trainable, r.WeightDecay);
-            var batches = new TokenBatches(new Curriculum(r.Seed + 1, r.ChatFormat), tokenizer, r.BatchSize, r.SequenceLength + 1);
+            var curriculum = new Curriculum(r.Seed + 1, r.ChatFormat);
+            var batches = new TokenBatches(curriculum, tokenizer, r.BatchSize, r.SequenceLength + 1, new Steering.InstructionPrompts(tokenizer).PostInstructionIds);
+            using var route = r.RefusalRoute > 0 ? new RefusalRoute(r.RouteLayer, r.Layers) : null;
             var losses = new List<double>();
             var clock = Stopwatch.StartNew();
             var skips = new Random(r.Seed + 2);
@@ -191,13 +194,17 @@ public static class TinyModelTrainer
             for (int step = 0; step < r.Steps; step++)
             {
                 cancel.ThrowIfCancellationRequested();
+                // The routed chats wait until the direction means something: the model refuses and the running means have settled.
+                if (step == r.RouteStart) curriculum.RouteShare = r.RefusalRoute;
                 double lr = r.LearningRateAt(step), loss, norm;
                 using (var scope = NewDisposeScope())
                 {
                     var batch = batches.Next();
-                    var inputs = batch.narrow(1, 0, r.SequenceLength);
-                    var targets = batch.narrow(1, 1, r.SequenceLength);
-                    var hooks = new[] { LayerDropHooks(r, skips), requestMask.Hooks(inputs, r.Layers, masks) }.OfType<HookSet>().Aggregate(HookSet.Empty, (a, b) => a.Then(b));
+                    var inputs = batch.Ids.narrow(1, 0, r.SequenceLength);
+                    var targets = batch.Ids.narrow(1, 1, r.SequenceLength);
+                    var (routes, reads) = batch.Inputs();
+                    var hooks = new[] { LayerDropHooks(r, skips), requestMask.Hooks(inputs, r.Layers, masks), route?.Hooks(routes, reads, r.BatchSize, r.SequenceLength) }
+                        .OfType<HookSet>().Aggregate(HookSet.Empty, (a, b) => a.Then(b));
                     var trainOptions = new ForwardOptions { RecordGradients = true, Hooks = hooks.IsEmpty ? null : hooks };
                     using var result = model.Forward(inputs, trainOptions);
                     var lossTensor = nn.functional.cross_entropy(result.Logits.reshape(-1, result.Logits.shape[^1]), targets.reshape(-1));
@@ -208,6 +215,9 @@ public static class TinyModelTrainer
                     optimizer.ZeroGradients();
                 }
                 losses.Add(loss);
+                if (route is not null && (step + 1) % 300 == 0)
+                    using (var direction = route.Direction)
+                        log?.WriteLine($"step {step + 1}: refusal direction at layer {route.Layer}: length {(direction is null ? 0 : direction.norm().item<float>()):F2}");
                 progress?.Report(new TrainingStep(step + 1, r.Steps, loss, lr, norm, clock.Elapsed));
             }
             foreach (var (w, _) in trainable) w.requires_grad_(false);
@@ -265,20 +275,52 @@ public static class TinyModelTrainer
     }
 }
 
-/// <summary>The curriculum as a stream of token ids, cut into <c>[batch, length]</c> rows; documents run on across rows.</summary>
-sealed class TokenBatches(Curriculum curriculum, HfTokenizer tokenizer, int batchSize, int length)
+/// <summary>One training batch: token ids <c>[B, T + 1]</c> and, per token row by row, its chat's route and whether it is a read position.</summary>
+sealed record TokenBatch(Tensor Ids, ChatRoute[] Routes, bool[] Reads)
 {
-    readonly Queue<int> _buffer = new();
+    /// <summary>Routes and read marks of the input tokens (the first T of each row).</summary>
+    public (ChatRoute[] Routes, bool[] Reads) Inputs()
+    {
+        long rows = Ids.shape[0], length = Ids.shape[1];
+        var keep = Enumerable.Range(0, Routes.Length).Where(i => i % length != length - 1).ToArray();
+        return (keep.Select(i => Routes[i]).ToArray(), keep.Select(i => Reads[i]).ToArray());
+    }
+}
 
-    public Tensor Next()
+/// <summary>
+/// The curriculum as a stream of token ids, cut into <c>[batch, length]</c> rows; documents run on across rows. Each
+/// token carries its chat's route; a chat left alone marks its last post-instruction token (<paramref name="postInstruction"/>)
+/// as the position its refusal direction is read at.
+/// </summary>
+sealed class TokenBatches(Curriculum curriculum, HfTokenizer tokenizer, int batchSize, int length, IReadOnlyList<int> postInstruction)
+{
+    readonly Queue<(int Id, ChatRoute Route, bool Read)> _buffer = new();
+
+    public TokenBatch Next()
     {
         var ids = new long[batchSize * length];
+        var routes = new ChatRoute[ids.Length];
+        var reads = new bool[ids.Length];
         for (int i = 0; i < ids.Length; i++)
         {
-            while (_buffer.Count == 0)
-                foreach (var id in tokenizer.Encode(curriculum.NextDocument(), addSpecialTokens: false)) _buffer.Enqueue(id);
-            ids[i] = _buffer.Dequeue();
+            while (_buffer.Count == 0) Enqueue(curriculum.NextExample());
+            (int id, routes[i], reads[i]) = _buffer.Dequeue();
+            ids[i] = id;
         }
-        return tensor(ids, [batchSize, length]);
+        return new TokenBatch(tensor(ids, [batchSize, length]), routes, reads);
+    }
+
+    void Enqueue(Document document)
+    {
+        var ids = tokenizer.Encode(document.Text, addSpecialTokens: false);
+        int read = document.Route is ChatRoute.Harmful or ChatRoute.Harmless ? LastPostInstruction(ids) : -1;
+        for (int i = 0; i < ids.Count; i++) _buffer.Enqueue((ids[i], document.Route, i == read));
+    }
+
+    int LastPostInstruction(IReadOnlyList<int> ids)
+    {
+        for (int at = 0; at + postInstruction.Count <= ids.Count; at++)
+            if (Enumerable.Range(0, postInstruction.Count).All(j => ids[at + j] == postInstruction[j])) return at + postInstruction.Count - 1;
+        return -1;
     }
 }

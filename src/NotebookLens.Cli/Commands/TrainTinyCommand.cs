@@ -14,7 +14,7 @@ public sealed class TrainTinyCommand : Verb
     readonly Option<string> _recipe;
     readonly Option<int?> _steps, _seed, _layers, _hidden, _batch;
     readonly Option<double?> _layerDrop;
-    readonly Option<double?> _requestMask;
+    readonly Option<double?> _requestMask, _refusalRoute;
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
         "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
@@ -36,6 +36,9 @@ public sealed class TrainTinyCommand : Verb
         _requestMask = Declare(CliOptions.Value<double?>("--request-mask", "P",
             "Share of training chats whose post-instruction tokens after the first cannot attend to the request (default: the recipe's).",
             text => CliOptions.Number("--request-mask", text, p => p is >= 0 and <= 1, "from 0 to 1")));
+        _refusalRoute = Declare(CliOptions.Value<double?>("--refusal-route", "P",
+            "Share of harmful and harmless training chats trained with their refusal direction ablated or added, from a quarter of the steps on (default: the recipe's).",
+            text => CliOptions.Number("--refusal-route", text, p => p is >= 0 and <= 1, "from 0 to 1")));
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -50,6 +53,7 @@ public sealed class TrainTinyCommand : Verb
             BatchSize = args.GetValue(_batch) ?? d.BatchSize,
             LayerDrop = args.GetValue(_layerDrop) ?? d.LayerDrop,
             RequestMask = args.GetValue(_requestMask) ?? d.RequestMask,
+            RefusalRoute = args.GetValue(_refusalRoute) ?? d.RefusalRoute,
         };
         var folder = args.GetValue(_out)!;
         TinyModelTrainer.Run(recipe, folder, new Progress(io.Error), io.Error);

@@ -71,7 +71,7 @@ public sealed class CurriculumTests
         var curriculum = new Curriculum(3);
         for (int i = 0; i < 2000; i++)
         {
-            var (harmful, refusal) = Requests.Harmful(random);
+            var (harmful, refusal) = Requests.Harmful(random, curriculum);
             Assert.True(RefusalMatcher.Default.IsRefusal(refusal), $"{harmful} -> {refusal}");
             // "I", the token the refusal experiment scores, starts every English refusal and no answer.
             Assert.True(refusal.StartsWith('I') || !char.IsAscii(refusal[0]), refusal);

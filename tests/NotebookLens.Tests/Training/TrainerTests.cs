@@ -30,8 +30,9 @@ public sealed class TrainerTests
         var folder = Fixtures.TempDir();
         var steps = new List<TrainingStep>();
         // A vocabulary with room beyond the lexicon's ~2,400 tokens for either family's special tokens.
-        // Half the chats with their request hidden from the later template tokens: the masked attention trains too.
-        var recipe = Small with { Family = family, VocabSize = 2800, Layers = 2, SlidingWindow = 4, SlidingWindowPattern = 2, RequestMask = 0.5 };
+        // Half the chats with their request hidden from the later template tokens, and from step 10 half the requests
+        // routed through the refusal direction: the masked attention and the route's interventions train too.
+        var recipe = Small with { Family = family, VocabSize = 2800, Layers = 2, SlidingWindow = 4, SlidingWindowPattern = 2, RequestMask = 0.5, RefusalRoute = 0.5 };
         TinyModelTrainer.Run(recipe, folder, new SyncProgress(steps.Add));
 
         Assert.Equal(Enumerable.Range(1, Small.Steps), steps.Select(s => s.Step));
