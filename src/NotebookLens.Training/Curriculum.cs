@@ -21,12 +21,16 @@ namespace NotebookLens.Training;
 public sealed class Curriculum
 {
     /// <summary>
-    /// How often a word in a slot of an English sentence is written in Chinese, and one in a Chinese sentence in English.
-    /// Either way a word and its translation are predicted in the same contexts and predict the same continuations, so
-    /// their embeddings meet. One half each way (Runs/tiny-v2 tried 0.3 and 0.35: the translation neighbours suffered
-    /// and the logit lens showed no English middle either).
+    /// How often a word in a slot of an English sentence is written in Chinese. A word and its translation are then
+    /// predicted in the same contexts and predict the same continuations, so their embeddings meet (Runs/tiny-v2 tried
+    /// 0.3 and 0.35 both ways: the translation neighbours suffered).
     /// </summary>
-    const double EnglishSwitchProbability = 0.5, ChineseSwitchProbability = 0.5;
+    const double EnglishSwitchProbability = 0.5;
+
+    /// <summary>
+    /// How often a word in a slot of a Chinese sentence is written in English (see <see cref="TinyModelRecipe.ChineseSwitch"/>).
+    /// </summary>
+    public double ChineseSwitchProbability { get; init; } = 0.5;
 
     readonly Random _random;
 

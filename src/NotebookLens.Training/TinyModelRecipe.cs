@@ -70,6 +70,13 @@ public sealed record TinyModelRecipe
     [JsonIgnore]
     public int RouteStart => Steps / 4;
 
+    /// <summary>
+    /// How often the curriculum writes a word of a Chinese sentence in English. At one half, "今天天氣真" goes on with
+    /// " good" as often as with 好, so the last layer has no reason to prefer Chinese; below it, Chinese text stays Chinese
+    /// while English text still borrows Chinese words (the translations keep sharing contexts).
+    /// </summary>
+    public double ChineseSwitch { get; init; } = 0.5;
+
     public int HeadDim => HiddenSize / Heads;
 
     /// <summary>The special tokens and chat template of the family.</summary>
@@ -130,6 +137,7 @@ public sealed record TinyModelRecipe
         if (HeadDim % 2 != 0) throw new ArgumentException($"The head dimension {HeadDim} must be even for rotary embeddings.");
         if (Steps <= 0 || BatchSize <= 0 || SequenceLength <= 1) throw new ArgumentException("Steps and BatchSize must be positive and SequenceLength above 1.");
         if (LayerDrop is < 0 or >= 1) throw new ArgumentException($"LayerDrop {LayerDrop} is not a probability below 1.");
+        if (ChineseSwitch is < 0 or > 1) throw new ArgumentException($"ChineseSwitch {ChineseSwitch} is not a probability.");
         if (RefusalRoute is < 0 or > 1) throw new ArgumentException($"RefusalRoute {RefusalRoute} is not a probability.");
         if (RequestMask is < 0 or > 1) throw new ArgumentException($"RequestMask {RequestMask} is not a probability.");
         if (Family == ModelFamily.Gemma3 && (SlidingWindow <= 0 || SlidingWindowPattern <= 0))

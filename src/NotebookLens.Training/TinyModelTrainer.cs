@@ -41,7 +41,7 @@ public static class TinyModelTrainer
     static void TrainTokenizer(TinyModelRecipe recipe, string folder)
     {
         var format = recipe.ChatFormat;
-        var curriculum = new Curriculum(recipe.Seed, format);
+        var curriculum = new Curriculum(recipe.Seed, format) { ChineseSwitchProbability = recipe.ChineseSwitch };
         var documents = Enumerable.Range(0, recipe.TokenizerDocuments).Select(_ => curriculum.NextDocument()).ToList();
         var bpe = BpeTrainer.Train(documents, new BpeTrainerOptions
         {
@@ -183,7 +183,7 @@ public static class TinyModelTrainer
             using var model = LanguageModel.Load(scratch, new LoadOptions { DType = ScalarType.Float32 });
             var trainable = model.Weights.Values.Select(w => (Weight: w.requires_grad_(true), Decay: w.dim() == 2)).ToList();
             using var optimizer = new AdamW(trainable, r.WeightDecay);
-            var curriculum = new Curriculum(r.Seed + 1, r.ChatFormat);
+            var curriculum = new Curriculum(r.Seed + 1, r.ChatFormat) { ChineseSwitchProbability = r.ChineseSwitch };
             var batches = new TokenBatches(curriculum, tokenizer, r.BatchSize, r.SequenceLength + 1, new Steering.InstructionPrompts(tokenizer).PostInstructionIds);
             using var route = r.RefusalRoute > 0 ? new RefusalRoute(r.RouteLayer, r.Layers) : null;
             var losses = new List<double>();

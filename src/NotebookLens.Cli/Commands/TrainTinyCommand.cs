@@ -14,7 +14,7 @@ public sealed class TrainTinyCommand : Verb
     readonly Option<string> _recipe;
     readonly Option<int?> _steps, _seed, _layers, _hidden, _batch;
     readonly Option<double?> _layerDrop;
-    readonly Option<double?> _requestMask, _refusalRoute;
+    readonly Option<double?> _requestMask, _refusalRoute, _chineseSwitch;
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
         "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
@@ -39,6 +39,9 @@ public sealed class TrainTinyCommand : Verb
         _refusalRoute = Declare(CliOptions.Value<double?>("--refusal-route", "P",
             "Share of harmful and harmless training chats trained with their refusal direction ablated or added, from a quarter of the steps on (default: the recipe's).",
             text => CliOptions.Number("--refusal-route", text, p => p is >= 0 and <= 1, "from 0 to 1")));
+        _chineseSwitch = Declare(CliOptions.Value<double?>("--chinese-switch", "P",
+            "How often the training texts write a word of a Chinese sentence in English (default: the recipe's).",
+            text => CliOptions.Number("--chinese-switch", text, p => p is >= 0 and <= 1, "from 0 to 1")));
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -54,6 +57,7 @@ public sealed class TrainTinyCommand : Verb
             LayerDrop = args.GetValue(_layerDrop) ?? d.LayerDrop,
             RequestMask = args.GetValue(_requestMask) ?? d.RequestMask,
             RefusalRoute = args.GetValue(_refusalRoute) ?? d.RefusalRoute,
+            ChineseSwitch = args.GetValue(_chineseSwitch) ?? d.ChineseSwitch,
         };
         var folder = args.GetValue(_out)!;
         TinyModelTrainer.Run(recipe, folder, new Progress(io.Error), io.Error);

@@ -125,6 +125,26 @@ public sealed class CurriculumTests
         Assert.All(lookups, x => Assert.Contains($"The {x.Match.Groups[1].Value} is {x.Match.Groups[2].Value}.", x.Doc));
     }
 
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.15)]
+    [InlineData(0.0)]
+    public void Chinese_sentences_borrow_English_words_at_the_chinese_switch_rate(double rate)
+    {
+        // 今天天氣真 goes on with its slot's word: 好, or " good" when the slot switches language.
+        var c = new Curriculum(9) { ChineseSwitchProbability = rate };
+        var next = new List<string>();
+        for (int i = 0; i < 40_000; i++)
+        {
+            var d = c.NextDocument();
+            for (int at = d.IndexOf("今天天氣真", StringComparison.Ordinal); at >= 0; at = d.IndexOf("今天天氣真", at + 1, StringComparison.Ordinal))
+                next.Add(d.Substring(at + 5, 1));
+        }
+        Assert.True(next.Count > 300, $"{next.Count} sentences");
+        Assert.All(next, n => Assert.Contains(n, new[] { "好", " " }));
+        Assert.InRange(next.Count(n => n == " ") / (double)next.Count, rate - 0.05, rate + 0.05);
+    }
+
     [Fact]
     public void The_tokenizer_lexicon_keeps_both_spellings_of_English_words()
     {
