@@ -281,7 +281,7 @@ sealed record TokenBatch(Tensor Ids, ChatRoute[] Routes, bool[] Reads)
     /// <summary>Routes and read marks of the input tokens (the first T of each row).</summary>
     public (ChatRoute[] Routes, bool[] Reads) Inputs()
     {
-        long rows = Ids.shape[0], length = Ids.shape[1];
+        long length = Ids.shape[1];
         var keep = Enumerable.Range(0, Routes.Length).Where(i => i % length != length - 1).ToArray();
         return (keep.Select(i => Routes[i]).ToArray(), keep.Select(i => Reads[i]).ToArray());
     }
