@@ -77,6 +77,20 @@ public sealed record TinyModelRecipe
     /// </summary>
     public double ChineseSwitch { get; init; } = 0.5;
 
+    /// <summary>
+    /// The weight of the logit-lens loss that asks the middle rows (<see cref="LatentRows"/>) for the English word where
+    /// the text goes on with a Chinese one (see <c>LatentEnglish</c>); 0 turns it off.
+    /// </summary>
+    public double LatentEnglish { get; init; }
+
+    /// <summary>
+    /// The logit lens's rows (hidden states: 0 the embeddings, i the output of block i − 1) that <see cref="LatentEnglish"/>
+    /// trains: above the first quarter of the blocks up to three fifths (10 blocks: rows 3–6), leaving the last two fifths
+    /// to turn the English word into the Chinese one.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> LatentRows => [.. Enumerable.Range(Layers / 4 + 1, Layers * 3 / 5 - Layers / 4)];
+
     public int HeadDim => HiddenSize / Heads;
 
     /// <summary>The special tokens and chat template of the family.</summary>
@@ -139,6 +153,7 @@ public sealed record TinyModelRecipe
         if (LayerDrop is < 0 or >= 1) throw new ArgumentException($"LayerDrop {LayerDrop} is not a probability below 1.");
         if (ChineseSwitch is < 0 or > 1) throw new ArgumentException($"ChineseSwitch {ChineseSwitch} is not a probability.");
         if (RefusalRoute is < 0 or > 1) throw new ArgumentException($"RefusalRoute {RefusalRoute} is not a probability.");
+        if (LatentEnglish < 0) throw new ArgumentException($"LatentEnglish {LatentEnglish} is a loss weight and cannot be negative.");
         if (RequestMask is < 0 or > 1) throw new ArgumentException($"RequestMask {RequestMask} is not a probability.");
         if (Family == ModelFamily.Gemma3 && (SlidingWindow <= 0 || SlidingWindowPattern <= 0))
             throw new ArgumentException($"SlidingWindow {SlidingWindow} and SlidingWindowPattern {SlidingWindowPattern} must be positive.");

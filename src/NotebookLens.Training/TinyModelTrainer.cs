@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace NotebookLens.Training;
 
-/// <summary>One optimisation step as reported while training.</summary>
+/// <summary>One optimisation step as reported while training; <c>Loss</c> is the objective: the next-token cross-entropy plus the recipe's weighted <c>LatentEnglish</c> loss.</summary>
 public sealed record TrainingStep(int Step, int Steps, double Loss, double LearningRate, double GradientNorm, TimeSpan Elapsed);
 
 /// <summary>
@@ -191,6 +191,8 @@ public static class TinyModelTrainer
             var skips = new Random(r.Seed + 2);
             var requestMask = RequestMask.For(tokenizer, r.ChatFormat, r.RequestMask);
             var masks = new Random(r.Seed + 3);
+            var latent = r.LatentEnglish > 0 ? LatentEnglish.For(tokenizer) : null;
+            var latentLosses = new List<double>();
             for (int step = 0; step < r.Steps; step++)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -205,9 +207,14 @@ public static class TinyModelTrainer
                     var (routes, reads) = batch.Inputs();
                     var hooks = new[] { LayerDropHooks(r, skips), requestMask.Hooks(inputs, r.Layers, masks), route?.Hooks(routes, reads, r.BatchSize, r.SequenceLength) }
                         .OfType<HookSet>().Aggregate(HookSet.Empty, (a, b) => a.Then(b));
-                    var trainOptions = new ForwardOptions { RecordGradients = true, Hooks = hooks.IsEmpty ? null : hooks };
+                    var trainOptions = new ForwardOptions { RecordGradients = true, Hooks = hooks.IsEmpty ? null : hooks, HiddenStates = latent is not null };
                     using var result = model.Forward(inputs, trainOptions);
                     var lossTensor = nn.functional.cross_entropy(result.Logits.reshape(-1, result.Logits.shape[^1]), targets.reshape(-1));
+                    if (latent?.Loss(model, result.HiddenStates!, r.LatentRows, targets) is { } latentLoss)
+                    {
+                        latentLosses.Add(latentLoss.item<float>());
+                        lossTensor = lossTensor + latentLoss * Scalars.Of(r.LatentEnglish);
+                    }
                     lossTensor.backward();
                     loss = lossTensor.item<float>();
                     norm = optimizer.ClipGradients(r.GradientClip);
@@ -218,6 +225,8 @@ public static class TinyModelTrainer
                 if (route is not null && (step + 1) % 300 == 0)
                     using (var direction = route.Direction)
                         log?.WriteLine($"step {step + 1}: refusal direction at layer {route.Layer}: length {(direction is null ? 0 : direction.norm().item<float>()):F2}");
+                if (latent is not null && (step + 1) % 300 == 0)
+                    log?.WriteLine($"step {step + 1}: middle rows' English loss {latentLosses.TakeLast(300).DefaultIfEmpty().Average():F3}");
                 progress?.Report(new TrainingStep(step + 1, r.Steps, loss, lr, norm, clock.Elapsed));
             }
             foreach (var (w, _) in trainable) w.requires_grad_(false);

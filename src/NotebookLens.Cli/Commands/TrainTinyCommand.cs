@@ -14,7 +14,7 @@ public sealed class TrainTinyCommand : Verb
     readonly Option<string> _recipe;
     readonly Option<int?> _steps, _seed, _layers, _hidden, _batch;
     readonly Option<double?> _layerDrop;
-    readonly Option<double?> _requestMask, _refusalRoute, _chineseSwitch;
+    readonly Option<double?> _requestMask, _refusalRoute, _chineseSwitch, _latentEnglish;
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
         "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
@@ -42,6 +42,9 @@ public sealed class TrainTinyCommand : Verb
         _chineseSwitch = Declare(CliOptions.Value<double?>("--chinese-switch", "P",
             "How often the training texts write a word of a Chinese sentence in English (default: the recipe's).",
             text => CliOptions.Number("--chinese-switch", text, p => p is >= 0 and <= 1, "from 0 to 1")));
+        _latentEnglish = Declare(CliOptions.Value<double?>("--latent-english", "W",
+            "Weight of the loss that asks the middle layers' logit lens for the English word where the text goes on in Chinese (default: the recipe's).",
+            text => CliOptions.Number("--latent-english", text, w => w >= 0, "0 or more")));
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -58,6 +61,7 @@ public sealed class TrainTinyCommand : Verb
             RequestMask = args.GetValue(_requestMask) ?? d.RequestMask,
             RefusalRoute = args.GetValue(_refusalRoute) ?? d.RefusalRoute,
             ChineseSwitch = args.GetValue(_chineseSwitch) ?? d.ChineseSwitch,
+            LatentEnglish = args.GetValue(_latentEnglish) ?? d.LatentEnglish,
         };
         var folder = args.GetValue(_out)!;
         TinyModelTrainer.Run(recipe, folder, new Progress(io.Error), io.Error);

@@ -108,14 +108,14 @@ public abstract partial class LanguageModel
     /// <summary>
     /// Logits of residual-stream vectors <c>[..., D]</c>: the final norm (optional; recomputed for these vectors), the LM
     /// head and Gemma's logit soft-cap — what the last layer's output goes through. The logit lens reads every layer this
-    /// way. The result belongs to the caller's dispose scope.
+    /// way. The result belongs to the caller's dispose scope. Gradients are recorded when the vectors or the weights
+    /// ask for them (training's logit-lens loss, <c>LatentEnglish</c>), as in any TorchSharp computation.
     /// </summary>
     public Tensor Unembed(Tensor resid, bool applyFinalNorm = true)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (resid.shape[^1] != Config.HiddenSize)
             throw new ArgumentException($"Residual vectors have {Config.HiddenSize} entries in this model, not {resid.shape[^1]}.", nameof(resid));
-        using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var x = resid.to(DType, Device);
         return HeadLogits(applyFinalNorm ? FinalNorm.Forward(x) : x).MoveToOuterDisposeScope();
