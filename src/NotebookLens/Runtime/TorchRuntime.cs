@@ -28,8 +28,9 @@ public static class TorchRuntime
             if (_done) return;
             if (OperatingSystem.IsLinux())
             {
+                var threads = OpenMpThreads.SleepWhenIdle(); // before libtorch loads libgomp, which reads it once
                 PrepareLinux();
-                Status += "; " + NativeHeap.HandBackLargeBlocks();
+                Status += "; " + NativeHeap.HandBackLargeBlocks() + "; " + threads;
             }
             else Status = "no preparation needed on this operating system";
             _done = true;

@@ -28,6 +28,16 @@ public class TorchRuntimeTests
     }
 
     [Fact]
+    public void OpenMP_workers_sleep_when_idle_unless_the_environment_chose_a_policy()
+    {
+        TorchRuntime.EnsureLoaded();
+        var chosen = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        // libgomp reads the native environment, not .NET's copy of it.
+        Assert.Equal(chosen ?? "PASSIVE", OpenMpThreads.NativeValue());
+        Assert.Contains(chosen is null ? "OMP_WAIT_POLICY=PASSIVE" : $"OpenMP wait policy {chosen}", TorchRuntime.Status);
+    }
+
+    [Fact]
     public void Elf_hashes_we_compute_equal_the_ones_the_linker_stored()
     {
         var needs = ElfImage.Read(NativeLibrary()).VersionNeeds;
