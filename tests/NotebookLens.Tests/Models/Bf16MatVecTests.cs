@@ -110,6 +110,7 @@ public class Bf16MatVecTests
         Assert.False(Bf16MatVec.Applies(zeros(2, 1, 8, dtype: ScalarType.BFloat16), zeros(32, 8, dtype: ScalarType.BFloat16).t())); // a transposed view
         Assert.False(Bf16MatVec.Applies(zeros(2, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
         Assert.False(Bf16MatVec.Applies(rows, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
+        Assert.False(Bf16MatVec.Applies(zeros(4, 1, 16, dtype: ScalarType.BFloat16), weight)); // shapes that do not match: libtorch says why
     }
 
     /// <summary>Distance in bf16 steps between equal-shaped bf16 tensors (both finite and of one sign here).</summary>
