@@ -30,9 +30,9 @@ internal static unsafe class Bf16MatVec
 
     /// <summary>
     /// For which products the kernel runs, per process: <c>NOTEBOOKLENS_MATVEC=torch</c> never, <c>=ours</c> for one
-    /// row too (both to compare, as the benchmark does); by default from two rows. One row is libtorch's: its 1-row
-    /// product streams the weights as fast as this kernel in isolation, and inside a decode loop this kernel's .NET
-    /// threads share the cores with libtorch's spinning OpenMP workers (bench decode: 310 against 202 ms per token).
+    /// row too (both to compare, as the benchmark does); by default from two rows. One row is libtorch's: with nothing
+    /// to share a widened weight with, its 1-row product streams the weights faster (bench decode: 261 against 396 ms
+    /// per token).
     /// </summary>
     public static int MinInputs { get; } = !Supported ? int.MaxValue : Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC") switch
     {
