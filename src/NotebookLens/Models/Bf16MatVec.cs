@@ -63,12 +63,14 @@ internal static unsafe class Bf16MatVec
         using var rows = x.contiguous();
         var source = (ushort*)TensorMemory.Address(rows);
         var target = (ushort*)TensorMemory.Address(result);
+        var weights = (ushort*)TensorMemory.Address(weight);
+        int parts = Math.Max(1, Math.Min(get_num_threads(), outputs / Block));
         for (int first = 0; first < inputs; first += Chunk)
         {
             int count = Math.Min(Chunk, inputs - first);
-            for (int i = 0; i < count; i++) WidenRow(source + (long)(first + i) * cols, cols, widened.AsSpan(i * stride, stride));
-            var job = new Job((ushort*)TensorMemory.Address(weight), outputs, cols, widened, count, target + (long)first * outputs);
-            int parts = Math.Max(1, Math.Min(get_num_threads(), outputs / Block));
+            fixed (float* into = widened)
+                for (int i = 0; i < count; i++) WidenRow(source + (long)(first + i) * cols, cols, into + (long)i * stride);
+            var job = new Job(weights, outputs, cols, widened, count, target + (long)first * outputs);
             if (parts == 1) job.Run(0, outputs);
             else Parallel.For(0, parts, p => job.Run(Boundary(outputs, p, parts), Boundary(outputs, p + 1, parts)));
         }
@@ -78,11 +80,15 @@ internal static unsafe class Bf16MatVec
     /// <summary>Part <paramref name="p"/>'s first weight row: equal shares, each starting on a whole block.</summary>
     static int Boundary(int outputs, int p, int parts) => p == parts ? outputs : (int)((long)outputs * p / parts) / Block * Block;
 
-    /// <summary>One input row widened to fp32.</summary>
-    static void WidenRow(ushort* x, int cols, Span<float> into)
+    /// <summary>One input row widened to fp32, as the weights are (<paramref name="cols"/> is a multiple of <see cref="Lane"/>).</summary>
+    static void WidenRow(ushort* x, int cols, float* into)
     {
-        for (int j = 0; j < cols; j++) into[j] = Widen(x[j]);
+        for (int j = 0; j < cols; j += Lane) Widen(x + j).Store(into + j);
     }
+
+    /// <summary>Eight bf16 values as fp32: zero-extended to 32 bits and shifted into the high half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Widen(ushort* w) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(w), 16).AsSingle();
 
     /// <summary>
     /// The distance between input rows in floats: a cache line past a multiple of 4 KB, so that the rows one step
@@ -90,8 +96,6 @@ internal static unsafe class Bf16MatVec
     /// than the output layer).
     /// </summary>
     static int Stride(int cols) => cols + 16;
-
-    static float Widen(ushort bf16) => BitConverter.Int32BitsToSingle(bf16 << 16);
 
     /// <summary>fp32 to bf16, rounding to nearest even; NaN stays a (quiet) NaN, as in c10::BFloat16.</summary>
     internal static ushort Round(float value)
@@ -196,9 +200,5 @@ internal static unsafe class Bf16MatVec
             output[r] = Round(Vector256.Sum(a));
             if (rows == 2) output[r + 1] = Round(Vector256.Sum(b));
         }
-
-        /// <summary>Eight bf16 weights as fp32: zero-extended to 32 bits and shifted into the high half.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector256<float> Widen(ushort* w) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(w), 16).AsSingle();
     }
 }
