@@ -57,8 +57,13 @@ public static class TextGeneration
     /// <summary>
     /// Generates a continuation for every prompt at once. Prompts of different lengths are left-padded and
     /// masked, with positions counted over real tokens only, so each row gets what it would get alone.
+    /// The prompts enter the cache in chunks of positions (see <see cref="ChunkedPrefill"/>).
     /// </summary>
-    public static IReadOnlyList<GenerationResult> GenerateBatch(this LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options = null)
+    public static IReadOnlyList<GenerationResult> GenerateBatch(this LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options = null) =>
+        model.GenerateBatch(prompts, options, ChunkedPrefill.Rows);
+
+    /// <summary><see cref="GenerateBatch(LanguageModel, IReadOnlyList{IReadOnlyList{int}}, GenerationOptions?)"/> with prefill chunks of at most <paramref name="prefillRows"/> token rows.</summary>
+    internal static IReadOnlyList<GenerationResult> GenerateBatch(this LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options, int prefillRows)
     {
         options ??= new GenerationOptions();
         if (prompts.Count == 0) return [];
@@ -87,7 +92,8 @@ public static class TextGeneration
             long[] next;
             using (var scope = NewDisposeScope())
             {
-                using var result = model.Forward(input, forward with { PaddingMask = mask }, cache);
+                using var result = step == 0 ? ChunkedPrefill.Run(model, input, mask, forward, cache, prefillRows)
+                    : model.Forward(input, forward with { PaddingMask = mask }, cache);
                 var logits = result.Logits.select(1, 0).to(ScalarType.Float32);
                 next = new long[batch];
                 for (int r = 0; r < batch; r++)
