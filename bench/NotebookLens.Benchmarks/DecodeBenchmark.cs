@@ -94,14 +94,7 @@ static class DecodeBenchmark
     static double PrefillSeconds(LanguageModel model, IReadOnlyList<int> prompt)
     {
         using var ids = tensor(prompt.Select(i => (long)i).ToArray());
-        double best = double.MaxValue;
-        for (int pass = 0; pass < 3; pass++)
-        {
-            var clock = Stopwatch.StartNew();
-            using (model.Forward(ids, ForwardOptions.Everything)) { }
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return best;
+        return Timing.BestSeconds(3, () => { using (model.Forward(ids, ForwardOptions.Everything)) { } });
     }
 
     /// <summary>libtorch's best bf16 GEMM throughput on the prefill's largest products (MLP up and down), best of five each.</summary>
@@ -114,12 +107,7 @@ static class DecodeBenchmark
             // Drawn in bf16: fp32 draws left to the garbage collector stayed resident into the next phase's peak.
             using var x = randn([PromptTokens, inFeatures], dtype: ScalarType.BFloat16);
             using var w = randn([outFeatures, inFeatures], dtype: ScalarType.BFloat16);
-            for (int pass = 0; pass < 5; pass++)
-            {
-                var clock = Stopwatch.StartNew();
-                using (nn.functional.linear(x, w)) { }
-                best = Math.Max(best, 2.0 * PromptTokens * outFeatures * inFeatures / clock.Elapsed.TotalSeconds);
-            }
+            best = Math.Max(best, 2.0 * PromptTokens * outFeatures * inFeatures / Timing.BestSeconds(5, () => { using (nn.functional.linear(x, w)) { } }));
         }
         return best;
     }

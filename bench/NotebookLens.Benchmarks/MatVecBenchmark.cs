@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using static TorchSharp.torch;
@@ -32,15 +31,5 @@ static class MatVecBenchmark
         return 0;
     }
 
-    static double Best(Func<Tensor> product)
-    {
-        double best = double.MaxValue;
-        for (int i = 0; i < 17; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            using (product()) { }
-            if (i >= 2) best = Math.Min(best, sw.Elapsed.TotalSeconds);
-        }
-        return best;
-    }
+    static double Best(Func<Tensor> product) => Timing.BestSeconds(15, () => { using (product()) { } }, warmUp: 2);
 }
