@@ -48,7 +48,7 @@ static class DecodeBenchmark
         Goal("bf16 prefill with everything kept >= 70 % of the GEMM ceiling", ofGemm >= 0.70, $"{ofGemm:P0}");
         Goal("peak RSS during generation <= 1.1x the checkpoint", rss <= 1.1, $"{rss:F2}x");
         Goal("nearest-neighbour query over 128k x 2048 < 0.2 s", n[3] < 0.2, $"{n[3] * 1000:F0} ms");
-        Console.WriteLine("  fp32 prefill vs PyTorch eager and the 3B refusal experiment: not measured by this command (see the README's Benchmarks)");
+        Console.WriteLine("  fp32 prefill vs PyTorch eager: `bench eager`; the 3B refusal experiment: `bench refusal`");
         return 0;
     }
 
