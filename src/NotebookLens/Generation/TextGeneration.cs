@@ -18,7 +18,11 @@ public sealed record GenerationOptions
     public int Seed { get; init; }
     /// <summary>Ids that end a sequence (kept as its last token). Null: the model's end ids (config and generation_config).</summary>
     public IReadOnlyCollection<int>? StopTokens { get; init; }
-    /// <summary>Interventions or probes to run at every step (see <see cref="Steering.Interventions"/>).</summary>
+    /// <summary>
+    /// Interventions or probes to run at every step (see <see cref="Steering.Interventions"/>). They see the prompt in
+    /// chunks of positions when it is long or the batch large (<see cref="ChunkedPrefill"/>), then one position per new
+    /// token; <see cref="HookContext.PositionOffset"/> says where each starts.
+    /// </summary>
     public HookSet? Hooks { get; init; }
     /// <summary>Called for every new token, as it is chosen (streaming).</summary>
     public Action<GeneratedToken>? OnToken { get; init; }
