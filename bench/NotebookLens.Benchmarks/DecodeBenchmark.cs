@@ -38,6 +38,8 @@ static class DecodeBenchmark
         Console.WriteLine($"prefill, {PromptTokens} tokens, every hidden state and attention map kept: {d[4] / 1e9:F1} GF/s; libtorch's bf16 GEMM on its shapes: {d[3] / 1e9:F1} GF/s ({ofGemm:P0})");
         Console.WriteLine($"peak RSS (weights mapped and read) decoding batch 1: {d[5] / 1e9:F2} GB ({d[5] / weightBytes:F2}x the file), batch 8: {d[6] / 1e9:F2} GB ({d[6] / weightBytes:F2}x), "
             + $"the GEMM probe: {d[7] / 1e9:F2} GB, the prefill keeping everything: {d[8] / 1e9:F2} GB ({d[8] / weightBytes:F2}x)");
+        Console.WriteLine($"of which the runtime before any model is loaded (.NET, libtorch's code and start-up heap): {d[9] / 1e9:F2} GB; "
+            + $"generation's peak without it: {(Math.Max(d[5], d[6]) - d[9]) / weightBytes:F2}x the file");
         var n = Child.Run("measure-neighbors", dir);
         Console.WriteLine($"nearest neighbours over {n[0]:F0} x {n[1]:F0}: {n[2]:F2} s once (norms), then {n[3] * 1000:F0} ms per query");
         Console.WriteLine("goals (issue #15), default row:");
@@ -46,7 +48,7 @@ static class DecodeBenchmark
         Goal("bf16 prefill with everything kept >= 70 % of the GEMM ceiling", ofGemm >= 0.70, $"{ofGemm:P0}");
         Goal("peak RSS during generation <= 1.1x the checkpoint", rss <= 1.1, $"{rss:F2}x");
         Goal("nearest-neighbour query over 128k x 2048 < 0.2 s", n[3] < 0.2, $"{n[3] * 1000:F0} ms");
-        Console.WriteLine("  fp32 prefill vs PyTorch eager and the 3B refusal experiment: not measured by this command (see the README's Benchmarks)");
+        Console.WriteLine("  fp32 prefill vs PyTorch eager: `bench eager`; the 3B refusal experiment: `bench refusal`");
         return 0;
     }
 
@@ -54,11 +56,14 @@ static class DecodeBenchmark
 
     /// <summary>
     /// Prints "read-bandwidth seconds-per-token-batch-1 tokens-per-second-batch-8 gemm-flops/s prefill-flops/s" and the
-    /// peak RSS of each phase: decoding batch 1, decoding batch 8, the GEMM probe (the benchmark's own arrays), the prefill.
+    /// peak RSS of each phase: decoding batch 1, decoding batch 8, the GEMM probe (the benchmark's own arrays), the prefill;
+    /// then the RSS of the runtime alone (.NET and libtorch, before the model is loaded).
     /// </summary>
     public static int Measure(string dir)
     {
         TorchRuntime.EnsureLoaded();
+        using (ones(1)) { } // libtorch's own start-up allocations (its operator registry: about 50 MB of heap)
+        long runtime = LoadBenchmark.Status("VmRSS");
         using var model = LanguageModel.Load(dir);
         var random = new Random(1);
         var prompts = Enumerable.Range(0, Batch).Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, PromptTokens).Select(_ => random.Next(1000, 100000)).ToList()).ToList();
@@ -73,7 +78,7 @@ static class DecodeBenchmark
         // The full logits are kept: the output layer runs at every position.
         double prefill = FlopCount.Pass(model.Config, 1, PromptTokens, 0, PromptTokens) / PrefillSeconds(model, prompts[0]);
         long prefillPeak = PeakSinceLast();
-        Console.WriteLine($"{bandwidth} {single} {batched} {gemm} {prefill} {singlePeak} {batchPeak} {gemmPeak} {prefillPeak}");
+        Console.WriteLine($"{bandwidth} {single} {batched} {gemm} {prefill} {singlePeak} {batchPeak} {gemmPeak} {prefillPeak} {runtime}");
         return 0;
     }
 
@@ -89,14 +94,7 @@ static class DecodeBenchmark
     static double PrefillSeconds(LanguageModel model, IReadOnlyList<int> prompt)
     {
         using var ids = tensor(prompt.Select(i => (long)i).ToArray());
-        double best = double.MaxValue;
-        for (int pass = 0; pass < 3; pass++)
-        {
-            var clock = Stopwatch.StartNew();
-            using (model.Forward(ids, ForwardOptions.Everything)) { }
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return best;
+        return Timing.BestSeconds(3, () => { using (model.Forward(ids, ForwardOptions.Everything)) { } });
     }
 
     /// <summary>libtorch's best bf16 GEMM throughput on the prefill's largest products (MLP up and down), best of five each.</summary>
@@ -106,14 +104,10 @@ static class DecodeBenchmark
         double best = 0;
         foreach (var (outFeatures, inFeatures) in new[] { (c.IntermediateSize, c.HiddenSize), (c.HiddenSize, c.IntermediateSize) })
         {
-            using var x = randn(PromptTokens, inFeatures).to(ScalarType.BFloat16);
-            using var w = randn(outFeatures, inFeatures).to(ScalarType.BFloat16);
-            for (int pass = 0; pass < 5; pass++)
-            {
-                var clock = Stopwatch.StartNew();
-                using (nn.functional.linear(x, w)) { }
-                best = Math.Max(best, 2.0 * PromptTokens * outFeatures * inFeatures / clock.Elapsed.TotalSeconds);
-            }
+            // Drawn in bf16: fp32 draws left to the garbage collector stayed resident into the next phase's peak.
+            using var x = randn([PromptTokens, inFeatures], dtype: ScalarType.BFloat16);
+            using var w = randn([outFeatures, inFeatures], dtype: ScalarType.BFloat16);
+            best = Math.Max(best, 2.0 * PromptTokens * outFeatures * inFeatures / Timing.BestSeconds(5, () => { using (nn.functional.linear(x, w)) { } }));
         }
         return best;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -19,13 +18,7 @@ static unsafe class MachineLimits
             new Span<float>(buffer, (int)count).Fill(1f); // touches every page; ones, not denormals, keep the adds fast
             int parts = Environment.ProcessorCount;
             var sums = new float[parts];
-            double best = 0;
-            for (int pass = 0; pass < 5; pass++)
-            {
-                var clock = Stopwatch.StartNew();
-                Parallel.For(0, parts, p => sums[p] = Sum(buffer + count * p / parts, count / parts));
-                best = Math.Max(best, bytes / clock.Elapsed.TotalSeconds);
-            }
+            double best = bytes / Timing.BestSeconds(5, () => Parallel.For(0, parts, p => sums[p] = Sum(buffer + count * p / parts, count / parts)));
             return sums.Sum() > 0 ? best : throw new InvalidOperationException("the buffer read as zeros");
         }
         finally

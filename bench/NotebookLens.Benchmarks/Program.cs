@@ -15,10 +15,17 @@ using static TorchSharp.torch;
 //   decode [DIR]               the performance goals in one run: decode against the read bandwidth, prefill against
 //                              the GEMM ceiling, peak memory, nearest neighbours; our bf16 kernel and libtorch's
 //   measure-decode DIR         (internal) one measurement in a fresh process
+//   eager [DIR]                fp32 prefill against an HF-style PyTorch eager forward (eager_llama.py), when python3
+//                              has torch; the two passes' logits are compared first
+//   measure-eager DIR IDS OUT  (internal) NotebookLens's side in a fresh process
+//   matvec                     the few-row bf16 products of a decode step (1B's shapes): our kernel and libtorch's
 //   refusal [DIR]              the refusal experiment on Llama-3.2-3B shapes: a reduced run measured stage by stage,
 //                              the default run's time extrapolated from it, against the arithmetic at the GEMM ceiling
 return args.FirstOrDefault() switch
 {
+    "matvec" => MatVecBenchmark.Run(),
+    "eager" => EagerBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "measure-eager" => EagerBenchmark.Measure(args[1], args[2], args[3]),
     "decode" => DecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-decode" => DecodeBenchmark.Measure(args[1]),
     "measure-neighbors" => NeighborsBenchmark.Measure(args[1]),
@@ -34,7 +41,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | neighbors [DIR] | refusal [DIR]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | eager [DIR] | matvec | neighbors [DIR] | refusal [DIR]");
     return 2;
 }
 

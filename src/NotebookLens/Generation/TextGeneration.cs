@@ -18,7 +18,11 @@ public sealed record GenerationOptions
     public int Seed { get; init; }
     /// <summary>Ids that end a sequence (kept as its last token). Null: the model's end ids (config and generation_config).</summary>
     public IReadOnlyCollection<int>? StopTokens { get; init; }
-    /// <summary>Interventions or probes to run at every step (see <see cref="Steering.Interventions"/>).</summary>
+    /// <summary>
+    /// Interventions or probes to run at every step (see <see cref="Steering.Interventions"/>). They see the prompt in
+    /// chunks of positions when it is long or the batch large (<see cref="ChunkedPrefill"/>), then one position per new
+    /// token; <see cref="HookContext.PositionOffset"/> says where each starts.
+    /// </summary>
     public HookSet? Hooks { get; init; }
     /// <summary>Called for every new token, as it is chosen (streaming).</summary>
     public Action<GeneratedToken>? OnToken { get; init; }
@@ -57,8 +61,13 @@ public static class TextGeneration
     /// <summary>
     /// Generates a continuation for every prompt at once. Prompts of different lengths are left-padded and
     /// masked, with positions counted over real tokens only, so each row gets what it would get alone.
+    /// The prompts enter the cache in chunks of positions (see <see cref="ChunkedPrefill"/>).
     /// </summary>
-    public static IReadOnlyList<GenerationResult> GenerateBatch(this LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options = null)
+    public static IReadOnlyList<GenerationResult> GenerateBatch(this LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options = null) =>
+        model.GenerateBatch(prompts, options, ChunkedPrefill.Rows);
+
+    /// <summary><see cref="GenerateBatch(LanguageModel, IReadOnlyList{IReadOnlyList{int}}, GenerationOptions?)"/> with prefill chunks of at most <paramref name="prefillRows"/> token rows.</summary>
+    internal static IReadOnlyList<GenerationResult> GenerateBatch(this LanguageModel model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options, int prefillRows)
     {
         options ??= new GenerationOptions();
         if (prompts.Count == 0) return [];
@@ -87,7 +96,8 @@ public static class TextGeneration
             long[] next;
             using (var scope = NewDisposeScope())
             {
-                using var result = model.Forward(input, forward with { PaddingMask = mask }, cache);
+                using var result = step == 0 ? ChunkedPrefill.Run(model, input, mask, forward, cache, prefillRows)
+                    : model.Forward(input, forward with { PaddingMask = mask }, cache);
                 var logits = result.Logits.select(1, 0).to(ScalarType.Float32);
                 next = new long[batch];
                 for (int r = 0; r < batch; r++)

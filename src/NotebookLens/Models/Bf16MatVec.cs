@@ -8,29 +8,31 @@ using static TorchSharp.torch;
 namespace NotebookLens.Models;
 
 /// <summary>
-/// A few bf16 rows times a bf16 weight matrix <c>[out, in]</c> — the linear layers of a batched decode step (one row
-/// per sequence). libtorch's bf16 matmul takes almost eight times as long for eight rows as for one (the 525 MB output
-/// layer: 223 against 35 ms on an AMD EPYC with AVX2); this kernel reads the weights in place, once per call whatever the
-/// number of rows. Like libtorch it widens to fp32, accumulates in fp32 and rounds each output once to bf16 (nearest
-/// even); only the order of the additions differs.
+/// bf16 rows times a bf16 weight matrix <c>[out, in]</c>: the linear layers of a decode step (one row per sequence) and
+/// of a prefill (one per token). libtorch's bf16 product on a CPU without bf16 instructions computes each output as a
+/// separate dot product, reading the weights once per row: eight rows take almost eight times as long as one (the
+/// 525 MB output layer: 223 against 35 ms on an AMD EPYC with AVX2), and a 128-token prefill of a 1B model 16 s. This
+/// kernel reads each pair of weight rows once for up to <see cref="Chunk"/> rows and widens each weight once for four
+/// of them. Like libtorch it widens to fp32, accumulates in fp32 and rounds each output once to bf16 (nearest even);
+/// only the order of the additions differs.
 /// </summary>
 internal static unsafe class Bf16MatVec
 {
-    /// <summary>Input rows one call takes: a decode batch. Past that the work is a real GEMM, libtorch's job.</summary>
-    public const int MaxInputs = 8;
-    /// <summary>Weight rows per inner step: four of them share each load of an input.</summary>
+    /// <summary>Input rows one pass over the weights takes: their fp32 copies (up to 2 MB for 8,192 columns) stay in L2.</summary>
+    public const int Chunk = 64;
+    /// <summary>Weight rows per inner step (two), doubled: a thread's share starts on a multiple of it.</summary>
     const int Block = 4;
-    /// <summary>bf16 elements per 256-bit load (pairs: the even one in the low half of each 32-bit lane).</summary>
-    const int Lane = 16;
+    /// <summary>Columns per step: eight bf16 weights widened into one 256-bit fp32 vector.</summary>
+    const int Lane = 8;
 
     /// <summary>Whether the kernel runs on this machine (AVX2 with FMA, and the tensor memory export); otherwise libtorch does the work.</summary>
     public static bool Supported { get; } = Vector256.IsHardwareAccelerated && Fma.IsSupported && Avx2.IsSupported && TensorMemory.Available;
 
     /// <summary>
     /// For which products the kernel runs, per process: <c>NOTEBOOKLENS_MATVEC=torch</c> never, <c>=ours</c> for one
-    /// row too (both to compare, as the benchmark does); by default from two rows. One row is libtorch's: its 1-row
-    /// product streams the weights as fast as this kernel in isolation, and inside a decode loop this kernel's .NET
-    /// threads share the cores with libtorch's spinning OpenMP workers (bench decode: 310 against 202 ms per token).
+    /// row too (both to compare, as the benchmark does); by default from two rows. One row is libtorch's: with nothing
+    /// to share a widened weight with, its 1-row product streams the weights faster (bench decode: 261 against 396 ms
+    /// per token).
     /// </summary>
     public static int MinInputs { get; } = !Supported ? int.MaxValue : Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC") switch
     {
@@ -41,50 +43,59 @@ internal static unsafe class Bf16MatVec
 
     [ThreadStatic] static float[]? _inputs;
 
-    /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: <see cref="MinInputs"/> to <see cref="MaxInputs"/> bf16 rows against a contiguous bf16 CPU matrix.</summary>
+    /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: at least <see cref="MinInputs"/> bf16 rows against a contiguous bf16 CPU matrix.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
         !x.requires_grad && !weight.requires_grad && x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
-        && weight.dim() == 2 && weight.shape[1] % Lane == 0 && x.shape[^1] == weight.shape[1]
-        && x.numel() <= MaxInputs * weight.shape[1] && x.numel() >= MinInputs * weight.shape[1] && weight.is_contiguous();
+        && weight.dim() == 2 && weight.shape[1] % (2 * Lane) == 0 // the inner loop takes two vectors a step
+        && x.shape[^1] == weight.shape[1] && x.numel() >= MinInputs * weight.shape[1] && weight.is_contiguous();
 
     /// <summary><c>x · weightᵀ</c> with <c>x</c>'s leading shape and <c>out</c> features, in bf16.</summary>
     public static Tensor Multiply(Tensor x, Tensor weight)
     {
         int outputs = checked((int)weight.shape[0]), cols = checked((int)weight.shape[1]);
         int inputs = checked((int)(x.numel() / cols));
-        var split = _inputs is { } buffer && buffer.Length >= inputs * cols ? buffer
-            : _inputs = GC.AllocateUninitializedArray<float>(MaxInputs * cols, pinned: true);
-        using (var rows = x.contiguous())
-            for (int i = 0; i < inputs; i++) SplitPairs((ushort*)TensorMemory.Address(rows) + (long)i * cols, cols, split.AsSpan(i * cols, cols));
-
+        int stride = Stride(cols);
+        var widened = _inputs is { } buffer && buffer.Length >= Math.Min(inputs, Chunk) * stride ? buffer
+            : _inputs = GC.AllocateUninitializedArray<float>(Chunk * stride, pinned: true);
         long[] shape = [.. x.shape[..^1], outputs];
         var result = empty(shape, dtype: ScalarType.BFloat16, device: x.device);
-        var job = new Job((ushort*)TensorMemory.Address(weight), outputs, cols, split, inputs, (ushort*)TensorMemory.Address(result));
+        using var rows = x.contiguous();
+        var source = (ushort*)TensorMemory.Address(rows);
+        var target = (ushort*)TensorMemory.Address(result);
+        var weights = (ushort*)TensorMemory.Address(weight);
         int parts = Math.Max(1, Math.Min(get_num_threads(), outputs / Block));
-        if (parts == 1) job.Run(0, outputs);
-        else Parallel.For(0, parts, p => job.Run(Boundary(outputs, p, parts), Boundary(outputs, p + 1, parts)));
+        for (int first = 0; first < inputs; first += Chunk)
+        {
+            int count = Math.Min(Chunk, inputs - first);
+            fixed (float* into = widened)
+                for (int i = 0; i < count; i++) WidenRow(source + (long)(first + i) * cols, cols, into + (long)i * stride);
+            var job = new Job(weights, outputs, cols, widened, count, target + (long)first * outputs);
+            if (parts == 1) job.Run(0, outputs);
+            else Parallel.For(0, parts, p => job.Run(Boundary(outputs, p, parts), Boundary(outputs, p + 1, parts)));
+        }
         return result;
     }
 
     /// <summary>Part <paramref name="p"/>'s first weight row: equal shares, each starting on a whole block.</summary>
     static int Boundary(int outputs, int p, int parts) => p == parts ? outputs : (int)((long)outputs * p / parts) / Block * Block;
 
-    /// <summary>
-    /// One input row as fp32, evens in the first half and odds in the second: a 32-bit load of the weights holds an
-    /// (even, odd) pair, which shifting and masking turn into two fp32 vectors without shuffles.
-    /// </summary>
-    static void SplitPairs(ushort* x, int cols, Span<float> into)
+    /// <summary>One input row widened to fp32, as the weights are (<paramref name="cols"/> is a multiple of <see cref="Lane"/>).</summary>
+    static void WidenRow(ushort* x, int cols, float* into)
     {
-        int half = cols / 2;
-        for (int j = 0; j < half; j++)
-        {
-            into[j] = Widen(x[2 * j]);
-            into[half + j] = Widen(x[2 * j + 1]);
-        }
+        for (int j = 0; j < cols; j += Lane) Widen(x + j).Store(into + j);
     }
 
-    static float Widen(ushort bf16) => BitConverter.Int32BitsToSingle(bf16 << 16);
+    /// <summary>Eight bf16 values as fp32: zero-extended to 32 bits and shifted into the high half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Widen(ushort* w) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(w), 16).AsSingle();
+
+    /// <summary>
+    /// The distance between input rows in floats: a cache line past a multiple of 4 KB, so that the rows one step
+    /// reads do not all fall in the same L1 sets (4K aliasing: the 2048-wide products ran 2.5 times slower per flop
+    /// than the output layer).
+    /// </summary>
+    static int Stride(int cols) => cols + 16;
 
     /// <summary>fp32 to bf16, rounding to nearest even; NaN stays a (quiet) NaN, as in c10::BFloat16.</summary>
     internal static ushort Round(float value)
@@ -97,111 +108,97 @@ internal static unsafe class Bf16MatVec
     readonly struct Job(ushort* weight, int outputs, int cols, float[] inputs, int count, ushort* result)
     {
         readonly ushort* _weight = weight, _result = result;
-        readonly int _outputs = outputs, _cols = cols, _count = count;
+        readonly int _outputs = outputs, _cols = cols, _count = count, _stride = Stride(cols);
         readonly float[] _inputs = inputs;
 
         /// <summary>
-        /// Weight rows [from, to) against every input. Inputs go four at a time through <see cref="Rows2Inputs4"/> (each
-        /// weight widened once for four inputs); the rest, one at a time through <see cref="Block4"/> (four weight rows
-        /// share each load of the input). Both add in the same order, so an output does not depend on the batch.
+        /// Weight rows [from, to) against every input: two weight rows against four inputs (<see cref="Rows2Inputs4"/>,
+        /// each widened weight serving four inputs), the remaining inputs one at a time (<see cref="Rows2Input1"/>), an
+        /// odd last row alone. Both add in the same order, so an output does not depend on the batch. (Column tiles that
+        /// keep the inputs in L1 measured no faster: the two weight rows, read whole, stream better.)
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int from, int to)
         {
             fixed (float* inputs = _inputs)
             {
-                int grouped = _count / 4 * 4, r = from;
-                // Four weight rows at a time stay in L1 while every input passes over them: the weights are read once.
-                for (; r + Block <= to; r += Block)
+                int r = from;
+                for (; r + 2 <= to; r += 2)
                 {
-                    for (int i = 0; i < grouped; i += 4)
-                    {
-                        Rows2Inputs4(r, inputs + (long)i * _cols, _result + (long)i * _outputs);
-                        Rows2Inputs4(r + 2, inputs + (long)i * _cols, _result + (long)i * _outputs);
-                    }
-                    for (int i = grouped; i < _count; i++) Block4(r, inputs + (long)i * _cols, _result + (long)i * _outputs);
+                    int i = 0;
+                    for (; i + 4 <= _count; i += 4) Rows2Inputs4(r, inputs + (long)i * _stride, _result + (long)i * _outputs);
+                    for (; i < _count; i++) Rows2Input1(r, 2, inputs + (long)i * _stride, _result + (long)i * _outputs);
                 }
-                for (; r < to; r++)
-                    for (int i = 0; i < _count; i++) One(r, inputs + (long)i * _cols, _result + (long)i * _outputs);
+                if (r < to)
+                    for (int i = 0; i < _count; i++) Rows2Input1(r, 1, inputs + (long)i * _stride, _result + (long)i * _outputs);
             }
         }
 
         /// <summary>
-        /// Two weight rows against four inputs: each widened weight serves four inputs (8 accumulators; the JIT keeps
-        /// some of them on the stack, and one weight row against four inputs measured slower still: 140 against 98 ms for
-        /// the output layer with 8 rows).
+        /// Weight rows r and r + 1 against four inputs (rows <c>_stride</c> apart), into the outputs of those inputs
+        /// (rows <c>_outputs</c> apart). Eight accumulators and two widened weight vectors fit the 16 registers (the
+        /// even/odd split this kernel had before needed four, and the JIT spilled accumulators at every step).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Rows2Inputs4(int r, float* evens, ushort* output)
+        void Rows2Inputs4(int r, float* inputs, ushort* output)
         {
-            long cols = _cols, half = cols / 2;
-            ushort* w0 = _weight + r * cols, w1 = w0 + cols;
+            long stride = _stride;
+            ushort* w0 = _weight + (long)r * _cols, w1 = w0 + _cols;
+            float* x = inputs;
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-            var high = Vector256.Create(0xFFFF0000u);
-            for (long j = 0; j < cols; j += Lane)
+            // Two steps per iteration, pointers advanced rather than indexed: the loop's own instructions were a third of it.
+            float* x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+            long ahead = 2L * _cols;
+            for (ushort* end = w0 + _cols; w0 < end; w0 += 2 * Lane, w1 += 2 * Lane, x += 2 * Lane, x1 += 2 * Lane, x2 += 2 * Lane, x3 += 2 * Lane)
             {
-                var p0 = Vector256.Load((uint*)(w0 + j));
-                var p1 = Vector256.Load((uint*)(w1 + j));
-                var e0 = (p0 << 16).AsSingle(); var o0 = (p0 & high).AsSingle();
-                var e1 = (p1 << 16).AsSingle(); var o1 = (p1 & high).AsSingle();
-                float* x = evens + j / 2;
-                Step(x, half, e0, o0, e1, o1, ref a0, ref b0);
-                Step(x + cols, half, e0, o0, e1, o1, ref a1, ref b1);
-                Step(x + 2 * cols, half, e0, o0, e1, o1, ref a2, ref b2);
-                Step(x + 3 * cols, half, e0, o0, e1, o1, ref a3, ref b3);
+                // The next two weight rows, asked for while these are summed: 15-20 % faster on weights read from memory
+                // (a prefetch never faults, so past the last row it costs nothing).
+                Sse.Prefetch0(w0 + ahead);
+                Sse.Prefetch0(w1 + ahead);
+                var v0 = Widen(w0);
+                var v1 = Widen(w1);
+                a0 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x), a0);
+                b0 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x), b0);
+                a1 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x1), a1);
+                b1 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x1), b1);
+                a2 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x2), a2);
+                b2 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x2), b2);
+                a3 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x3), a3);
+                b3 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x3), b3);
+                v0 = Widen(w0 + Lane);
+                v1 = Widen(w1 + Lane);
+                a0 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x + Lane), a0);
+                b0 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x + Lane), b0);
+                a1 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x1 + Lane), a1);
+                b1 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x1 + Lane), b1);
+                a2 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x2 + Lane), a2);
+                b2 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x2 + Lane), b2);
+                a3 = Vector256.FusedMultiplyAdd(v0, Vector256.Load(x3 + Lane), a3);
+                b3 = Vector256.FusedMultiplyAdd(v1, Vector256.Load(x3 + Lane), b3);
             }
-            long stride = _outputs;
+            long n = _outputs;
             output[r] = Round(Vector256.Sum(a0)); output[r + 1] = Round(Vector256.Sum(b0));
-            output[stride + r] = Round(Vector256.Sum(a1)); output[stride + r + 1] = Round(Vector256.Sum(b1));
-            output[2 * stride + r] = Round(Vector256.Sum(a2)); output[2 * stride + r + 1] = Round(Vector256.Sum(b2));
-            output[3 * stride + r] = Round(Vector256.Sum(a3)); output[3 * stride + r + 1] = Round(Vector256.Sum(b3));
+            output[n + r] = Round(Vector256.Sum(a1)); output[n + r + 1] = Round(Vector256.Sum(b1));
+            output[2 * n + r] = Round(Vector256.Sum(a2)); output[2 * n + r + 1] = Round(Vector256.Sum(b2));
+            output[3 * n + r] = Round(Vector256.Sum(a3)); output[3 * n + r + 1] = Round(Vector256.Sum(b3));
         }
 
-        /// <summary>One input's even and odd halves at this column against two widened weight rows, in <see cref="Accumulate"/>'s order.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Step(float* x, long half, Vector256<float> e0, Vector256<float> o0, Vector256<float> e1, Vector256<float> o1,
-            ref Vector256<float> a, ref Vector256<float> b)
-        {
-            var e = Vector256.Load(x);
-            var o = Vector256.Load(x + half);
-            a = Vector256.FusedMultiplyAdd(o0, o, Vector256.FusedMultiplyAdd(e0, e, a));
-            b = Vector256.FusedMultiplyAdd(o1, o, Vector256.FusedMultiplyAdd(e1, e, b));
-        }
-
+        /// <summary><paramref name="rows"/> (1 or 2) weight rows from r against one input, in <see cref="Rows2Inputs4"/>'s order.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Block4(int r, float* evens, ushort* output)
+        void Rows2Input1(int r, int rows, float* input, ushort* output)
         {
-            float* odds = evens + _cols / 2;
-            ushort* w0 = _weight + (long)r * _cols, w1 = w0 + _cols, w2 = w1 + _cols, w3 = w2 + _cols;
-            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            ushort* w0 = _weight + (long)r * _cols, w1 = rows == 2 ? w0 + _cols : w0;
+            float* x = input;
+            Vector256<float> a = default, b = default;
             for (int j = 0; j < _cols; j += Lane)
             {
-                var e = Vector256.Load(evens + j / 2);
-                var o = Vector256.Load(odds + j / 2);
-                s0 = Accumulate(Vector256.Load((uint*)(w0 + j)), e, o, s0);
-                s1 = Accumulate(Vector256.Load((uint*)(w1 + j)), e, o, s1);
-                s2 = Accumulate(Vector256.Load((uint*)(w2 + j)), e, o, s2);
-                s3 = Accumulate(Vector256.Load((uint*)(w3 + j)), e, o, s3);
+                var xj = Vector256.Load(x + j);
+                a = Vector256.FusedMultiplyAdd(Widen(w0 + j), xj, a);
+                b = Vector256.FusedMultiplyAdd(Widen(w1 + j), xj, b);
             }
-            output[r] = Round(Vector256.Sum(s0));
-            output[r + 1] = Round(Vector256.Sum(s1));
-            output[r + 2] = Round(Vector256.Sum(s2));
-            output[r + 3] = Round(Vector256.Sum(s3));
+            output[r] = Round(Vector256.Sum(a));
+            if (rows == 2) output[r + 1] = Round(Vector256.Sum(b));
         }
-
-        void One(int r, float* evens, ushort* output)
-        {
-            float* odds = evens + _cols / 2;
-            ushort* w = _weight + (long)r * _cols;
-            Vector256<float> s = default;
-            for (int j = 0; j < _cols; j += Lane)
-                s = Accumulate(Vector256.Load((uint*)(w + j)), Vector256.Load(evens + j / 2), Vector256.Load(odds + j / 2), s);
-            output[r] = Round(Vector256.Sum(s));
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector256<float> Accumulate(Vector256<uint> pairs, Vector256<float> evens, Vector256<float> odds, Vector256<float> sum) =>
-            Vector256.FusedMultiplyAdd((pairs & Vector256.Create(0xFFFF0000u)).AsSingle(), odds, Vector256.FusedMultiplyAdd((pairs << 16).AsSingle(), evens, sum));
     }
 }

@@ -28,8 +28,9 @@ public static class TorchRuntime
             if (_done) return;
             if (OperatingSystem.IsLinux())
             {
+                var threads = OpenMpThreads.SleepWhenIdle(); // before libtorch loads libgomp, which reads it once
                 PrepareLinux();
-                Status += "; " + NativeHeap.HandBackLargeBlocks();
+                Status += "; " + NativeHeap.HandBackLargeBlocks() + "; " + threads;
             }
             else Status = "no preparation needed on this operating system";
             _done = true;
@@ -108,15 +109,40 @@ public static class TorchRuntime
     /// <summary>
     /// The copy sits outside libtorch's folder, so its <c>$ORIGIN</c> run path finds nothing: its
     /// dependencies (libtorch, libtorch_cpu, libc10) must already be loaded, which glibc then matches by soname.
+    /// TorchSharp's own libtorch is loaded by its full path: by bare name the system's search comes first, and a
+    /// machine with another libtorch installed (Debian's python3-torch brings 1.13 to /usr/lib) would load that one,
+    /// whose libc10 lacks what TorchSharp's library needs.
     /// </summary>
     static void PreloadLibTorch(string original)
     {
-        var asm = typeof(torch).Assembly;
-        if (NativeLibrary.TryLoad("torch", asm, null, out _)) return;
-        var beside = Path.Combine(Path.GetDirectoryName(original)!, "libtorch.so");
-        if (File.Exists(beside) && NativeLibrary.TryLoad(beside, out _)) return;
+        foreach (var path in LibTorchCandidates(original, AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string))
+            if (File.Exists(path) && NativeLibrary.TryLoad(path, out _)) return;
+        if (NativeLibrary.TryLoad("torch", typeof(torch).Assembly, null, out _)) return;
         throw new DllNotFoundException(
             "libtorch.so could not be loaded. Reference the TorchSharp-cpu package (it brings libtorch-cpu-linux-x64).");
+    }
+
+    /// <summary>
+    /// Where TorchSharp's libtorch may be, in order: beside its native library (an app's output folder), in the
+    /// runtime's native search folders, and in the NuGet cache's libtorch package next to TorchSharp's (a notebook
+    /// host loads packages from there: <c>&lt;packages&gt;/torchsharp/&lt;v&gt;/runtimes/linux-x64/native</c> and
+    /// <c>&lt;packages&gt;/libtorch-cpu-linux-x64/&lt;v&gt;/runtimes/linux-x64/native</c>), newest version first.
+    /// </summary>
+    internal static IEnumerable<string> LibTorchCandidates(string original, string? searchDirectories)
+    {
+        const string name = "libtorch.so";
+        var native = Path.GetDirectoryName(original)!;
+        yield return Path.Combine(native, name);
+        foreach (var dir in (searchDirectories ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            yield return Path.Combine(dir, name);
+        // native = <packages>/torchsharp/<version>/runtimes/linux-x64/native
+        var packages = Path.GetFullPath(Path.Combine(native, "..", "..", "..", "..", ".."));
+        if (!Directory.Exists(packages)) yield break;
+        var versions = Directory.EnumerateDirectories(packages, "libtorch-*-linux-x64")
+            .SelectMany(Directory.EnumerateDirectories)
+            .OrderByDescending(d => Version.TryParse(Path.GetFileName(d), out var v) ? v : new Version(0, 0));
+        foreach (var version in versions)
+            yield return Path.Combine(version, "runtimes", "linux-x64", "native", name);
     }
 
     /// <summary>Where the runtime (or TorchSharp's own fallback) would look for the native library.</summary>

@@ -25,6 +25,16 @@ public sealed class GenerationTests(FixtureModels models) : IClassFixture<Fixtur
     }
 
     [Theory]
+    [MemberData(nameof(ParityTests.Prompts), MemberType = typeof(ParityTests))]
+    public void Generation_with_the_prompt_in_chunks_of_three_positions_equals_the_reference(string name, int p)
+    {
+        var (model, golden) = models.Get(name);
+        using var scope = NewDisposeScope();
+        var result = model.GenerateBatch([Prompt(golden, p)], NoStop, prefillRows: 3)[0];
+        Assert.Equal(golden[$"generated_ids.{p}"].data<long>().Select(x => (int)x), result.NewIds);
+    }
+
+    [Theory]
     [InlineData("llama")]
     [InlineData("gemma")]
     public void Token_by_token_with_the_cache_gives_the_full_pass_logits(string name)

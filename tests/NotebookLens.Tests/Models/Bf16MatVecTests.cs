@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace NotebookLens.Tests.Models;
 
-/// <summary>The decode-step kernel (one row per sequence), held to float64 products rounded by libtorch's own fp32 → bf16 conversion.</summary>
+/// <summary>The bf16 kernel of decode steps and prefills (one row per sequence or token), held to float64 products rounded by libtorch's own fp32 → bf16 conversion.</summary>
 public class Bf16MatVecTests
 {
     public Bf16MatVecTests() => TorchRuntime.EnsureLoaded();
@@ -20,6 +20,8 @@ public class Bf16MatVecTests
     [InlineData(4, 6, 64)]
     [InlineData(5, 37, 512)]
     [InlineData(8, 301, 2048)]
+    [InlineData(64, 9, 256)] // one whole chunk of inputs
+    [InlineData(130, 37, 512)] // two chunks and a part: a prefill
     public void Equals_the_exact_product_rounded_once_to_bf16(int inputs, int rows, int cols)
     {
         using var scope = NewDisposeScope();
@@ -47,6 +49,7 @@ public class Bf16MatVecTests
     [InlineData(4, 8, 64)]
     [InlineData(7, 39, 256)]
     [InlineData(8, 301, 2048)]
+    [InlineData(70, 39, 256)]
     public void A_row_of_a_batch_equals_the_row_alone(int inputs, int rows, int cols)
     {
         // Four inputs at a time take another loop than one at a time; both must add in the same order.
@@ -102,11 +105,12 @@ public class Bf16MatVecTests
         Assert.Equal(Bf16MatVec.MinInputs <= 1, Bf16MatVec.Applies(zeros(1, 1, 32, dtype: ScalarType.BFloat16), weight));
         Assert.Equal(on, Bf16MatVec.Applies(rows, weight));
         Assert.False(Bf16MatVec.Applies(rows.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
-        Assert.Equal(on, Bf16MatVec.Applies(zeros(Bf16MatVec.MaxInputs, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
-        Assert.False(Bf16MatVec.Applies(zeros(1, Bf16MatVec.MaxInputs + 1, 32, dtype: ScalarType.BFloat16), weight)); // a prefill: libtorch's GEMM
+        Assert.Equal(on, Bf16MatVec.Applies(zeros(8, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
+        Assert.Equal(on, Bf16MatVec.Applies(zeros(1, 300, 32, dtype: ScalarType.BFloat16), weight)); // a prefill
         Assert.False(Bf16MatVec.Applies(zeros(2, 1, 8, dtype: ScalarType.BFloat16), zeros(32, 8, dtype: ScalarType.BFloat16).t())); // a transposed view
         Assert.False(Bf16MatVec.Applies(zeros(2, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
         Assert.False(Bf16MatVec.Applies(rows, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
+        Assert.False(Bf16MatVec.Applies(zeros(4, 1, 16, dtype: ScalarType.BFloat16), weight)); // shapes that do not match: libtorch says why
     }
 
     /// <summary>Distance in bf16 steps between equal-shaped bf16 tensors (both finite and of one sign here).</summary>

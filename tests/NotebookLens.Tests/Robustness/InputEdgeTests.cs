@@ -37,6 +37,12 @@ public sealed class InputEdgeTests : IClassFixture<InputEdgeTests.Tiny>
         Assert.Equal(LensErrorKind.OutOfRange, e.Kind);
         Assert.Contains($"{Context + 1} positions exceed this model's context of {Context} tokens", e.Message);
         Assert.Equal(before, Probe());
+        // Generation refuses it before any of the prompt's chunks runs.
+        int passes = 0;
+        var count = new HookSet().Add(HookPoints.Embed, (_, _) => { passes++; return null; });
+        e = Assert.Throws<LensException>(() => _lens.Generate(_lens.Prompt(ids), new GenerationOptions { MaxNewTokens = 2, Hooks = count }));
+        Assert.Contains($"{Context + 1} positions exceed this model's context of {Context} tokens", e.Message);
+        Assert.Equal(0, passes);
         // Exactly the context fits.
         using var scope = NewDisposeScope();
         using var full = _lens.Forward(_lens.Prompt(ids.Take(Context)));

@@ -21,10 +21,45 @@ public class TorchRuntimeTests
     }
 
     [Fact]
+    public void Libtorch_is_looked_for_by_full_path_beside_the_library_then_in_search_folders_then_in_the_newest_nuget_package()
+    {
+        // A NuGet cache as a notebook host sees it: TorchSharp's native folder has no libtorch; two libtorch packages do.
+        var root = Directory.CreateTempSubdirectory("notebooklens-packages-").FullName;
+        try
+        {
+            string Native(string package, string version) => Path.Combine(root, package, version, "runtimes", "linux-x64", "native");
+            var original = Path.Combine(Native("torchsharp", "0.107.0"), "libLibTorchSharp.so");
+            foreach (var version in new[] { "2.9.1", "2.10.0" }) Directory.CreateDirectory(Native("libtorch-cpu-linux-x64", version));
+            Directory.CreateDirectory(Path.GetDirectoryName(original)!);
+            var candidates = TorchRuntime.LibTorchCandidates(original, "/opt/a:/opt/b").ToList();
+            Assert.Equal(
+                [
+                    Path.Combine(Path.GetDirectoryName(original)!, "libtorch.so"), "/opt/a/libtorch.so", "/opt/b/libtorch.so",
+                    Path.Combine(Native("libtorch-cpu-linux-x64", "2.10.0"), "libtorch.so"), Path.Combine(Native("libtorch-cpu-linux-x64", "2.9.1"), "libtorch.so"),
+                ], candidates);
+            Assert.All(candidates, c => Assert.True(Path.IsPathRooted(c)));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Status_says_how_the_library_was_prepared()
     {
         TorchRuntime.EnsureLoaded();
         Assert.Contains("libLibTorchSharp.so", TorchRuntime.Status);
+    }
+
+    [Fact]
+    public void OpenMP_workers_sleep_when_idle_unless_the_environment_chose_a_policy()
+    {
+        TorchRuntime.EnsureLoaded();
+        var chosen = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        // libgomp reads the native environment, not .NET's copy of it.
+        Assert.Equal(chosen ?? "PASSIVE", OpenMpThreads.NativeValue());
+        Assert.Contains(chosen is null ? "OMP_WAIT_POLICY=PASSIVE" : $"OpenMP wait policy {chosen}", TorchRuntime.Status);
     }
 
     [Fact]
