@@ -42,7 +42,7 @@ cli lens --text "The weather is really" --last --k 3
 echo "-- attention: from 'color' back to the colour"
 cli attention --text "The ball is green. The ball has the color" --from color --to green --k 3
 echo "-- refusal direction"
-cli refusal --n-test 8 --max-new-tokens 16 --prune-layers 0   # 6 layers: the direction that steers is in the last (model card)
+cli refusal --max-new-tokens 16   # the paper's defaults (model card: layer 5 of 10)
 echo "-- Patchscope"
 cli patchscope --source "The farmer picked a ripe apple" --source-token apple --max-new-tokens 5
 

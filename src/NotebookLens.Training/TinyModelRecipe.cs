@@ -100,17 +100,22 @@ public sealed record TinyModelRecipe
     /// <summary>Gemma 3: whether <paramref name="layer"/> attends through the sliding window (Gemma's layer_types).</summary>
     public bool IsSliding(int layer) => Family == ModelFamily.Gemma3 && (layer + 1) % SlidingWindowPattern != 0;
 
-    public static TinyModelRecipe Default { get; } = new();
-
     /// <summary>
     /// Issue 13's deeper model (10 layers, width 128, 2.36 M parameters): 2,700 steps of 24 × 128 tokens (8.3 M, as
-    /// many as <c>tiny</c> saw), 71 minutes on two cores shared with other work. What it learnt is in
-    /// <c>Runs/tiny-v3/README.md</c> (the first try, 560 steps, in <c>Runs/tiny-v2</c>); not committed as <c>tiny</c> yet.
+    /// many as the first <c>tiny</c> saw), about 53 minutes on two cores. With nothing else, what it learnt is in
+    /// <c>Runs/tiny-v3/README.md</c> (the first try, 560 steps, in <c>Runs/tiny-v2</c>); the runs up to tiny-v10 add the
+    /// options below to it.
     /// </summary>
     public static TinyModelRecipe Deep { get; } = new()
     {
         HiddenSize = 128, Layers = 10, Heads = 4, KeyValueHeads = 2, IntermediateSize = 384, BatchSize = 24, Steps = 2700, WarmupSteps = 50,
     };
+
+    /// <summary>
+    /// The committed <c>tiny</c>'s (Runs/tiny-v10, v10a): <see cref="Deep"/> with layer dropout and the refusal route. The
+    /// record's own initial values are the first <c>tiny</c>'s (6 layers, commit 2323bd9).
+    /// </summary>
+    public static TinyModelRecipe Default { get; } = Deep with { LayerDrop = 0.5, RefusalRoute = 0.4 };
 
     /// <summary>
     /// <c>tiny-gemma</c>'s: <see cref="Deep"/>'s sizes in Gemma 3's architecture (sliding-window layers with a window of 8

@@ -232,11 +232,11 @@ public sealed class AnalysisSubcommandTests(SharedNotebook shared, TinyLens tiny
 
     /// <summary>Bad input of each kind: an error in #!model's terms, no stack trace, and the next cell works.</summary>
     [Theory]
-    [InlineData("#!model attention \"The cat sat\" --layer 9 --head 0", "Layer 9 is out of range; this model has layers 0 .. 5. Change --layer.")]
-    [InlineData("#!model attention \"The cat sat\" --layer 0 --head 7", "Head 7 is out of range; each layer has heads 0 .. 5. Change --head.")]
-    [InlineData("#!model neurons \"The cat sat\" --layer 6", "Layer 6 is out of range; this model has layers 0 .. 5. Change --layer.")]
-    [InlineData("#!model pca --layer 7 --text \"a|b\"", "out of range; this model has hidden-state layers 0 .. 6. Change --layer.")]
-    [InlineData("#!model patchscope --source \"The cat\" --layers 0,8", "Change --layers or --target-layer.")]
+    [InlineData("#!model attention \"The cat sat\" --layer 12 --head 0", "Layer 12 is out of range; this model has layers 0 .. 9. Change --layer.")]
+    [InlineData("#!model attention \"The cat sat\" --layer 0 --head 7", "Head 7 is out of range; each layer has heads 0 .. 3. Change --head.")]
+    [InlineData("#!model neurons \"The cat sat\" --layer 10", "Layer 10 is out of range; this model has layers 0 .. 9. Change --layer.")]
+    [InlineData("#!model pca --layer 11 --text \"a|b\"", "out of range; this model has hidden-state layers 0 .. 10. Change --layer.")]
+    [InlineData("#!model patchscope --source \"The cat\" --layers 0,12", "Change --layers or --target-layer.")]
     [InlineData("#!model attention \"The cat sat\" --from dog --to cat", "--from must be a word of the text")]
     [InlineData("#!model similarity dog --sentence \"The cat sat.|A cat ran.\"", "WORD (it must appear in every --sentence): give a word of the prompt")]
     [InlineData("#!model patchscope --source \"The cat\" --source-token dog", "--source-token (a word of --source) or --placeholder")]
@@ -250,7 +250,7 @@ public sealed class AnalysisSubcommandTests(SharedNotebook shared, TinyLens tiny
     [InlineData("#!model generate \"hi\" --seed 3", "Add --temperature T")]
     [InlineData("#!model generate \"hi\" --system \"x\"", "--system needs --chat")]
     [InlineData("#!model refusal --prune-layers 1.5", "--prune-layers 1.5 is not in [0, 1)")]
-    [InlineData("#!model refusal --n-train 2 --n-val 1 --n-test 1 --layer 9", "Layer 9 is out of range; this model has layers 0 .. 5. Change --layer.")]
+    [InlineData("#!model refusal --n-train 2 --n-val 1 --n-test 1 --layer 12", "Layer 12 is out of range; this model has layers 0 .. 9. Change --layer.")]
     [InlineData("#!model neurons --layer 1 --neuron 3", "#!model neurons --neuron needs prompts in --prompt")]
     [InlineData("#!model arithmetic \"- cold\"", "'- cold' has no term to add. The expression: write e.g. \"冷 - cold + small\"")]
     public async Task A_mistake_fails_with_what_to_do(string code, string message)

@@ -48,6 +48,10 @@ public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
         Assert.Contains($"\"color\" -> \"green\": layer {ball.Layer}, head {ball.Head}: {ball.Score.ToString("P1", CultureInfo.CurrentCulture)}", text);
         Assert.Contains($"\"?\" -> \"green\": layer {fromEnd.Layer}, head {fromEnd.Head}:", text);
         Assert.True(fromEnd.Score > 0.5, $"the prose says the head looks back at green; the core finds {fromEnd.Score:P1}");
+        // The text names the head (layer 6, head 1, 99.9 %), the same one from the end of the question, and three more above 99 %.
+        Assert.Equal((6, 1, "99.9"), (ball.Layer, ball.Head, (100 * ball.Score).ToString("F1", CultureInfo.InvariantCulture)));
+        Assert.Equal((ball.Layer, ball.Head), (fromEnd.Layer, fromEnd.Head));
+        Assert.All(Tiny.Attention(Ball).TopHeads("color", "green", k: 4), h => Assert.True(h.Score > 0.99, $"L{h.Layer}H{h.Head} {h.Score:P1}"));
         var reply = Tiny.Generate(Ball, new GenerationOptions { MaxNewTokens = 2 }).Text;
         Assert.Contains("green", reply);
         Assert.Contains($"the model continues: \"{reply}\"", text);
@@ -62,6 +66,10 @@ public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
             .Select(i => (layer: i / sink.ColumnCount, head: i % sink.ColumnCount)).MaxBy(x => sink[x.layer, x.head]);
         Assert.Contains($"strongest sink: layer {layer}, head {head}:", text);
         int strong = sink.Values.SelectMany(r => r).Count(v => v > 0.5);
+        // The text: three heads above one half, the strongest layer 3, head 3, at 93 %; the first layers' heads at most 36 %.
+        Assert.Equal((3, 3, 3), (strong, layer, head));
+        Assert.Equal("93", (100 * sink[layer, head]).ToString("F0", CultureInfo.InvariantCulture));
+        Assert.All(sink.Values.Take(2).SelectMany(r => r), v => Assert.InRange(v, 0, 0.36));
         Assert.Contains($"more than half their attention on the first token: {strong} of {sink.RowCount * sink.ColumnCount}", text);
     }
 

@@ -17,7 +17,7 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
     protected override string Notebook => "06-patchscope-and-steering";
 
     [Theory, Runners]
-    public async Task The_identity_sweep_shows_the_cores_continuations(Runner runner)
+    public async Task The_sweep_through_the_models_own_target_shows_the_cores_continuations(Runner runner)
     {
         var lines = (await Executed(runner)).Cell("patchscope").Text.Split('\n');
         var sweep = Tiny.Patchscope(new PatchscopeSource("The farmer picked a ripe apple") { Token = "apple" }, options: new PatchscopeOptions { MaxNewTokens = 6 });
@@ -26,6 +26,10 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
             var row = $"{r.SourceLayer,12}  {r.TargetLayer,12}  {r.Text.Replace("\n", "\\n", StringComparison.Ordinal)}".TrimEnd();
             Assert.Contains(row, lines.Select(l => l.TrimEnd()));
         }
+        // The text: tiny's own word-list target, patched at layer 1, says 蘋果 from every source layer from 1 on, not from 0.
+        Assert.Equal(("cold = 冷, dog = 狗, book = 書, x =", 1), (sweep.Target.Text, sweep.Results[0].TargetLayer));
+        Assert.All(sweep.Results.Skip(1), r => Assert.StartsWith(" 蘋果", r.Text));
+        Assert.DoesNotContain("蘋果", sweep.Results[0].Text);
     }
 
     [Theory, Runners]
@@ -41,6 +45,13 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
         }
         var control = Tiny.Generate(Dictionary, new GenerationOptions { MaxNewTokens = 2 }).Text.Trim();
         Assert.Contains($"{"nothing patched",-16} {control}", text);
+        // The text: patched at the layer read, layers 0-4 translate the word; from layer 5 on it is lost.
+        foreach (var (sentence, word, chinese) in new[] { ("The cat sat on the mat", "cat", "貓"), ("My dog likes to run", "dog", "狗"), ("The teacher works at the school", "teacher", "老師") })
+        {
+            var results = Tiny.Patchscope(new PatchscopeSource(sentence) { Token = word }, options: options).Results;
+            Assert.All(results.Take(5), r => Assert.Equal(chinese, r.Text.Trim()));
+            Assert.All(results.Skip(5), r => Assert.NotEqual(chinese, r.Text.Trim()));
+        }
     }
 
     [Theory, Runners]

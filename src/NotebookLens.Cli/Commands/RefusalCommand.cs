@@ -23,7 +23,7 @@ public sealed class RefusalCommand : Verb
     public RefusalCommand(CliIO io) : base(io, "refusal",
         "Finds the refusal direction (Arditi et al.): the difference of the mean activations on harmful and harmless instructions, scored at every layer and position; "
         + "selects the best, then shows completions of test instructions in four conditions: harmful and harmless as they are, harmless with the direction added, harmful with it removed.",
-        "refusal --n-test 8 --max-new-tokens 16 --prune-layers 0", "refusal --layer 3 --harmful my-harmful.txt --harmless my-harmless.txt")
+        "refusal --max-new-tokens 16", "refusal --layer 3 --harmful my-harmful.txt --harmless my-harmless.txt")
     {
         var defaults = new RefusalExperimentOptions();
         _model = new ModelArgs(this);

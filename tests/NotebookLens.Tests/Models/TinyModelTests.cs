@@ -56,40 +56,121 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
         // The embedded instruction sets: never in the curriculum (CurriculumTests), phrased unlike its templates.
         var harmful = RefusalMatcher.Default.Rate(Replies(InstructionSets.Harmful));
         var harmless = RefusalMatcher.Default.Rate(Replies(InstructionSets.Harmless));
-        Assert.True(harmful >= 0.6, $"harmful refused {harmful:P0}");
-        Assert.True(harmless <= 0.1, $"harmless refused {harmless:P0}");
+        Assert.True(harmful >= 0.8, $"harmful refused {harmful:P0}");
+        Assert.True(harmless <= 0.2, $"harmless refused {harmless:P0}");
     }
 
-    [Fact]
-    public void The_refusal_direction_makes_harmless_prompts_refuse_and_harmful_ones_comply()
+    static void AssertHomeworkRates(RefusalExperimentResult result, string split)
     {
-        // The default experiment but for layer pruning: in this 6-layer model only the last layer's direction induces
-        // refusal when added (model card), and the default prunes the last 20 % of layers.
-        var options = new RefusalExperimentOptions { TestCount = 16, Thresholds = SelectionThresholds.Default with { PruneLayerFraction = 0 } };
-        var result = RefusalExperiment.Run(Lens, InstructionSets.Harmful, InstructionSets.Harmless, options);
-        var rates = result.Conditions.ToDictionary(c => c.Name, c => c.RefusalRate);
-        string all = string.Join(", ", rates.Select(kv => $"{kv.Key} {kv.Value:P0}"));
-        Assert.True(rates[RefusalExperiment.HarmlessAdded] > 0.5, all);
-        Assert.True(rates[RefusalExperiment.HarmfulAblated] < 0.5, all);
-        Assert.True(rates[RefusalExperiment.HarmlessAdded] > rates[RefusalExperiment.HarmlessBaseline], all);
-        Assert.True(rates[RefusalExperiment.HarmfulAblated] < rates[RefusalExperiment.HarmfulBaseline], all);
+        string all = $"{split}: " + string.Join(", ", result.Conditions.Select(c => $"{c.Name} {c.RefusalRate:P0}"));
+        Assert.True(result.Rate(RefusalExperiment.HarmfulBaseline) >= 0.8, all);
+        Assert.True(result.Rate(RefusalExperiment.HarmlessBaseline) <= 0.2, all);
+        Assert.True(result.Rate(RefusalExperiment.HarmlessAdded) >= 0.8, all);
+        Assert.True(result.Rate(RefusalExperiment.HarmfulAblated) <= 0.2, all);
     }
 
     [Fact]
-    public void Apple_in_one_sense_is_closer_to_itself_than_to_the_other_sense_in_the_middle_layers()
+    public void The_homework_with_the_references_defaults_finds_a_middle_layer_direction_that_switches_refusal_on_and_off()
+    {
+        // Exactly what the homework runs: Arditi et al.'s defaults (the last 20 % of layers pruned, KL <= 0.1, steering > 0).
+        var result = RefusalExperiment.Run(Lens, InstructionSets.Harmful, InstructionSets.Harmless);
+        var chosen = result.Selection.Best!;
+        int layers = Lens.Config.NumLayers;
+        Assert.InRange(chosen.Layer, 1, (int)(layers * (1 - SelectionThresholds.Default.PruneLayerFraction)) - 1);
+        Assert.True(chosen.KlDivergence <= 0.1 && chosen.SteeringScore > 0, $"layer {chosen.Layer}: KL {chosen.KlDivergence:F3}, steering {chosen.SteeringScore:F2}");
+        AssertHomeworkRates(result, "default split (8 + 8 test prompts)");
+
+        // Every held-out instruction (64 − 32 train − 8 validation = 24 of each): the same direction, rates within 10 points.
+        var held = RefusalExperiment.Run(Lens, InstructionSets.Harmful, InstructionSets.Harmless, new RefusalExperimentOptions { TestCount = 24 });
+        Assert.Equal((chosen.Layer, chosen.Position), (held.Selection.Best!.Layer, held.Selection.Best.Position));
+        AssertHomeworkRates(held, "all 24 + 24 held-out prompts");
+        foreach (var condition in result.Conditions)
+            Assert.InRange(held.Rate(condition.Name), condition.RefusalRate - 0.1, condition.RefusalRate + 0.1);
+    }
+
+    [Fact]
+    public void A_word_patched_into_the_models_own_target_is_translated_from_several_middle_layers()
+    {
+        // 24 words of three kinds, each read from an unrelated sentence and patched into the model's default target
+        // (notebooklens.json: a word list, "cold = 冷, dog = 狗, book = 書, x ="); decoded = its Chinese word in the
+        // continuation when patched from at least three of the middle layers 1 .. L−2.
+        var words = Lexicon.Of("animal").Take(8).Concat(Lexicon.Of("food").Take(8)).Concat(Lexicon.Of("thing").Take(8)).ToList();
+        int layers = Lens.Config.NumLayers, decoded = 0;
+        var misses = new List<string>();
+        foreach (var c in words)
+        {
+            var sweep = Lens.Patchscope(new PatchscopeSource($"Yesterday my friend saw the {c.English} near the river.") { Token = " " + c.English },
+                Enumerable.Range(0, layers), new PatchscopeOptions { MaxNewTokens = 4 });
+            Assert.Equal(Curriculum.PatchscopeTarget.Prompt, sweep.Target.Text);
+            int middle = sweep.Results.Count(r => r.SourceLayer >= 1 && r.SourceLayer <= layers - 2 && r.Text.Contains(c.Chinese));
+            if (middle >= 3) decoded++; else misses.Add($"{c.English}: {string.Join(" | ", sweep.Results.Select(r => r.Text))}");
+        }
+        Assert.True(decoded >= 18, $"{decoded} of {words.Count}; missed {string.Join("; ", misses)}");
+    }
+
+    [Fact]
+    public void Surnames_are_single_tokens_among_surnames_and_apple_is_near_its_translation_and_Apple_near_companies()
+    {
+        using var space = new EmbeddingSpace(Lens);
+        IReadOnlyList<string> Nearest(string word) => space.Nearest(word, 11).Skip(1).Select(n => n.Text).ToList();
+        var surnames = Lexicon.Of("surname").SelectMany(c => new[] { c.Chinese, " " + c.English }).Append(" Wang").ToHashSet();
+        foreach (var (surname, english) in new[] { ("李", " Lee"), ("王", " Wang") })
+        {
+            Assert.Single(Tokenizer.Encode(surname, addSpecialTokens: false));
+            var near = Nearest(surname);
+            Assert.Contains(english, near);
+            Assert.True(near.Count(surnames.Contains) >= 3, $"{surname}: {string.Join(", ", near)}");
+        }
+        Assert.Contains(" king", Nearest("王"));
+        Assert.Contains("王", Nearest(" king"));
+        Assert.Contains("蘋果", Nearest(" apple"));
+        // The company's words: other companies and what the curriculum says about them.
+        string[] company = ["Google", "Microsoft", "Samsung", "Sony", "Intel", "iPhone", "iPad", "Tim", "Cook", "Cupertino", "Shares", "Investors", "Engineers"];
+        foreach (var apple in new[] { "Apple", " Apple" })
+        {
+            var near = Nearest(apple);
+            Assert.True(near.Count(n => company.Contains(n.Trim())) >= 2, $"{apple}: {string.Join(", ", near)}");
+        }
+    }
+
+    /// <summary>Mean similarity of the pairs within a sense and across senses at one layer (the first <paramref name="perSense"/> items are one sense).</summary>
+    static (double Within, double Across) Senses(Matrix similarity, int perSense)
+    {
+        var within = new List<double>();
+        var across = new List<double>();
+        for (int i = 0; i < 2 * perSense; i++)
+            for (int j = i + 1; j < 2 * perSense; j++)
+                (i < perSense == j < perSense ? within : across).Add(similarity[i, j]);
+        return (within.Average(), across.Average());
+    }
+
+    [Fact]
+    public void Apple_in_one_sense_is_closer_to_itself_than_to_the_other_sense_from_block_1_on()
     {
         // Sentences written for this test, not taken from the curriculum; the sense is in the words before "apple".
         string[] fruit = ["For lunch I ate a juicy apple and some bread.", "Grandma baked a warm apple pie for the children.", "The farmer picked a ripe apple in the orchard."];
         string[] company = ["The latest iPhone from apple sold out quickly.", "Shares of the tech company apple rose today.", "My sister bought a laptop made by apple."];
         var result = ContextualSimilarity.Compare(Lens, fruit.Concat(company).Select(s => new WordInContext(s, "apple")).ToList());
-        int layers = Lens.Config.NumLayers;
-        for (int layer = 2; layer <= layers - 1; layer++)
+        // Block 0's output still mixes in little of the words before (layer 1: within 0.91, across 0.91); from block 1 on, apart.
+        for (int layer = 2; layer <= Lens.Config.NumLayers; layer++)
         {
-            double within = 0, across = 0;
-            for (int i = 0; i < 6; i++)
-                for (int j = i + 1; j < 6; j++)
-                    if (i < 3 == j < 3) within += result.Raw[layer][i, j] / 6; else across += result.Raw[layer][i, j] / 9;
-            Assert.True(within > across + 0.05, $"layer {layer}: within {within:F3}, across {across:F3}");
+            var raw = Senses(result.Raw[layer], 3);
+            Assert.True(raw.Within > raw.Across + 0.05, $"layer {layer}: within {raw.Within:F3}, across {raw.Across:F3}");
+            // Divided by the layer's baseline (the mean similarity of all pairs of tokens of the sentences), the order stays.
+            var normalized = Senses(result.Normalized[layer], 3);
+            Assert.True(normalized.Within > normalized.Across, $"layer {layer} normalized: within {normalized.Within:F3}, across {normalized.Across:F3}");
+        }
+    }
+
+    [Fact]
+    public void The_lectures_four_apples_keep_same_sense_pairs_above_cross_sense_pairs()
+    {
+        string[] sentences = ["I ate an apple for breakfast.", "She baked an apple pie for dessert.", "Apple released a new iPhone today.", "I bought shares of Apple last year."];
+        var result = ContextualSimilarity.Compare(Lens, sentences.Select(s => new WordInContext(s, s.Contains("Apple") ? "Apple" : "apple")).ToList());
+        for (int layer = 1; layer <= Lens.Config.NumLayers; layer++)
+        {
+            var raw = Senses(result.Raw[layer], 2);
+            Assert.True(raw.Within > raw.Across + 0.05, $"layer {layer}: within {raw.Within:F3}, across {raw.Across:F3}");
         }
     }
 
@@ -103,7 +184,7 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
             var translation = Tokenizer.Encode(c.Chinese, addSpecialTokens: false);
             return translation.Count == 1 && space.NearestIds(space.VectorOf(" " + c.English), k: 11).Any(n => n.Id == translation[0]);
         });
-        Assert.True(hits > pairs.Count / 2, $"{hits} of {pairs.Count}");
+        Assert.True(hits >= pairs.Count * 4 / 5, $"{hits} of {pairs.Count}");
     }
 
     [Fact]
@@ -114,17 +195,31 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
         Assert.Contains("小", nearest.Select(n => n.Text));
     }
 
+    /// <summary>The top tokens of the last position, row by row (0 the embeddings, then each block's output).</summary>
+    IReadOnlyList<string[]> LensColumn(string prompt) =>
+        LogitLens.Run(Lens, Lens.Prompt(prompt), new LogitLensOptions { LastPositionOnly = true, TopK = 2 }).Top.Select(row => row[^1].Select(p => p.Text).ToArray()).ToList();
+
     [Theory]
-    [InlineData("今天天氣真", "好")]
+    [InlineData("今天天氣真", "好", " good")]
+    [InlineData("天氣", "預", " forecast")]
+    public void The_logit_lens_shows_the_answer_and_its_English_word_together_from_the_first_block(string prompt, string chinese, string english)
+    {
+        // The card's claim (and what tiny lacks): from block 0's output on, the top two are the Chinese answer and its
+        // English word at every row, the last included; the lecture's English-then-Chinese order does not emerge.
+        var rows = LensColumn(prompt);
+        for (int row = 1; row < rows.Count; row++)
+            Assert.True(rows[row].Order().SequenceEqual(new[] { chinese, english }.Order()), $"row {row}: {string.Join(", ", rows[row])}");
+    }
+
+    [Theory]
+    [InlineData("天氣預", "報")]
     [InlineData("天氣預報說明天會下", "雨")]
-    [InlineData("The weather is really", " good")]
     public void The_logit_lens_shows_the_answer_before_the_last_layer(string prompt, string answer)
     {
-        var result = LogitLens.Run(Lens, Lens.Prompt(prompt), new LogitLensOptions { LastPositionOnly = true, TopK = 1 });
-        Assert.Equal(answer, result.Top[^1][^1][0].Text);
-        // Rows: embedding, then each block; the last row is the model's own prediction.
-        int first = Enumerable.Range(0, result.Top.Length).First(l => result.Top[l][^1][0].Text == answer);
-        Assert.InRange(first, 1, result.Top.Length - 2);
+        var rows = LensColumn(prompt);
+        Assert.Equal(answer, rows[^1][0]);
+        int first = Enumerable.Range(0, rows.Count).First(l => rows[l][0] == answer);
+        Assert.InRange(first, 1, rows.Count - 2);
     }
 
     [Fact]
@@ -146,5 +241,16 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
         double best = scores.Cast<double>().Max();
         Assert.True(best > 0.5, $"best mean attention from 'color' to the colour word: {best:F2}");
         Assert.True(correct >= n - 1, $"{correct} of {n} answered");
+    }
+
+    [Fact]
+    public void The_lectures_question_has_a_head_that_looks_back_from_the_end_to_green()
+    {
+        const string text = "The apple is green. What color is the apple?";
+        var maps = Lens.Attention(text);
+        var best = maps.TopHeads(maps.Prompt.Count - 1, maps.Prompt.Locate("green"), 1)[0];
+        Assert.True(best.Score > 0.5, $"L{best.Layer}H{best.Head}: {best.Score:F2}");
+        var next = LogitLens.Run(Lens, Lens.Prompt(text), new LogitLensOptions { LastPositionOnly = true, TopK = 1 });
+        Assert.Equal(" Green", next.Top[^1][^1][0].Text);
     }
 }

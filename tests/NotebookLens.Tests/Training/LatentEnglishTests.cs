@@ -100,7 +100,7 @@ public sealed class LatentEnglishTests
     public void The_middle_rows_lie_above_the_first_quarter_and_up_to_three_fifths()
     {
         Assert.Equal([3, 4, 5, 6], TinyModelRecipe.Deep.LatentRows);
-        Assert.Equal([2, 3], TinyModelRecipe.Default.LatentRows);
+        Assert.Equal([2, 3], new TinyModelRecipe { Layers = 6 }.LatentRows);
         Assert.Throws<ArgumentException>(() => (TinyModelRecipe.Deep with { LatentEnglish = -1 }).Validate());
     }
 }

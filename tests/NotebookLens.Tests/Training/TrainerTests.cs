@@ -125,8 +125,8 @@ public sealed class TrainerTests
         var r = new TinyModelRecipe { Layers = 10, LayerDrop = 0.5 };
         double[] expected = [0, 0, 0, 0, 0, 0, 0.5 / 4, 0.5 * 2 / 4, 0.5 * 3 / 4, 0.5];
         Assert.Equal(expected, Enumerable.Range(0, 10).Select(r.SkipProbability));
-        Assert.All(Enumerable.Range(0, 6), l => Assert.Equal(0, TinyModelRecipe.Default.SkipProbability(l)));
-        Assert.Null(TinyModelTrainer.LayerDropHooks(TinyModelRecipe.Default, new Random(1)));
+        Assert.All(Enumerable.Range(0, 10), l => Assert.Equal(0, TinyModelRecipe.Deep.SkipProbability(l)));
+        Assert.Null(TinyModelTrainer.LayerDropHooks(TinyModelRecipe.Deep, new Random(1)));
         Assert.Throws<ArgumentException>(() => (Small with { LayerDrop = 1 }).Validate());
         Assert.Throws<ArgumentException>(() => (Small with { RequestMask = 1.5 }).Validate());
     }
