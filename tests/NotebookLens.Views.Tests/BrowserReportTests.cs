@@ -59,7 +59,7 @@ public class BrowserReportTests(TinyModel tiny, ITestOutputHelper output) : IAsy
         var attention = lens.Attention("The ball is green. The ball has the color");
         var refusal = lens.Refusal(new RefusalExperimentOptions
         {
-            TrainCount = 16, ValidationCount = 4, TestCount = 3, MaxNewTokens = 16, Thresholds = SelectionThresholds.Default with { PruneLayerFraction = 0 },
+            TestCount = 3, MaxNewTokens = 16,
         });
         var report = new HtmlReport("Every view of tiny")
             .Add(lens)

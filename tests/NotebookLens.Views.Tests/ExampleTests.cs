@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace NotebookLens.Views.Tests;
 
 /// <summary>The file-based example <c>examples/lesson.cs</c> runs with <c>dotnet run</c> and writes a report that draws offline.</summary>
-public class ExampleTests : IAsyncLifetime
+[Collection(TinyCollection.Name)]
+public class ExampleTests(TinyModel tiny) : IAsyncLifetime
 {
     readonly HeadlessBrowser _browser = new();
 
@@ -36,7 +37,8 @@ public class ExampleTests : IAsyncLifetime
         var opened = await _browser.OpenAsync(output);
         await opened.Page.WaitForExpressionAsync("[...document.querySelectorAll('.nl-chart')].filter(c => c.querySelector('.main-svg')).length === 3",
             new PuppeteerSharp.WaitForFunctionOptions { Timeout = 60_000 });   // two similarity charts, the temperatures
-        Assert.Equal(6 * 6, await opened.Page.EvaluateExpressionAsync<int>("document.querySelectorAll('.nl-attention-grid img').length"));
+        var config = tiny.Lens.Config;
+        Assert.Equal(config.NumLayers * config.NumHeads, await opened.Page.EvaluateExpressionAsync<int>("document.querySelectorAll('.nl-attention-grid img').length"));
         await opened.ScreenshotAsync("lesson");
         Assert.Empty(opened.Errors);
         Assert.Empty(opened.ExternalRequests);
