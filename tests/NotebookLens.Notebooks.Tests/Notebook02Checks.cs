@@ -97,7 +97,7 @@ public sealed class Notebook02Checks(NotebookRuns runs) : NotebookChecks(runs)
     }
 
     [Theory, Runners]
-    public async Task The_first_principal_axis_puts_the_senses_on_two_sides(Runner runner)
+    public async Task The_first_principal_axis_pulls_the_senses_apart(Runner runner)
     {
         var notebook = await Executed(runner);
         int middle = Tiny.Config.NumLayers / 2;
@@ -109,9 +109,14 @@ public sealed class Notebook02Checks(NotebookRuns runs) : NotebookChecks(runs)
             Assert.Matches($@"(?m)^{Regex.Escape(PcaTexts[i])}\s+{F(pca.Projected[i, 0], 4)}\s+{F(pca.Projected[i, 1], 4)}\s*$", view);
             Assert.Matches($@"(?m)^{(i < 3 ? "fruit  " : "company")}  PC1\s+{F(pca.Projected[i, 0], 1)}  {Regex.Escape(PcaTexts[i])}$", lines);
         }
+        // The text: the fruit apples on one side; "Shares …" (far out) and "My sister …" on the other; "The latest iPhone …"
+        // nearer zero than any fruit apple.
         var fruitSide = Math.Sign(pca.Projected[0, 0]);
-        for (int i = 0; i < PcaTexts.Length; i++)
-            Assert.True(Math.Sign(pca.Projected[i, 0]) == (i < 3 ? fruitSide : -fruitSide), $"{PcaTexts[i]} is on the wrong side of PC1");
+        for (int i = 0; i < 3; i++) Assert.True(Math.Sign(pca.Projected[i, 0]) == fruitSide, $"{PcaTexts[i]} is on the wrong side of PC1");
+        foreach (int i in new[] { 4, 5 }) Assert.True(Math.Sign(pca.Projected[i, 0]) == -fruitSide, $"{PcaTexts[i]} is on the wrong side of PC1");
+        double fruitNearest = Enumerable.Range(0, 3).Min(i => Math.Abs(pca.Projected[i, 0]));
+        Assert.True(Math.Abs(pca.Projected[3, 0]) < fruitNearest, $"{PcaTexts[3]} at {pca.Projected[3, 0]:F1}, a fruit apple at {fruitNearest:F1}");
+        Assert.True(Math.Abs(pca.Projected[5, 0]) > Enumerable.Range(0, 5).Max(i => Math.Abs(pca.Projected[i, 0])), "'Shares …' is not the farthest out");
     }
 
     /// <summary>The similarity view's text: per layer the baseline and each pair's raw and normalised cosine, in order.</summary>

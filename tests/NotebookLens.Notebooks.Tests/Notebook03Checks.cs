@@ -89,15 +89,17 @@ public sealed class Notebook03Checks(NotebookRuns runs) : NotebookChecks(runs)
     public async Task Without_the_final_norm_most_top_tokens_stay_and_the_probabilities_change(Runner runner)
     {
         var notebook = await Executed(runner);
-        var with = Lens("今天天氣真");
-        var without = Lens("今天天氣真", finalNorm: false);
-        AssertLastColumn(notebook.Cell("norm-off").Text, without);
-        int cells = with.Top.Sum(row => row.Length);
-        int differ = with.Top.Zip(without.Top).Sum(rows => rows.First.Zip(rows.Second).Count(c => c.First[0].Id != c.Second[0].Id));
+        AssertLastColumn(notebook.Cell("norm-off").Text, Lens("今天天氣真", finalNorm: false));
+        // Counted as the cell counts them, on lenses of the top token only: at block 6 ' good' and 好 tie without the norm,
+        // and a tie's order can depend on how many top tokens are asked for.
+        LogitLensResult Top1(bool finalNorm) => Tiny.LogitLens("今天天氣真", new LogitLensOptions { TopK = 1, ApplyFinalNorm = finalNorm });
+        var (with1, without1) = (Top1(true), Top1(false));
+        int cells = with1.Top.Sum(row => row.Length);
+        int differ = with1.Top.Zip(without1.Top).Sum(rows => rows.First.Zip(rows.Second).Count(c => c.First[0].Id != c.Second[0].Id));
         Assert.InRange(differ, 1, cells / 8);   // the text: a few cells differ
         var table = notebook.Cell("norm-cs").Text;
         Assert.Contains($"{differ} of {cells} cells have a different top token without the final norm", table);
-        foreach (var ((label, a), b) in with.LayerLabels.Zip(LastColumn(with)).Zip(LastColumn(without)))
+        foreach (var ((label, a), b) in with1.LayerLabels.Zip(LastColumn(with1)).Zip(LastColumn(without1)))
             Assert.Matches($@"(?m)^{Regex.Escape(label)}\s+{Regex.Escape(a.Text)}\s+{F2(a.Probability)}\s+{Regex.Escape(b.Text)}\s+{F2(b.Probability)}\s+{F2(b.Probability)}$", table);
     }
 }
