@@ -1,7 +1,9 @@
 #:project ../src/NotebookLens.Training/NotebookLens.Training.csproj
 // Prints the lecture's phenomena measured on a tiny-model folder (or "tiny"): dotnet run build/measure-tiny.cs -- DIR [all|emb|lens|apple|attn|patch|refusal|steer]
 // ("patch [TARGET [LAYER|same]]" tries another Patchscope target prompt, its placeholder "x", patched at LAYER of the target, or at the source's;
-// "steer [POSITION]" compares a post-instruction position's refusal directions with the last position's).
+// "steer [POSITION]" compares a post-instruction position's refusal directions with the last position's;
+// "kl LAYER" shows where the refusal experiment's KL filter comes from: the first answer token of each harmless validation
+// prompt, plain and with the last position's candidate of LAYER ablated).
 // The numbers of the model cards and of src/NotebookLens.Training/Runs come from it; the tests hold the committed model to them.
 using NotebookLens;
 using NotebookLens.Generation;
@@ -148,4 +150,30 @@ if (what is "steer")
         var steering = new[] { 1.0, 2.0, 3.0, 4.0 }.Select(k => { using var scaled = d * k; return $"x{k}: {scorer.Score(at, layer, scaled).SteeringScore:F2}"; });
         Console.WriteLine($"L{layer}: |d| {norm:F1}, |d(-1)| {lastNorm:F1}, d(-1) along d {along:F1} (cos {along / lastNorm:F2}); steering {J(steering)}");
     }
+}
+
+// Not in "all": the KL filter's view of one candidate (the last position's at LAYER, from the first 32 instructions of
+// each set): each of the 8 harmless validation prompts' next-token distribution, plain and ablated, and its KL.
+if (what is "kl")
+{
+    int layer = int.Parse(args[2]);
+    var prompts = new InstructionPrompts(tok, null);
+    using var candidates = CandidateDirections.Compute(lens.Model, prompts.Ids(InstructionSets.Harmful.Take(32).ToList()), prompts.Ids(InstructionSets.Harmless.Take(32).ToList()), prompts.PostInstructionCount);
+    using var direction = candidates[-1, layer];
+    var ablate = Interventions.AblateDirection(direction, lens.Config);
+    string Top(TorchSharp.torch.Tensor p) { var (v, i) = p.topk(3); return J(Enumerable.Range(0, 3).Select(k => $"{tok.DisplayText((int)i[k].item<long>())}:{v[k].item<float>():F2}")); }
+    double mean = 0;
+    foreach (var text in InstructionSets.Harmless.Skip(32).Take(8))
+    {
+        var ids = prompts.Ids(text);
+        using var input = TorchSharp.torch.tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Count]);
+        using var plain = lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true });
+        using var cut = lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true, Hooks = ablate });
+        var p = plain.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float32).softmax(0);
+        var q = cut.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float32).softmax(0);
+        double kl = (p * (p.log() - q.log())).sum().item<float>();
+        mean += kl / 8;
+        Console.WriteLine($"{text,-50} KL {kl:F3}  plain {Top(p)}  ablated {Top(q)}");
+    }
+    Console.WriteLine($"mean KL {mean:F3}");
 }
