@@ -41,7 +41,7 @@ public static class TinyModelTrainer
     static void TrainTokenizer(TinyModelRecipe recipe, string folder)
     {
         var format = recipe.ChatFormat;
-        var curriculum = new Curriculum(recipe.Seed, format) { ChineseSwitchProbability = recipe.ChineseSwitch };
+        var curriculum = CurriculumOf(recipe, recipe.Seed);
         var documents = Enumerable.Range(0, recipe.TokenizerDocuments).Select(_ => curriculum.NextDocument()).ToList();
         var bpe = BpeTrainer.Train(documents, new BpeTrainerOptions
         {
@@ -58,6 +58,9 @@ public static class TinyModelTrainer
             ModelMaxLength = recipe.MaxPositions,
         });
     }
+
+    /// <summary>The recipe's curriculum from <paramref name="seed"/>: the tokenizer and the weights must learn the same texts.</summary>
+    static Curriculum CurriculumOf(TinyModelRecipe r, int seed) => new(seed, r.ChatFormat) { ChineseSwitchProbability = r.ChineseSwitch };
 
     static void WriteConfig(TinyModelRecipe r, string folder, HfTokenizer tokenizer)
     {
@@ -183,7 +186,7 @@ public static class TinyModelTrainer
             using var model = LanguageModel.Load(scratch, new LoadOptions { DType = ScalarType.Float32 });
             var trainable = model.Weights.Values.Select(w => (Weight: w.requires_grad_(true), Decay: w.dim() == 2)).ToList();
             using var optimizer = new AdamW(trainable, r.WeightDecay);
-            var curriculum = new Curriculum(r.Seed + 1, r.ChatFormat) { ChineseSwitchProbability = r.ChineseSwitch };
+            var curriculum = CurriculumOf(r, r.Seed + 1);
             var batches = new TokenBatches(curriculum, tokenizer, r.BatchSize, r.SequenceLength + 1, new Steering.InstructionPrompts(tokenizer).PostInstructionIds);
             using var route = r.RefusalRoute > 0 ? new RefusalRoute(r.RouteLayer, r.Layers) : null;
             var losses = new List<double>();
@@ -222,11 +225,14 @@ public static class TinyModelTrainer
                     optimizer.ZeroGradients();
                 }
                 losses.Add(loss);
-                if (route is not null && (step + 1) % 300 == 0)
-                    using (var direction = route.Direction)
-                        log?.WriteLine($"step {step + 1}: refusal direction at layer {route.Layer}: length {(direction is null ? 0 : direction.norm().item<float>()):F2}");
-                if (latent is not null && (step + 1) % 300 == 0)
-                    log?.WriteLine($"step {step + 1}: middle rows' English loss {latentLosses.TakeLast(300).DefaultIfEmpty().Average():F3}");
+                if ((step + 1) % 300 == 0)
+                {
+                    if (route is not null)
+                        using (var direction = route.Direction)
+                            log?.WriteLine($"step {step + 1}: refusal direction at layer {route.Layer}: length {(direction is null ? 0 : direction.norm().item<float>()):F2}");
+                    if (latent is not null)
+                        log?.WriteLine($"step {step + 1}: middle rows' English loss {latentLosses.TakeLast(300).DefaultIfEmpty().Average():F3}");
+                }
                 progress?.Report(new TrainingStep(step + 1, r.Steps, loss, lr, norm, clock.Elapsed));
             }
             foreach (var (w, _) in trainable) w.requires_grad_(false);
