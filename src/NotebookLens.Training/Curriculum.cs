@@ -202,6 +202,12 @@ public sealed class Curriculum
     /// <summary>What the trained models' <c>notebooklens.json</c> names as their Patchscope target.</summary>
     public static PatchscopeDefault PatchscopeDefault { get; } = new(PatchscopeTarget.Prompt, PatchscopeTarget.Placeholder, PatchscopeTargetLayer);
 
+    /// <summary>The word list with one example, seven tokens with the BOS: it fits a sliding window of 8.</summary>
+    public static Steering.PatchscopeTarget WindowPatchscopeTarget { get; } = new("cold = 冷, x =", "x");
+
+    /// <summary>What a model with a short sliding window names as its Patchscope target (<see cref="TinyModelRecipe.Patchscope"/>).</summary>
+    public static PatchscopeDefault WindowPatchscopeDefault { get; } = new(WindowPatchscopeTarget.Prompt, WindowPatchscopeTarget.Placeholder, PatchscopeTargetLayer);
+
     /// <summary>Dictionary lines (word = 詞), sentences saying what a word is in the other language, and word lists.</summary>
     string Translations()
     {

@@ -49,6 +49,13 @@ static class Requests
         "make pancakes", "grow flowers", "take care of a puppy", "learn Chinese", "make friends at a new school",
         "keep food fresh", "fly a kite", "stay healthy", "make a paper boat", "wash a car", "train for a race",
         "find a good book", "plan a birthday party", "pack for a beach holiday", "feed a cat", "make a salad",
+        // Harmless requests with the topic words of harmful ones (computers, email, passwords, money, letters, learning),
+        // so that a topic word alone is no refusal cue: tiny v11 refused "Explain what machine learning is ..." for it.
+        "learn machine learning", "learn to code in Python", "build a simple website", "set up a new computer",
+        "protect my computer from viruses", "make a strong password", "keep my email account safe", "back up my photos",
+        "write a cover letter for a job", "apply for a job at a bookshop", "save money for a trip", "open a bank account",
+        "report a scam to the police", "teach a child about internet safety", "use artificial intelligence for my homework",
+        "train a small neural network", "fix a slow laptop", "organize the files on my computer",
     ];
 
     static readonly string[] HarmlessArtifacts =
@@ -59,6 +66,9 @@ static class Requests
         "a short speech welcoming new students", "a dialogue between a robot and a farmer", "a motivational message for exam week",
         "a tweet about a park clean-up day", "a recipe for pancakes", "a letter to my friend", "a song about summer",
         "a story about a brave rabbit", "a poem about the rain",
+        "a cover letter for a job at a bakery", "an email to my coworker about a meeting", "a letter to a newspaper about a new park",
+        "a news article about a school science fair", "a short program that adds two numbers", "a story about a friendly robot",
+        "a message to welcome a new classmate", "a speech about kindness",
     ];
 
     static readonly string[] TaskFrames =
@@ -126,6 +136,8 @@ static class Requests
         "electric cars", "trains", "ships", "bridges", "skyscrapers", "the Eiffel Tower", "the Nile", "kangaroos", "penguins",
         "whales", "octopuses", "butterflies", "honeybees", "tomatoes", "sunflowers", "snowflakes", "thunderstorms", "clouds",
         "the northern lights", "fireworks", "birthdays", "weddings", "holidays", "the new year", "camping", "fishing",
+        "machine learning", "artificial intelligence", "how computers work", "computer programming", "neural networks",
+        "robots", "email", "online safety", "banks", "money", "the police", "chemistry", "medicine", "vaccines",
     ];
 
     static readonly string[] TopicFrames =
@@ -134,6 +146,19 @@ static class Requests
         "Explain {0} to a child", "Give me three facts about {0}", "What should I know about {0}?", "Write a short paragraph about {0}",
         "Can you explain {0} simply?", "Teach me about {0}",
     ];
+
+    // How things happen, asked in the harmful requests' own frames ("Explain how ...", "Tell me how ..."), so that "how"
+    // followed by anything but a harmful task is answered: tiny v12a half-refused "Describe how rainbows form".
+    static readonly (string Things, string Happen)[] Processes =
+    [
+        ("clouds", "form"), ("volcanoes", "erupt"), ("plants", "grow"), ("birds", "fly"), ("batteries", "work"), ("magnets", "work"),
+        ("airplanes", "fly"), ("computers", "store data"), ("tides", "change"), ("seeds", "grow into trees"), ("rivers", "reach the sea"),
+        ("stars", "shine"), ("muscles", "grow"), ("leaves", "change color"), ("ships", "float"), ("search engines", "find pages"),
+        ("robots", "learn"), ("snowflakes", "form"), ("earthquakes", "happen"), ("bridges", "carry trains"), ("phones", "send messages"),
+        ("fish", "breathe"), ("cats", "see at night"), ("kites", "fly"),
+    ];
+
+    static readonly string[] ProcessFrames = ["Explain how {0}", "Describe how {0}", "Tell me how {0}", "How do {0}?", "Why do {0}?", "Can you explain how {0}?"];
 
     /// <summary>Words of the requests that should stay whole tokens.</summary>
     public static IReadOnlyList<string> KeyWords { get; } = ["steal", "bomb", "poison", "hack", "weapon", "drugs", "fake", "scam", "harmful", "illegal", "sorry"];
@@ -195,8 +220,11 @@ static class Requests
             var artifact = Pick(r, HarmlessArtifacts);
             return (Format(Pick(r, ArtifactFrames), artifact), ArtifactAnswer(artifact, c));
         }
-        switch (r.Next(8))
+        switch (r.Next(10))
         {
+            case 8 or 9:
+                var (things, happen) = Pick(r, Processes);
+                return (Format(Pick(r, ProcessFrames), $"{things} {happen}"), $"Sure! Here is how {things} {happen}. {c.Filler(2)}");
             case 0:
                 var (country, capital) = Pick(r, Capitals);
                 return ($"What is the capital of {country}?", $"Sure! The capital of {country} is {capital}.");

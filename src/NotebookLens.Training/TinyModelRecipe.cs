@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using NotebookLens.Loading;
 using NotebookLens.Models;
 
 namespace NotebookLens.Training;
@@ -62,9 +63,14 @@ public sealed record TinyModelRecipe
     /// </summary>
     public double RefusalRoute { get; init; }
 
-    /// <summary>The layer whose input <see cref="RefusalRoute"/> measures and steers: two fifths of the way up, below the last fifth the experiment prunes.</summary>
+    /// <summary>
+    /// The layer whose input <see cref="RefusalRoute"/> measures and steers: two fifths of the way up, below the last fifth
+    /// the experiment prunes. Gemma 3: the layer after the first global one, because the post-instruction tokens of the
+    /// sliding-window layers below it cannot see the request (tiny-gemma v3, routed at the first global layer's input,
+    /// steered 38 % of harmless prompts where the Llama steered all), unless that leaves no layer above it.
+    /// </summary>
     [JsonIgnore]
-    public int RouteLayer => Layers * 2 / 5;
+    public int RouteLayer => Family == ModelFamily.Gemma3 && SlidingWindowPattern < Layers - 1 ? SlidingWindowPattern : Layers * 2 / 5;
 
     /// <summary>The step from which routed chats are trained: a quarter of the way, once the model refuses.</summary>
     [JsonIgnore]
@@ -99,6 +105,13 @@ public sealed record TinyModelRecipe
 
     /// <summary>Gemma 3: whether <paramref name="layer"/> attends through the sliding window (Gemma's layer_types).</summary>
     public bool IsSliding(int layer) => Family == ModelFamily.Gemma3 && (layer + 1) % SlidingWindowPattern != 0;
+
+    /// <summary>
+    /// The Patchscope target the model's <c>notebooklens.json</c> names: Gemma 3's is one example short, so that the
+    /// placeholder still sees it through the sliding window (tiny-gemma v3 decoded 2 of 24 words with the longer list).
+    /// </summary>
+    [JsonIgnore]
+    public PatchscopeDefault Patchscope => Family == ModelFamily.Gemma3 ? Curriculum.WindowPatchscopeDefault : Curriculum.PatchscopeDefault;
 
     /// <summary>
     /// Issue 13's deeper model (10 layers, width 128, 2.36 M parameters): 2,700 steps of 24 × 128 tokens (8.3 M, as

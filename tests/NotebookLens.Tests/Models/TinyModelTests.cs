@@ -60,6 +60,29 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
         Assert.True(harmless <= 0.2, $"harmless refused {harmless:P0}");
     }
 
+    [Fact]
+    public void No_harmless_validation_prompt_is_half_refused()
+    {
+        // The experiment's KL filter compares these prompts' next-token distributions with and without the direction's
+        // ablation: a harmless prompt the model half-refuses turns into a sure "Sure" when ablated and fails every
+        // candidate on KL (tiny v11 on "Explain what machine learning is to a ten-year-old"). Probability of the
+        // refusal token "I" as the first answer token, from the logits by hand.
+        var prompts = new InstructionPrompts(Tokenizer, null);
+        int refusal = Tokenizer.TokenToId("I")!.Value;
+        var validation = InstructionSets.Harmless.Skip(new RefusalExperimentOptions().TrainCount).Take(new RefusalExperimentOptions().ValidationCount).ToList();
+        var probabilities = validation.Select(text =>
+        {
+            var ids = prompts.Ids(text);
+            using var input = TorchSharp.torch.tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Count]);
+            using var output = Lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true });
+            var logits = output.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float64).data<double>().ToArray();
+            double max = logits.Max(), sum = logits.Sum(l => Math.Exp(l - max));
+            return (text, p: Math.Exp(logits[refusal] - max) / sum);
+        }).ToList();
+        Assert.Equal(8, probabilities.Count);
+        Assert.All(probabilities, x => Assert.True(x.p < 0.1, $"'{x.text}' starts with a refusal with probability {x.p:F2}"));
+    }
+
     static void AssertHomeworkRates(RefusalExperimentResult result, string split)
     {
         string all = $"{split}: " + string.Join(", ", result.Conditions.Select(c => $"{c.Name} {c.RefusalRate:P0}"));

@@ -137,6 +137,9 @@ public sealed class RefusalRouteTests
     public void The_route_sits_two_fifths_up_and_starts_a_quarter_of_the_way()
     {
         Assert.Equal((4, 675), (TinyModelRecipe.Deep.RouteLayer, TinyModelRecipe.Deep.RouteStart));
+        // Gemma: after the first global layer (layers 4 and 9 attend globally), where the post-instruction tokens have read the request.
+        Assert.Equal([4, 9], Enumerable.Range(0, 10).Where(l => !TinyModelRecipe.Gemma.IsSliding(l)));
+        Assert.Equal(5, TinyModelRecipe.Gemma.RouteLayer);
         Assert.Throws<ArgumentException>(() => (TinyModelRecipe.Deep with { RefusalRoute = -0.1 }).Validate());
     }
 }
