@@ -202,7 +202,10 @@ public sealed class Curriculum
     /// <summary>What the trained models' <c>notebooklens.json</c> names as their Patchscope target.</summary>
     public static PatchscopeDefault PatchscopeDefault { get; } = new(PatchscopeTarget.Prompt, PatchscopeTarget.Placeholder, PatchscopeTargetLayer);
 
-    /// <summary>The word list with one example, seven tokens with the BOS: it fits a sliding window of 8.</summary>
+    /// <summary>
+    /// The word list with one example: nine tokens with the BOS (tiny's tokenizer), so from the last one a sliding window
+    /// of 8 still reaches the whole example.
+    /// </summary>
     public static Steering.PatchscopeTarget WindowPatchscopeTarget { get; } = new("cold = 冷, x =", "x");
 
     /// <summary>What a model with a short sliding window names as its Patchscope target (<see cref="TinyModelRecipe.Patchscope"/>).</summary>
