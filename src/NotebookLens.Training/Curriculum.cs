@@ -199,17 +199,14 @@ public sealed class Curriculum
     /// </summary>
     public const int PatchscopeTargetLayer = 1;
 
-    /// <summary>What the trained models' <c>notebooklens.json</c> names as their Patchscope target.</summary>
-    public static PatchscopeDefault PatchscopeDefault { get; } = new(PatchscopeTarget.Prompt, PatchscopeTarget.Placeholder, PatchscopeTargetLayer);
-
     /// <summary>
     /// The word list with one example: nine tokens with the BOS (tiny's tokenizer), so from the last one a sliding window
     /// of 8 still reaches the whole example.
     /// </summary>
     public static Steering.PatchscopeTarget WindowPatchscopeTarget { get; } = new("cold = 冷, x =", "x");
 
-    /// <summary>What a model with a short sliding window names as its Patchscope target (<see cref="TinyModelRecipe.Patchscope"/>).</summary>
-    public static PatchscopeDefault WindowPatchscopeDefault { get; } = new(WindowPatchscopeTarget.Prompt, WindowPatchscopeTarget.Placeholder, PatchscopeTargetLayer);
+    /// <summary>What a trained model's <c>notebooklens.json</c> names as its Patchscope target (<see cref="TinyModelRecipe.PatchscopeTarget"/>).</summary>
+    public static PatchscopeDefault DefaultOf(Steering.PatchscopeTarget target) => new(target.Prompt, target.Placeholder, PatchscopeTargetLayer);
 
     /// <summary>Dictionary lines (word = 詞), sentences saying what a word is in the other language, and word lists.</summary>
     string Translations()

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using NotebookLens.Loading;
 using NotebookLens.Models;
 
 namespace NotebookLens.Training;
@@ -111,7 +110,7 @@ public sealed record TinyModelRecipe
     /// placeholder still sees it through the sliding window (tiny-gemma v3 decoded 2 of 24 words with the longer list).
     /// </summary>
     [JsonIgnore]
-    public PatchscopeDefault Patchscope => Family == ModelFamily.Gemma3 ? Curriculum.WindowPatchscopeDefault : Curriculum.PatchscopeDefault;
+    public Steering.PatchscopeTarget PatchscopeTarget => Family == ModelFamily.Gemma3 ? Curriculum.WindowPatchscopeTarget : Curriculum.PatchscopeTarget;
 
     /// <summary>
     /// Issue 13's deeper model (10 layers, width 128, 2.36 M parameters): 2,700 steps of 24 × 128 tokens (8.3 M, as
