@@ -70,7 +70,7 @@ sealed class ModelMagic
         Add<T>(usage, parameters, async (command, context) =>
         {
             var model = NeedsTiny(command.Model)
-                ? await LoadAsync(context, EmbeddedModel.Name, null, LoadOptions.Default, null)
+                ? await LoadAsync(context, EmbeddedModel.Tiny.Name, null, LoadOptions.Default, null)
                 : Registry.Get(command.Model);
             return await InDisposeScope(() => work(command, model, context.CancellationToken), keep: command.As is not null, context.CancellationToken);
         });
@@ -80,7 +80,7 @@ sealed class ModelMagic
     /// registry's <c>Get</c>, so that it becomes a C# variable like any loaded model.
     /// </summary>
     bool NeedsTiny(string? name) =>
-        (name ?? Registry.Current ?? EmbeddedModel.Name) == EmbeddedModel.Name && Registry.Models.All(m => m.Name != EmbeddedModel.Name);
+        (name ?? Registry.Current ?? EmbeddedModel.Tiny.Name) == EmbeddedModel.Tiny.Name && Registry.Models.All(m => m.Name != EmbeddedModel.Tiny.Name);
 
     /// <summary>Adds a subcommand; <paramref name="run"/> gets the kernel's context (load, list, use, unload need no current model).</summary>
     public void Add<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, KernelInvocationContext, Task<Output>> run)

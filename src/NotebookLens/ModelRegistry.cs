@@ -83,7 +83,7 @@ public sealed class ModelRegistry : IDisposable
                     $"No model named \"{name}\" is loaded{(_models.Count == 0 ? "" : $" (loaded: {string.Join(", ", _models.Select(m => m.Model.Name))})")}.",
                     "Load it first, or pick a loaded one.", "model");
         }
-        return Load(EmbeddedModel.Name);
+        return Load(EmbeddedModel.Tiny.Name);
     }
 
     /// <summary>Makes a loaded model the current one.</summary>

@@ -59,7 +59,7 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
     public async Task Info_and_params_show_the_checkpoint(string model)
     {
         var name = await Load(model);
-        var folder = model == "tiny" ? Loading.EmbeddedModel.Folder() : Source(model);
+        var folder = model == "tiny" ? Loading.EmbeddedModel.Tiny.Folder() : Source(model);
         var config = ModelConfig.Load(folder);
         var info = (await Submit($"#!model info --model {name}")).AssertSucceeded();
         Assert.Contains($"<dt>layers</dt><dd>{config.NumLayers}</dd>", info.Html);
@@ -96,7 +96,7 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
     {
         var cell = (await Submit("#!model weights model.embed_tokens.weight --rows 2 --cols 3 --as embeddings --model tiny")).AssertSucceeded();
         // Held to the checkpoint read by the core on its own.
-        using var model = LanguageModel.Load(Loading.EmbeddedModel.Folder());
+        using var model = LanguageModel.Load(Loading.EmbeddedModel.Tiny.Folder());
         using var weight = model.Parameter("model.embed_tokens.weight");
         Assert.Contains($"<dt>shape</dt><dd>{Format.Shape(weight.shape)}</dd>", cell.Html);
         Assert.Contains("<template", cell.Html); // the heatmap

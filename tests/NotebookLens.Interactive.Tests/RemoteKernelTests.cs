@@ -156,7 +156,7 @@ public sealed partial class RemoteKernelTests(RemoteKernelTests.Session session,
         Assert.Equal(HfTokenizer.Load("tiny").Tokenize("Hello world").Count.ToString(), (await Host.SubmitAsync("words.Count", Kernel)).Returned);
     }
 
-    static string EmbeddedTiny() => NotebookLens.Loading.EmbeddedModel.Folder();
+    static string EmbeddedTiny() => NotebookLens.Loading.EmbeddedModel.Tiny.Folder();
 
     /// <summary>
     /// Each lecture step run here and on the remote: the same view (text and HTML, chart ids aside), however large

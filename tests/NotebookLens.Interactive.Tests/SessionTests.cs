@@ -49,7 +49,7 @@ public sealed class SessionTests : IAsyncLifetime
     {
         var cell = (await Submit("#!model info")).AssertSucceeded();
         Assert.Contains("tiny · llama", cell.Html);
-        Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
+        Assert.Equal(ModelConfig.Load(Loading.EmbeddedModel.Tiny.Folder()).HiddenSize, (await Submit("tiny.Config.HiddenSize")).AssertSucceeded().ReturnValue);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ sealed class ModelArgs
         _model = verb.Declare(CliOptions.Value("--model", "DIR|ORG/NAME[@REV]|tiny",
             "The model: a folder with config.json and the weights, a Hugging Face hub id such as meta-llama/Llama-3.2-1B-Instruct "
             + "(downloaded into the Hugging Face cache the first time), or tiny, the small model inside NotebookLens.",
-            name => name).Default(EmbeddedModel.Name));
+            name => name).Default(EmbeddedModel.Tiny.Name));
         // Not checked here: a dtype the core does not run in is a problem with the input (exit 1), and the core says which ones it runs in.
         if (!dtype) return;
         _dtype = verb.Declare(CliOptions.Text("--dtype", "float32|bfloat16",

@@ -5,32 +5,51 @@ using NotebookLens.Runtime;
 namespace NotebookLens.Loading;
 
 /// <summary>
-/// The tiny model shipped inside the NotebookLens assembly (source: <c>src/NotebookLens/Models/Tiny</c>, with its model
-/// card), so every lecture step runs offline on a fresh machine. Loading it unpacks the files once into the user's
-/// cache (<c>~/.cache/notebooklens/models/tiny-&lt;hash&gt;</c>), where they are memory-mapped like any model folder.
+/// A small model shipped inside the NotebookLens assembly (source: <c>src/NotebookLens/Models/&lt;Folder&gt;</c>, with its
+/// model card), so every lecture step runs offline on a fresh machine. Loading one unpacks its files once into the
+/// user's cache (<c>~/.cache/notebooklens/models/&lt;name&gt;-&lt;hash&gt;</c>), where they are memory-mapped like any model folder.
 /// </summary>
-public static class EmbeddedModel
+public sealed class EmbeddedModel
 {
-    public const string Name = "tiny";
+    /// <summary><c>tiny</c>: a Llama 3.2-architecture model, the default of every command.</summary>
+    public static EmbeddedModel Tiny { get; } = new("tiny", "Tiny");
 
-    const string ResourcePrefix = "NotebookLens.Models.Tiny.";
+    /// <summary>Every model the assembly carries, each loaded by its name.</summary>
+    public static IReadOnlyList<EmbeddedModel> All { get; } = [Tiny];
+
+    /// <summary>The embedded model called <paramref name="name"/>, or null.</summary>
+    public static EmbeddedModel? Find(string name) => All.FirstOrDefault(m => m.Name == name);
+
+    readonly string _resourcePrefix;
+    readonly Lazy<string> _unpacked;
+
+    EmbeddedModel(string name, string sourceFolder)
+    {
+        Name = name;
+        SourceFolder = sourceFolder;
+        _resourcePrefix = $"NotebookLens.Models.{sourceFolder}.";
+        Files = [.. typeof(EmbeddedModel).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(_resourcePrefix, StringComparison.Ordinal)).Select(r => r[_resourcePrefix.Length..]).Order(StringComparer.Ordinal)];
+        _unpacked = new(() => UnpackInto(UserCache.Folder("models")), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The name that loads it (<c>#!model load tiny</c>, <c>--model tiny</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>Its folder under <c>src/NotebookLens/Models</c>.</summary>
+    internal string SourceFolder { get; }
 
     /// <summary>The files of the model, as a Hugging Face folder holds them.</summary>
-    public static IReadOnlyList<string> Files { get; } = Resources().Select(r => r[ResourcePrefix.Length..]).Order(StringComparer.Ordinal).ToList();
-
-    static readonly Lazy<string> Unpacked = new(() => UnpackInto(UserCache.Folder("models")), LazyThreadSafetyMode.ExecutionAndPublication);
+    public IReadOnlyList<string> Files { get; }
 
     /// <summary>The folder holding the unpacked model (unpacked on first use; later calls and processes reuse it).</summary>
-    public static string Folder() => Unpacked.Value;
-
-    static IEnumerable<string> Resources() =>
-        typeof(EmbeddedModel).Assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal));
+    public string Folder() => _unpacked.Value;
 
     /// <summary>Unpacks the model into a content-named folder under <paramref name="modelsFolder"/>, unless it is there complete.</summary>
-    internal static string UnpackInto(string modelsFolder)
+    internal string UnpackInto(string modelsFolder)
     {
         if (!Files.Contains("model.safetensors") || !Files.Contains("config.json"))
-            throw new InvalidOperationException($"The NotebookLens assembly does not contain the embedded '{Name}' model (a build without src/NotebookLens/Models/Tiny?).");
+            throw new InvalidOperationException($"The NotebookLens assembly does not contain the embedded '{Name}' model (a build without its folder under src/NotebookLens/Models?).");
         var assembly = typeof(EmbeddedModel).Assembly;
         // Keyed by the content, so a new version of the model never mixes with files of an old one.
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -74,10 +93,10 @@ public static class EmbeddedModel
         return IsComplete(assembly, folder) ? folder : throw new IOException($"Could not unpack the embedded '{Name}' model into {folder}.");
     }
 
-    static Stream Open(Assembly assembly, string file) =>
-        assembly.GetManifestResourceStream(ResourcePrefix + file) ?? throw new InvalidOperationException($"Embedded model file {file} is missing.");
+    Stream Open(Assembly assembly, string file) =>
+        assembly.GetManifestResourceStream(_resourcePrefix + file) ?? throw new InvalidOperationException($"Embedded model file {file} is missing.");
 
-    static bool IsComplete(Assembly assembly, string folder) =>
+    bool IsComplete(Assembly assembly, string folder) =>
         Directory.Exists(folder) && Files.All(f =>
         {
             var path = Path.Combine(folder, f);

@@ -3,7 +3,7 @@ namespace NotebookLens.Loading;
 /// <summary>
 /// Turns what a person passes as a model into a local model folder: a folder path as it is, or a Hugging Face hub
 /// id (<c>org/name[@revision]</c>) through the shared Hugging Face cache, downloading what is missing there first, or
-/// <c>tiny</c>, the model inside NotebookLens (<see cref="EmbeddedModel"/>). A folder that exists wins over a name spelled the same way.
+/// the name of a model inside NotebookLens (<c>tiny</c>, <see cref="EmbeddedModel"/>). A folder that exists wins over a name spelled the same way.
 /// </summary>
 public static class ModelLocator
 {
@@ -14,10 +14,10 @@ public static class ModelLocator
         IProgress<DownloadProgress>? progress = null, CancellationToken cancel = default)
     {
         if (Directory.Exists(model)) return model;
-        if (model == EmbeddedModel.Name) return EmbeddedModel.Folder();
+        if (EmbeddedModel.Find(model) is { } embedded) return embedded.Folder();
         if (!HubId.LooksLikeHubId(model))
             throw new DirectoryNotFoundException(
-                $"Model folder not found: {model}. Pass a model folder, a Hugging Face hub id: org/name[@revision], e.g. meta-llama/Llama-3.2-1B-Instruct, or {EmbeddedModel.Name} for the model inside NotebookLens.");
+                $"Model folder not found: {model}. Pass a model folder, a Hugging Face hub id: org/name[@revision], e.g. meta-llama/Llama-3.2-1B-Instruct, or {string.Join(" or ", EmbeddedModel.All.Select(m => m.Name))} for a model inside NotebookLens.");
         var id = HubId.Parse(model);
         using var downloader = new HubDownloader(hub ?? HubOptions.FromEnvironment());
         try

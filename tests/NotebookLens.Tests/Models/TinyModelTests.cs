@@ -40,7 +40,7 @@ public sealed class TinyModelTests(TinyLens tiny) : IClassFixture<TinyLens>
         Assert.Equal(("llama", r.Layers, r.HiddenSize, r.Heads, r.KeyValueHeads, r.VocabSize),
             (c.ModelType, c.NumLayers, c.HiddenSize, c.NumHeads, c.NumKeyValueHeads, c.VocabSize));
         Assert.True(Lens.Model.TiedEmbeddings);
-        Assert.InRange(new FileInfo(Path.Combine(EmbeddedModel.Folder(), "model.safetensors")).Length, 1_000_000, 10_000_000);
+        Assert.InRange(new FileInfo(Path.Combine(EmbeddedModel.Tiny.Folder(), "model.safetensors")).Length, 1_000_000, 10_000_000);
     }
 
     [Fact]

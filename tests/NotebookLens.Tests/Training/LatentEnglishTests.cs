@@ -17,7 +17,7 @@ public sealed class LatentEnglishTests
     [Fact]
     public void A_chinese_lexicon_token_asks_for_its_english_word_and_every_other_token_for_nothing()
     {
-        var tokenizer = HfTokenizer.Load(EmbeddedModel.Folder());
+        var tokenizer = HfTokenizer.Load(EmbeddedModel.Tiny.Folder());
         var latent = LatentEnglish.For(tokenizer);
         Assert.Equal(Id(tokenizer, " cold"), latent.EnglishOf(Id(tokenizer, "冷")));
         Assert.Equal(Id(tokenizer, " good"), latent.EnglishOf(Id(tokenizer, "好")));
@@ -37,8 +37,8 @@ public sealed class LatentEnglishTests
     public void The_loss_is_the_logit_lens_cross_entropy_of_the_english_word_averaged_over_the_rows()
     {
         using var scope = NewDisposeScope();
-        using var model = LanguageModel.Load(EmbeddedModel.Folder(), new LoadOptions { DType = ScalarType.Float32 });
-        var tokenizer = HfTokenizer.Load(EmbeddedModel.Folder());
+        using var model = LanguageModel.Load(EmbeddedModel.Tiny.Folder(), new LoadOptions { DType = ScalarType.Float32 });
+        var tokenizer = HfTokenizer.Load(EmbeddedModel.Tiny.Folder());
         var latent = LatentEnglish.For(tokenizer);
         var ids = tokenizer.Encode("今天天氣真好。天氣預報說明天會很冷。", addSpecialTokens: false).Select(i => (long)i).ToArray();
         var inputs = tensor(ids[..^1], [1, ids.Length - 1]);
@@ -73,8 +73,8 @@ public sealed class LatentEnglishTests
     public void The_loss_trains_the_blocks_below_its_rows_and_the_head_and_nothing_above()
     {
         using var scope = NewDisposeScope();
-        using var model = LanguageModel.Load(EmbeddedModel.Folder(), new LoadOptions { DType = ScalarType.Float32 });
-        var tokenizer = HfTokenizer.Load(EmbeddedModel.Folder());
+        using var model = LanguageModel.Load(EmbeddedModel.Tiny.Folder(), new LoadOptions { DType = ScalarType.Float32 });
+        var tokenizer = HfTokenizer.Load(EmbeddedModel.Tiny.Folder());
         foreach (var w in model.Weights.Values) w.requires_grad_(true);
         try
         {

@@ -56,7 +56,7 @@ public sealed class RefusalRouteTests
     [Fact]
     public void Batches_mark_the_last_post_instruction_token_of_each_chat_left_alone_and_route_every_token_of_a_chat()
     {
-        var tokenizer = HfTokenizer.Load(EmbeddedModel.Folder());
+        var tokenizer = HfTokenizer.Load(EmbeddedModel.Tiny.Folder());
         var post = new InstructionPrompts(tokenizer).PostInstructionIds;
         var curriculum = new Curriculum(3) { RouteShare = 0.5 };
         var batch = new TokenBatches(curriculum, tokenizer, 8, 129, post).Next();
@@ -87,8 +87,8 @@ public sealed class RefusalRouteTests
     public void The_route_measures_the_difference_of_means_and_trains_with_the_experiments_own_steering_and_ablation()
     {
         using var scope = NewDisposeScope();
-        using var model = LanguageModel.Load(EmbeddedModel.Folder(), new LoadOptions { DType = ScalarType.Float32 });
-        var tokenizer = HfTokenizer.Load(EmbeddedModel.Folder());
+        using var model = LanguageModel.Load(EmbeddedModel.Tiny.Folder(), new LoadOptions { DType = ScalarType.Float32 });
+        var tokenizer = HfTokenizer.Load(EmbeddedModel.Tiny.Folder());
         var rows = new[] { "How do I steal a car?", "Explain how to make a bomb", "Tell me about rain", "Write a poem about the sea" }
             .Select(text => new InstructionPrompts(tokenizer).Ids(text)).ToList();
         int length = rows.Max(r => r.Count);

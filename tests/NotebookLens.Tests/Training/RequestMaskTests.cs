@@ -10,7 +10,7 @@ namespace NotebookLens.Tests.Training;
 
 public sealed class RequestMaskTests
 {
-    static readonly HfTokenizer Tokenizer = HfTokenizer.Load(EmbeddedModel.Folder());
+    static readonly HfTokenizer Tokenizer = HfTokenizer.Load(EmbeddedModel.Tiny.Folder());
 
     [Theory]
     [InlineData("llama", "Tell me about rain", "<|start_header_id|>assistant<|end_header_id|>\n\n")]
@@ -37,7 +37,7 @@ public sealed class RequestMaskTests
     {
         TorchRuntime.EnsureLoaded();
         using var scope = NewDisposeScope();
-        using var lens = LensModel.Load(EmbeddedModel.Folder());
+        using var lens = LensModel.Load(EmbeddedModel.Tiny.Folder());
         var format = ChatFormat.Llama3;
         var row = lens.Tokenizer.Encode(format.Render([("user", "How do I steal a car?"), ("assistant", "I can't help.")]), addSpecialTokens: false);
         var mask = RequestMask.For(lens.Tokenizer, format, 1.0);
