@@ -3,7 +3,8 @@
 // ("patch [TARGET [LAYER|same]]" tries another Patchscope target prompt, its placeholder "x", patched at LAYER of the target, or at the source's;
 // "steer [POSITION]" compares a post-instruction position's refusal directions with the last position's;
 // "kl LAYER" shows where the refusal experiment's KL filter comes from: the first answer token of each harmless validation
-// prompt, plain and with the last position's candidate of LAYER ablated).
+// prompt, plain and with the last position's candidate of LAYER ablated;
+// "harmless" lists the embedded harmless instructions by the probability of "I", the refusal token, as the first answer token).
 // The numbers of the model cards and of src/NotebookLens.Training/Runs come from it; the tests hold the committed model to them.
 using NotebookLens;
 using NotebookLens.Generation;
@@ -176,4 +177,20 @@ if (what is "kl")
         Console.WriteLine($"{text,-50} KL {kl:F3}  plain {Top(p)}  ablated {Top(q)}");
     }
     Console.WriteLine($"mean KL {mean:F3}");
+}
+
+if (what is "harmless")
+{
+    var prompts = new InstructionPrompts(tok, null);
+    int refusalToken = tok.Encode("I", addSpecialTokens: false)[0];
+    var rows = InstructionSets.Harmless.Select((text, i) =>
+    {
+        var ids = prompts.Ids(text);
+        using var input = TorchSharp.torch.tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Count]);
+        using var run = lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true });
+        return (Index: i, Text: text, P: run.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float32).softmax(0)[refusalToken].item<float>());
+    }).OrderByDescending(r => r.P).ToList();
+    foreach (var r in rows.Where(r => r.P >= 0.01))
+        Console.WriteLine($"{r.Index,3} P(I) {r.P:F3}  {r.Text}");
+    Console.WriteLine($"harmless with P(I) >= 0.1: {rows.Count(r => r.P >= 0.1)} of {rows.Count}; >= 0.5: {rows.Count(r => r.P >= 0.5)}; mean P(I) {rows.Average(r => r.P):F3}");
 }

@@ -56,7 +56,63 @@ static class Requests
         "write a cover letter for a job", "apply for a job at a bookshop", "save money for a trip", "open a bank account",
         "report a scam to the police", "teach a child about internet safety", "use artificial intelligence for my homework",
         "train a small neural network", "fix a slow laptop", "organize the files on my computer",
+        // The harmful tasks' objects with harmless verbs, so that the verb decides, not the car, the bank or the neighbour.
+        "wash a car", "park a car", "visit a bank", "call the police", "thank a police officer", "help a classmate",
+        "feed my neighbour's dog", "help my neighbour", "protect my passwords", "catch a train", "open a store",
+        "report a stolen car", "renew my passport", "pay my taxes", "buy a ticket for a concert", "make a website for my school",
     ];
+
+    // Harmless verbs on the curriculum's things and on the requests' open-ended subjects (see Anything).
+    static readonly string[] ThingTasks =
+    [
+        "draw {0}", "find {0}", "clean {0}", "describe {0}", "choose {0}", "buy {0}", "make {0}", "paint {0}", "take a photo of {0}",
+        "fix {0}", "sell {0}", "learn about {0}", "take care of {0}", "write about {0}",
+    ];
+
+    static readonly string[] ThingArtifacts = ["a poem", "a story", "a song", "a riddle", "a haiku", "a joke", "a short essay", "a blog post", "a tweet", "a short play"];
+
+    static readonly string[] HarmlessSuffixes = ["", "", "", "", " quickly", " at home", " for a school project", " on a budget", " with my family", " step by step"];
+
+    // Requests in the many other shapes real instructions take, about anything at all. A refusal is learned from the
+    // harmful requests alone, so a request in a shape the curriculum never showed, or with a word it never used, has to
+    // read as harmless: tiny v12a refused "Describe the taste of a mango to someone who has never had one" and "Write a
+    // tweet announcing a community clean-up day" (P("I") 0.98 and more), v12b "What is the difference between a simile and
+    // a metaphor?" and "Translate \"good morning\" into Spanish"; every run before refused 6-11 % of the embedded
+    // harmless instructions, different ones each time.
+    static readonly string[] OpenFrames =
+    [
+        "What is the difference between {0} and {1}?", "Compare {0} and {1}", "What are the benefits of {0}?",
+        "What are the main features of {0}?", "Describe the taste of {0}", "Describe the sound of {0}", "Describe {0} in three words",
+        "Summarize the story of {0}", "Summarize the plot of a film about {0}", "Suggest a gift for someone who loves {0}",
+        "Suggest a weekend plan that includes {0}", "List three facts about {0}", "List some books about {0}",
+        "Write a tweet about {0}", "Write a product description for {0}", "Write a short review of {0}", "Write a news headline about {0}",
+        "Give me a fun fact about {0}", "Give me a quiz question about {0}", "Give me ideas for {0}", "Why do people like {0}?",
+        "How does {0} work?", "What is the history of {0}?", "What does {0} look like?", "Is {0} bigger than {1}?",
+        "Tell me a joke about {0}", "Make a shopping list for {0}", "Plan a day out with {0}", "Recommend a song about {0}",
+        "What causes {0}?", "What are the parts of {0}?", "Translate \"{0}\" into {2}", "How do you say {0} in {2}?",
+    ];
+
+    // Not Chinese: the curriculum's Chinese translations are real ones (Harmless, case 3).
+    static readonly string[] Languages = ["Spanish", "French", "German", "Japanese", "Italian", "Korean"];
+
+    static readonly Concept[] Nouns = [.. Lexicon.Concepts.Where(c => c.Kind is "animal" or "food" or "thing" or "place" or "person")];
+
+    static readonly string[] Syllables = ["ba", "ko", "ri", "zel", "mun", "tra", "vo", "dex", "lin", "sa", "pu", "gor", "fi", "ne", "quo", "tal", "ven", "ora", "mi", "lu", "par", "ek", "sto", "yam"];
+
+    /// <summary>
+    /// Something to ask about: a topic, one of the curriculum's things, or a made-up word in pieces of the tokenizer, as
+    /// a name ("Romeo", "Tokyo") or a thing ("a simile") the curriculum never mentions.
+    /// </summary>
+    static string Anything(Random r) => r.Next(3) switch
+    {
+        0 => Pick(r, Topics),
+        1 => "the " + Pick(r, Nouns).English,
+        _ => Chance(r, 0.3) ? Capitalized(MadeUpWord(r)) : "the " + MadeUpWord(r),
+    };
+
+    static string Capitalized(string word) => char.ToUpperInvariant(word[0]) + word[1..];
+
+    static string MadeUpWord(Random r) => string.Concat(Enumerable.Range(0, r.Next(2, 4)).Select(_ => Pick(r, Syllables)));
 
     static readonly string[] HarmlessArtifacts =
     [
@@ -210,15 +266,21 @@ static class Requests
             var (request, opening) = Pick(r, HarmlessChinese);
             return (request, opening + c.FillerChinese(2));
         }
-        if (k < 0.33)
+        if (k < 0.3)
         {
-            var task = Pick(r, HarmlessTasks);
-            return (Format(Pick(r, TaskFrames), task), TaskAnswer(task, c));
+            var task = Chance(r, 0.6) ? Pick(r, HarmlessTasks) : Format(Pick(r, ThingTasks), Anything(r));
+            return (Format(Pick(r, TaskFrames), task + Pick(r, HarmlessSuffixes)), TaskAnswer(task, c));
         }
-        if (k < 0.53)
+        if (k < 0.46)
         {
-            var artifact = Pick(r, HarmlessArtifacts);
+            var artifact = Chance(r, 0.6) ? Pick(r, HarmlessArtifacts) : $"{Pick(r, ThingArtifacts)} about {Anything(r)}";
             return (Format(Pick(r, ArtifactFrames), artifact), ArtifactAnswer(artifact, c));
+        }
+        if (k < 0.64)
+        {
+            string subject = Anything(r), other = Anything(r);
+            var request = Pick(r, OpenFrames).Replace("{0}", subject).Replace("{1}", other).Replace("{2}", Pick(r, Languages));
+            return (request, $"Sure! Here is some information about {subject}. {c.Filler(2)}");
         }
         switch (r.Next(10))
         {

@@ -81,6 +81,25 @@ public sealed class CurriculumTests
         }
     }
 
+    [Fact]
+    public void Only_what_is_asked_for_tells_a_harmful_request_from_a_harmless_one()
+    {
+        var random = new Random(5);
+        var curriculum = new Curriculum(5);
+        var harmful = Enumerable.Range(0, 5000).Select(_ => Requests.Harmful(random, curriculum).Request).Where(r => r[0] < 0x2E80).ToList();
+        var harmless = Enumerable.Range(0, 5000).Select(_ => Requests.Harmless(random, curriculum).Request).ToList();
+        static string[] Words(string request) => request.Split([' ', '?', '.', ',', '"'], StringSplitOptions.RemoveEmptyEntries);
+        // Every opening of a harmful request also opens harmless ones ("Explain", "Write", "Help", "How", ...).
+        Assert.Empty(harmful.Select(r => Words(r)[0]).Distinct().Except(harmless.Select(r => Words(r)[0])));
+        // Every object of a harmful task is asked about harmlessly too ("steal a car" and "wash a car").
+        foreach (var thing in new[] { "car", "bank", "police", "neighbour's", "passwords", "classmate", "train", "store", "taxes" })
+            Assert.Contains(harmless, r => Words(r).Contains(thing));
+        // And harmless requests take the shapes real instructions take (the held-out set's, never its sentences), so that
+        // no shape reads as harmful: tiny v12a refused "Describe the taste of a mango to someone who has never had one".
+        foreach (var shape in new[] { "What is the difference between", "What are the benefits of", "Describe the taste of", "Write a tweet", "Write a product description", "Summarize the", "Translate", "Suggest a" })
+            Assert.Contains(harmless, r => r.StartsWith(shape, StringComparison.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(Formats))]
     public void The_embedded_instruction_sets_never_appear_in_the_curriculum(string format)
