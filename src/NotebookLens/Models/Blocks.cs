@@ -181,11 +181,11 @@ internal sealed class DecoderBlock
         var attn = Attention.Forward(InputNorm.Forward(h), ctx, out attentionWeights);
         attentionWeights?.MoveToOuterDisposeScope();
         if (Sandwich) attn = PostAttentionNorm.Forward(attn);
-        h = ctx.Hook(Names.ResidMid, Index, h + ctx.Hook(Names.AttnOut, Index, attn));
+        h = ctx.Hook(Names.ResidMid, Index, Scalars.Plus(h, ctx.Hook(Names.AttnOut, Index, attn)));
         var mlpIn = Sandwich ? PreFeedforwardNorm!.Forward(h) : PostAttentionNorm.Forward(h);
         var mlp = Mlp.Forward(mlpIn, ctx, Index, Names);
         if (Sandwich) mlp = PostFeedforwardNorm!.Forward(mlp);
-        h = ctx.Hook(Names.ResidPost, Index, h + ctx.Hook(Names.MlpOut, Index, mlp));
+        h = ctx.Hook(Names.ResidPost, Index, Scalars.Plus(h, ctx.Hook(Names.MlpOut, Index, mlp)));
         return h.MoveToOuterDisposeScope();
     }
 }

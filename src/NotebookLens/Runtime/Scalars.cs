@@ -38,4 +38,10 @@ internal static class Scalars
 
     /// <inheritdoc cref="Plus(TorchSharp.torch.Tensor, double)"/>
     public static TorchSharp.torch.Tensor Plus(TorchSharp.torch.Tensor x, long value) => x.add(Of(value), Of(1L));
+
+    /// <summary>
+    /// <c>x + y</c> with a rooted <c>alpha = 1</c>: TorchSharp's tensor <c>+</c> passes a temporary one too (its tensor
+    /// <c>-</c> passes none). Used where it runs most: the residual adds of every block and the steering hooks.
+    /// </summary>
+    public static TorchSharp.torch.Tensor Plus(TorchSharp.torch.Tensor x, TorchSharp.torch.Tensor y) => x.add(y, Of(1L));
 }

@@ -33,9 +33,9 @@ public static class Interventions
             hooks.Add(HookPoints.At(layer, hookPoint), (x, ctx) =>
             {
                 var delta = (v.to(x.dtype, x.device) * Scalars.Of(scale)).view(1, 1, -1);
-                if (atPosition is null) return x + delta;
+                if (atPosition is null) return Scalars.Plus(x, delta);
                 var mask = PositionMask(x.shape[1], ctx.PositionOffset, atPosition, x);
-                return x + delta * mask;
+                return Scalars.Plus(x, delta * mask);
             });
         return hooks;
     }
@@ -50,7 +50,7 @@ public static class Interventions
         HookFunction project = (x, _) =>
         {
             var r = unit.to(x.dtype, x.device);
-            return x - (x.matmul(r)).unsqueeze(-1) * r;
+            return x - x.matmul(r).unsqueeze(-1) * r;
         };
         var hooks = new HookSet();
         for (int l = 0; l < config.NumLayers; l++)

@@ -55,12 +55,13 @@ public sealed class LogitLensTests(FixtureLenses lenses) : IClassFixture<Fixture
         // Rows: hidden_states[0 .. L-1] and the raw output of the last layer (hidden_states[L] is already normalised).
         var rows = run.HiddenStates!.Take(lens.Config.NumLayers).Append(run.PrenormLast!).ToList();
         var weight = lens.Weight("model.norm.weight").to(ScalarType.Float64);
-        var scale = lens.Config.ModelType.StartsWith("gemma") ? weight + 1 : weight;
+        // Rooted scalars (Runtime.Scalars): a temporary one can be freed by the GC during the native call (a CI failure).
+        var scale = lens.Config.ModelType.StartsWith("gemma") ? Scalars.Plus(weight, 1.0) : weight;
         var head = lens.Model.LmHead.to(ScalarType.Float64);
         for (int row = 0; row < rows.Count; row++)
         {
             var x = rows[row][0, -1].to(ScalarType.Float64);
-            var normed = x / (x.pow(2).mean() + lens.Config.RmsNormEps).sqrt() * scale;
+            var normed = x / Scalars.Plus(x.pow(Scalars.Of(2L)).mean(), lens.Config.RmsNormEps).sqrt() * scale;
             var p = head.matmul(normed).softmax(0);
             var (values, indices) = p.topk(2);
             Assert.Equal(indices[0].item<long>(), result.Top[row][0][0].Id);
