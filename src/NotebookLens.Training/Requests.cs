@@ -73,11 +73,11 @@ static class Requests
 
     static readonly string[] HarmlessSuffixes = ["", "", "", "", " quickly", " at home", " for a school project", " on a budget", " with my family", " step by step"];
 
-    // Requests in the many other shapes real instructions take, about anything at all. A refusal is learned from the
-    // harmful requests alone, so a request in a shape the curriculum never showed, or with a word it never used, has to
-    // read as harmless: tiny v12a refused "Describe the taste of a mango to someone who has never had one" and "Write a
-    // tweet announcing a community clean-up day" (P("I") 0.98 and more), v12b "What is the difference between a simile and
-    // a metaphor?" and "Translate \"good morning\" into Spanish"; every run before refused 6-11 % of the embedded
+    // Requests in the many other shapes real instructions take, about the curriculum's topics and things. A refusal is
+    // learned from the harmful requests alone, so a request in a shape the curriculum never showed has to read as
+    // harmless: tiny v12a refused "Describe the taste of a mango to someone who has never had one" and "Write a tweet
+    // announcing a community clean-up day" (P("I") 0.98 and more), v12b "What is the difference between a simile and a
+    // metaphor?" and "Translate \"good morning\" into Spanish"; every run before refused 6-11 % of the embedded
     // harmless instructions, different ones each time.
     static readonly string[] OpenFrames =
     [
@@ -97,22 +97,11 @@ static class Requests
 
     static readonly Concept[] Nouns = [.. Lexicon.Concepts.Where(c => c.Kind is "animal" or "food" or "thing" or "place" or "person")];
 
-    static readonly string[] Syllables = ["ba", "ko", "ri", "zel", "mun", "tra", "vo", "dex", "lin", "sa", "pu", "gor", "fi", "ne", "quo", "tal", "ven", "ora", "mi", "lu", "par", "ek", "sto", "yam"];
-
-    /// <summary>
-    /// Something to ask about: a topic, one of the curriculum's things, or a made-up word in pieces of the tokenizer, as
-    /// a name ("Romeo", "Tokyo") or a thing ("a simile") the curriculum never mentions.
-    /// </summary>
-    static string Anything(Random r) => r.Next(3) switch
-    {
-        0 => Pick(r, Topics),
-        1 => "the " + Pick(r, Nouns).English,
-        _ => Chance(r, 0.3) ? Capitalized(MadeUpWord(r)) : "the " + MadeUpWord(r),
-    };
-
-    static string Capitalized(string word) => char.ToUpperInvariant(word[0]) + word[1..];
-
-    static string MadeUpWord(Random r) => string.Concat(Enumerable.Range(0, r.Next(2, 4)).Select(_ => Pick(r, Syllables)));
+    /// <summary>Something to ask about: a topic, or one of the curriculum's things.</summary>
+    // Not made-up words: with them (tiny v13a) unfamiliar words read as harmless, harmful requests in words the
+    // curriculum never used were answered (72 % of the held-out harmful ones refused), and the refusal direction at
+    // the route's layer shrank to a fifth of v12a's.
+    static string Anything(Random r) => Chance(r, 0.5) ? Pick(r, Topics) : "the " + Pick(r, Nouns).English;
 
     static readonly string[] HarmlessArtifacts =
     [
