@@ -6,13 +6,17 @@ namespace NotebookLens.Tests.Robustness;
 
 /// <summary>
 /// Runs a parser over generated inputs and holds each outcome to the parsers' contract: a success, or one of the
-/// documented exceptions whose message names the input's file; never another exception type, never a case slower than
-/// <see cref="MaxSeconds"/>, never more managed allocation than <see cref="MaxAllocatedBytes"/> per case. Seeded, so a
+/// documented exceptions whose message names the input's file; never another exception type, never a case that runs
+/// away (<see cref="MaxSeconds"/>), never more managed allocation than <see cref="MaxAllocatedBytes"/> per case. Seeded, so a
 /// failure repeats; <c>NOTEBOOKLENS_FUZZ_CASES</c> raises the number of cases for a long run (build/fuzz.sh).
 /// </summary>
 static class Fuzz
 {
-    public const double MaxSeconds = 2;
+    /// <summary>
+    /// A guard against a case that runs away (a loop the limits miss, exponential work), not a speed test: a legitimate
+    /// case that fills the template's 64 M-character output cap took 2.2 s on the 2-core CI machine under load.
+    /// </summary>
+    public const double MaxSeconds = 30;
     public const long MaxAllocatedBytes = 256L * 1024 * 1024;
 
     public static long Cases =>
