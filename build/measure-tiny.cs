@@ -118,7 +118,8 @@ if (what is "all" or "refusal")
         var results = lens.Model.GenerateBatch(prompts, GenerationOptions.Greedy(24) with { PadTokenId = lens.Config.PadTokenId ?? lens.Config.EosTokenIds[0] });
         return results.Select(r => tok.Decode(r.NewIds, skipSpecialTokens: true)).ToList();
     }
-    Console.WriteLine($"held-out: harmful refused {RefusalMatcher.Default.Rate(Replies(InstructionSets.Harmful)):P0}, harmless refused {RefusalMatcher.Default.Rate(Replies(InstructionSets.Harmless)):P0}");
+    string Refused(IReadOnlyList<string> set) { var replies = Replies(set); return $"{RefusalMatcher.Default.Rate(replies):P0} ({replies.Count(RefusalMatcher.Default.IsRefusal)} of {replies.Count})"; }
+    Console.WriteLine($"held-out: harmful refused {Refused(InstructionSets.Harmful)}, harmless refused {Refused(InstructionSets.Harmless)}");
     foreach (var test in new[] { 8, 24 })
     {
         try
