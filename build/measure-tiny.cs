@@ -167,12 +167,8 @@ if (what is "kl")
     double mean = 0;
     foreach (var text in InstructionSets.Harmless.Skip(32).Take(8))
     {
-        var ids = prompts.Ids(text);
-        using var input = TorchSharp.torch.tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Count]);
-        using var plain = lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true });
-        using var cut = lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true, Hooks = ablate });
-        var p = plain.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float32).softmax(0);
-        var q = cut.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float32).softmax(0);
+        var p = FirstAnswerToken(prompts, text);
+        var q = FirstAnswerToken(prompts, text, ablate);
         double kl = (p * (p.log() - q.log())).sum().item<float>();
         mean += kl / 8;
         Console.WriteLine($"{text,-50} KL {kl:F3}  plain {Top(p)}  ablated {Top(q)}");
@@ -183,15 +179,20 @@ if (what is "kl")
 if (what is "harmless")
 {
     var prompts = new InstructionPrompts(tok, null);
-    int refusalToken = tok.Encode("I", addSpecialTokens: false)[0];
-    var rows = InstructionSets.Harmless.Select((text, i) =>
-    {
-        var ids = prompts.Ids(text);
-        using var input = TorchSharp.torch.tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Count]);
-        using var run = lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true });
-        return (Index: i, Text: text, P: run.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float32).softmax(0)[refusalToken].item<float>());
-    }).OrderByDescending(r => r.P).ToList();
+    int refusalToken = RefusalScorer.TokenIds(tok, new RefusalExperimentOptions().RefusalTokens)[0];
+    var rows = InstructionSets.Harmless
+        .Select((text, i) => (Index: i, Text: text, P: FirstAnswerToken(prompts, text)[refusalToken].item<float>()))
+        .OrderByDescending(r => r.P).ToList();
     foreach (var r in rows.Where(r => r.P >= 0.01))
         Console.WriteLine($"{r.Index,3} P(I) {r.P:F3}  {r.Text}");
     Console.WriteLine($"harmless with P(I) >= 0.1: {rows.Count(r => r.P >= 0.1)} of {rows.Count}; >= 0.5: {rows.Count(r => r.P >= 0.5)}; mean P(I) {rows.Average(r => r.P):F3}");
+}
+
+// The distribution of an instruction's first answer token (the chat template's last position), with hooks if given.
+TorchSharp.torch.Tensor FirstAnswerToken(InstructionPrompts prompts, string instruction, NotebookLens.Models.HookSet? hooks = null)
+{
+    var ids = prompts.Ids(instruction);
+    using var input = TorchSharp.torch.tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Count]);
+    using var run = lens.Model.Forward(input, new NotebookLens.Models.ForwardOptions { LastPositionLogitsOnly = true, Hooks = hooks });
+    return run.Logits[0, -1].to(TorchSharp.torch.ScalarType.Float32).softmax(0);
 }
