@@ -170,7 +170,9 @@ public class HubDownloadTests
         for (int i = 0; i < 200 && partial is null; i++)
         {
             await Task.Delay(50);
-            partial = Directory.Exists(blobs) ? Directory.GetFiles(blobs, "*.incomplete").FirstOrDefault(f => new FileInfo(f).Length == 2_000_000) : null;
+            // A smaller file's .incomplete may be renamed between the listing and the look at its length: FileInfo reads
+            // both at once (Exists fills the cache Length reads), so a vanished file is skipped instead of throwing.
+            partial = Directory.Exists(blobs) ? Directory.GetFiles(blobs, "*.incomplete").FirstOrDefault(f => new FileInfo(f) is { Exists: true, Length: 2_000_000 }) : null;
         }
         Assert.NotNull(partial);
         cancel.Cancel();
