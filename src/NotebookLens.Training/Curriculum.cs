@@ -45,8 +45,9 @@ public sealed class Curriculum
     public ChatFormat Format { get; }
 
     /// <summary>
-    /// The share of harmful and harmless chats written for training under an intervention on the refusal direction
-    /// (<see cref="ChatRoute"/>); 0, the start, writes none. The trainer turns it on once the direction has been measured.
+    /// The share of harmful and harmless chats drawn for training under an intervention on the refusal direction
+    /// (<see cref="ChatRoute"/>): harmless ones half steered, half ablated; harmful ones half ablated, half left alone.
+    /// 0, the start, routes none. The trainer turns it on once the direction has been measured.
     /// </summary>
     public double RouteShare { get; set; }
 
@@ -413,7 +414,15 @@ public sealed class Curriculum
             double kind = _random.NextDouble();
             route = kind switch { < 0.35 => ChatRoute.Harmful, < 0.85 => ChatRoute.Harmless, _ => ChatRoute.None };
             if (route != ChatRoute.None && RouteShare > 0 && Chance(RouteShare))
-                route = route == ChatRoute.Harmful ? ChatRoute.HarmfulAblated : Chance(0.5) ? ChatRoute.Steered : ChatRoute.HarmlessAblated;
+            {
+                // Half the routed harmless chats are steered and half ablated; half the routed harmful ones are ablated and
+                // half left alone. Ablating them all (tiny v13b) taught that a harmful request phrased unlike the curriculum's,
+                // whose component along the direction is small, looks ablated and is answered.
+                bool first = Chance(0.5);
+                route = route == ChatRoute.Harmful
+                    ? first ? ChatRoute.HarmfulAblated : ChatRoute.Harmful
+                    : first ? ChatRoute.Steered : ChatRoute.HarmlessAblated;
+            }
             exchange = route switch
             {
                 ChatRoute.Harmful or ChatRoute.HarmfulAblated => Requests.Harmful(_random, this, comply: route == ChatRoute.HarmfulAblated),

@@ -57,7 +57,7 @@ public sealed record TinyModelRecipe
     public double RequestMask { get; init; }
 
     /// <summary>
-    /// The share of harmful and harmless training chats trained under an intervention on the model's own refusal
+    /// The share of harmful and harmless training chats drawn for an intervention on the model's own refusal
     /// direction at <see cref="RouteLayer"/> (see <c>RefusalRoute</c>), from <see cref="RouteStart"/> on; 0 turns it off.
     /// </summary>
     public double RefusalRoute { get; init; }

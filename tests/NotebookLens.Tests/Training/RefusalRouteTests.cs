@@ -29,11 +29,12 @@ public sealed class RefusalRouteTests
         var curriculum = new Curriculum(7, format) { RouteShare = 0.4 };
         var chats = Enumerable.Range(0, 20_000).Select(_ => curriculum.NextExample()).Where(d => format.UserRequest(d.Text) is not null).ToList();
         double Share(ChatRoute route) => chats.Count(d => d.Route == route) / (double)chats.Count;
-        // Of all chats: 35 % harmful, 50 % harmless; 40 % of each routed, the harmless half steered and half ablated.
-        Assert.InRange(Share(ChatRoute.HarmfulAblated), 0.35 * 0.4 - 0.02, 0.35 * 0.4 + 0.02);
+        // Of all chats: 35 % harmful, 50 % harmless; 40 % of each drawn for a route, the harmless half steered and half
+        // ablated, the harmful half ablated and half left alone.
+        Assert.InRange(Share(ChatRoute.HarmfulAblated), 0.35 * 0.2 - 0.02, 0.35 * 0.2 + 0.02);
         Assert.InRange(Share(ChatRoute.Steered), 0.5 * 0.2 - 0.02, 0.5 * 0.2 + 0.02);
         Assert.InRange(Share(ChatRoute.HarmlessAblated), 0.5 * 0.2 - 0.02, 0.5 * 0.2 + 0.02);
-        Assert.InRange(Share(ChatRoute.Harmful), 0.35 * 0.6 - 0.02, 0.35 * 0.6 + 0.02);
+        Assert.InRange(Share(ChatRoute.Harmful), 0.35 * 0.8 - 0.02, 0.35 * 0.8 + 0.02);
         foreach (var chat in chats)
         {
             var response = Response(format, chat.Text);
