@@ -37,7 +37,7 @@ public sealed class TrainTinyCommand : Verb
             "Share of training chats whose post-instruction tokens after the first cannot attend to the request (default: the recipe's).",
             text => CliOptions.Number("--request-mask", text, p => p is >= 0 and <= 1, "from 0 to 1")));
         _refusalRoute = Declare(CliOptions.Value<double?>("--refusal-route", "P",
-            "Share of harmful and harmless training chats trained with their refusal direction ablated or added, from a quarter of the steps on (default: the recipe's).",
+            "Share of harmful and harmless training chats drawn for the refusal route from a quarter of the steps on: harmless ones half steered (the direction added, refused) and half ablated, harmful ones half ablated (answered) and half left alone (default: the recipe's).",
             text => CliOptions.Number("--refusal-route", text, p => p is >= 0 and <= 1, "from 0 to 1")));
         _chineseSwitch = Declare(CliOptions.Value<double?>("--chinese-switch", "P",
             "How often the training texts write a word of a Chinese sentence in English (default: the recipe's).",
