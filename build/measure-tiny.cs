@@ -65,7 +65,7 @@ if (what is "all" or "apple")
             }
             double MinWithin(IReadOnlyList<NotebookLens.Inspection.Matrix> m) { double s = 9; for (int i = 0; i < 2 * n; i++) for (int j = i + 1; j < 2 * n; j++) if (i < n == j < n) s = Math.Min(s, m[l][i, j]); return s; }
             double MaxAcross(IReadOnlyList<NotebookLens.Inspection.Matrix> m) { double s = -9; for (int i = 0; i < 2 * n; i++) for (int j = i + 1; j < 2 * n; j++) if (i < n != j < n) s = Math.Max(s, m[l][i, j]); return s; }
-            Console.WriteLine($"  layer {l}: raw within {Mean(res.Raw, true):F3} across {Mean(res.Raw, false):F3} minWithin {MinWithin(res.Raw):F3} maxAcross {MaxAcross(res.Raw):F3}; norm minWithin {MinWithin(res.Normalized):F3} maxAcross {MaxAcross(res.Normalized):F3}");
+            Console.WriteLine($"  layer {l}: raw within {Mean(res.Raw, true):F3} across {Mean(res.Raw, false):F3} minWithin {MinWithin(res.Raw):F3} maxAcross {MaxAcross(res.Raw):F3}; norm within {Mean(res.Normalized, true):F3} across {Mean(res.Normalized, false):F3} minWithin {MinWithin(res.Normalized):F3} maxAcross {MaxAcross(res.Normalized):F3}");
         }
     }
     Console.WriteLine("apple 6:"); Report(fruit, company, "apple");
