@@ -124,10 +124,11 @@ public sealed record TinyModelRecipe
     };
 
     /// <summary>
-    /// The committed <c>tiny</c>'s (Runs/tiny-v10, v10a): <see cref="Deep"/> with layer dropout and the refusal route. The
-    /// record's own initial values are the first <c>tiny</c>'s (6 layers, commit 2323bd9).
+    /// The committed <c>tiny</c>'s (Runs/tiny-v13, v13c): <see cref="Deep"/> with layer dropout, the refusal route, Chinese
+    /// text that borrows English words a quarter of the time and the latent-English loss. The record's own initial values
+    /// are the first <c>tiny</c>'s (6 layers, commit 2323bd9).
     /// </summary>
-    public static TinyModelRecipe Default { get; } = Deep with { LayerDrop = 0.5, RefusalRoute = 0.4 };
+    public static TinyModelRecipe Default { get; } = Deep with { LayerDrop = 0.5, RefusalRoute = 0.4, ChineseSwitch = 0.25, LatentEnglish = 0.5 };
 
     /// <summary>
     /// <c>tiny-gemma</c>'s: <see cref="Deep"/>'s sizes in Gemma 3's architecture (sliding-window layers with a window of 8

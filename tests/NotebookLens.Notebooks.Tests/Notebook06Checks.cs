@@ -26,10 +26,12 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
             var row = $"{r.SourceLayer,12}  {r.TargetLayer,12}  {r.Text.Replace("\n", "\\n", StringComparison.Ordinal)}".TrimEnd();
             Assert.Contains(row, lines.Select(l => l.TrimEnd()));
         }
-        // The text: tiny's own word-list target, patched at layer 1, says 蘋果 from every source layer from 1 on, not from 0.
+        // The text: tiny's own word-list target, patched at layer 1, says 蘋果 from source layers 1 to 3; from layer 5 on,
+        // and from layer 0, watermelon or tomato.
         Assert.Equal(("cold = 冷, dog = 狗, book = 書, x =", 1), (sweep.Target.Text, sweep.Results[0].TargetLayer));
-        Assert.All(sweep.Results.Skip(1), r => Assert.StartsWith(" 蘋果", r.Text));
-        Assert.DoesNotContain("蘋果", sweep.Results[0].Text);
+        Assert.All(sweep.Results.Skip(1).Take(3), r => Assert.StartsWith(" 蘋果", r.Text));
+        Assert.All(sweep.Results.Skip(4), r => Assert.DoesNotContain("蘋果", r.Text));
+        Assert.All(sweep.Results.Skip(5).Prepend(sweep.Results[0]), r => Assert.True(r.Text.StartsWith(" 西瓜", StringComparison.Ordinal) || r.Text.StartsWith(" 番茄", StringComparison.Ordinal), r.Text));
     }
 
     [Theory, Runners]
@@ -45,12 +47,13 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
         }
         var control = Tiny.Generate(Dictionary, new GenerationOptions { MaxNewTokens = 2 }).Text.Trim();
         Assert.Contains($"{"nothing patched",-16} {control}", text);
-        // The text: patched at the layer read, layers 0-4 translate the word; from layer 5 on it is lost.
-        foreach (var (sentence, word, chinese) in new[] { ("The cat sat on the mat", "cat", "貓"), ("My dog likes to run", "dog", "狗"), ("The teacher works at the school", "teacher", "老師") })
+        Assert.Equal("果汁", control);
+        // The text: patched at the layer read, the first layers give the word back in English (cat and cold at layers
+        // 0-2, dog at 1-2, teacher at 2); from layer 3 on it is lost.
+        foreach (var (sentence, word, first) in new[] { ("The cat sat on the mat", "cat", 0), ("My dog likes to run", "dog", 1), ("The teacher works at the school", "teacher", 2), ("It is very cold today", "cold", 0) })
         {
-            var results = Tiny.Patchscope(new PatchscopeSource(sentence) { Token = word }, options: options).Results;
-            Assert.All(results.Take(5), r => Assert.Equal(chinese, r.Text.Trim()));
-            Assert.All(results.Skip(5), r => Assert.NotEqual(chinese, r.Text.Trim()));
+            var results = Tiny.Patchscope(new PatchscopeSource(sentence) { Token = word }, options: options).Results.Select(r => r.Text.Trim().Split('\n')[0]).ToList();
+            Assert.True(results.Select((r, layer) => r == word == (layer >= first && layer <= 2)).All(x => x), $"{word}: {string.Join(" | ", results)}");
         }
     }
 
@@ -58,14 +61,9 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
     public async Task The_colour_vector_turns_green_into_red(Runner runner)
     {
         var text = (await Executed(runner)).Cell("steering-csharp").Text;
-        int layer = Tiny.Config.NumLayers / 3;
+        int layer = Tiny.Config.NumLayers / 5;
         using var scope = NewDisposeScope();
-        Tensor Last(string s)
-        {
-            var (_, cache) = Tiny.RunWithCache(s, new CacheOptions { Filter = n => n == HookPoints.ResidPre(layer), LastPositionOnly = true });
-            return cache[HookPoints.ResidPre(layer)][0, 0];
-        }
-        var red = Last("The ball is red") - Last("The ball is green");
+        var red = LastAt(layer, "The ball is red") - LastAt(layer, "The ball is green");
         string Reply(double scale) => Tiny.Generate(Ball, new GenerationOptions { MaxNewTokens = 3, Hooks = Interventions.AddVector(red, [layer], scale) }).Text;
         var (plain, steered) = (Reply(0), Reply(1));
         Assert.Contains("green", plain);
@@ -73,6 +71,24 @@ public sealed class Notebook06Checks(NotebookRuns runs) : NotebookChecks(runs)
         Assert.Contains($"scale 0: \"{plain}\"", text);
         Assert.Contains($"scale 1: \"{steered}\"", text);
         Assert.Contains($"scale 2: \"{Reply(2)}\"", text);
+        Assert.Equal("", Reply(2));   // the text: it breaks down to nothing
+        // The text: from layer 3 on (after the heads that fetch the colour) the same construction leaves the answer green.
+        for (int later = 3; later < Tiny.Config.NumLayers; later++)
+        {
+            var vector = LastAt(later, "The ball is red") - LastAt(later, "The ball is green");
+            foreach (var scale in new[] { 1.0, 2.0, 3.0 })
+            {
+                var reply = Tiny.Generate(Ball, new GenerationOptions { MaxNewTokens = 3, Hooks = Interventions.AddVector(vector, [later], scale) }).Text;
+                Assert.True(reply.Contains("green", StringComparison.OrdinalIgnoreCase), $"layer {later}, scale {scale}: {reply}");
+            }
+        }
+    }
+
+    /// <summary>The residual stream at the input of <paramref name="layer"/>, at the last token of <paramref name="text"/>.</summary>
+    static Tensor LastAt(int layer, string text)
+    {
+        var (_, cache) = Tiny.RunWithCache(text, new CacheOptions { Filter = n => n == HookPoints.ResidPre(layer), LastPositionOnly = true });
+        return cache[HookPoints.ResidPre(layer)][0, 0];
     }
 
     [Theory, Runners]
