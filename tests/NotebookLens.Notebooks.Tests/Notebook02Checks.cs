@@ -76,7 +76,7 @@ public sealed class Notebook02Checks(NotebookRuns runs) : NotebookChecks(runs)
     }
 
     [Theory, Runners]
-    public async Task Same_sense_pairs_beat_cross_sense_pairs_after_the_embeddings(Runner runner)
+    public async Task Same_sense_pairs_beat_cross_sense_pairs_in_the_first_blocks_and_on_average_after(Runner runner)
     {
         var notebook = await Executed(runner);
         var four = Tiny.Similarity("apple", [.. Fruit, .. Company]);
