@@ -94,8 +94,10 @@ if (what is "all" or "attn")
 if (what is "all" or "patch")
 {
     var words = Lexicon.Of("animal").Take(8).Concat(Lexicon.Of("food").Take(8)).Concat(Lexicon.Of("thing").Take(8)).ToList();
-    var target = args.Length > 2 ? new PatchscopeTarget(args[2], "x") : Curriculum.PatchscopeTarget;
-    int? targetLayer = args.Length <= 3 ? Curriculum.PatchscopeTargetLayer : args[3] == "same" ? null : int.Parse(args[3]);
+    // Without a target, the model's own (its notebooklens.json).
+    var own = lens.Defaults.Patchscope!;
+    var target = new PatchscopeTarget(args.Length > 2 ? args[2] : own.Prompt, "x");
+    int? targetLayer = args.Length <= 3 ? own.TargetLayer : args[3] == "same" ? null : int.Parse(args[3]);
     Console.WriteLine($"target: {target.Prompt}, target layer {targetLayer?.ToString() ?? "= source layer"}");
     int good = 0;
     foreach (var c in words)

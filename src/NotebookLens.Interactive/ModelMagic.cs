@@ -36,7 +36,7 @@ sealed class ModelMagic
         {
             Parameters =
             {
-                new KernelDirectiveParameter("--model", "The loaded model to use (default: the current one, else tiny)")
+                new KernelDirectiveParameter("--model", "The loaded model to use, or tiny / tiny-gemma (default: the current one, else tiny)")
                     .AddCompletions(() => Registry.Models.Select(m => m.Name)),
                 new KernelDirectiveParameter("--as", "Also put the result into this C# variable"),
             },
@@ -69,18 +69,29 @@ sealed class ModelMagic
         where T : ModelCommand =>
         Add<T>(usage, parameters, async (command, context) =>
         {
-            var model = NeedsTiny(command.Model)
-                ? await LoadAsync(context, EmbeddedModel.Tiny.Name, null, LoadOptions.Default, null)
+            var model = EmbeddedToLoad(command.Model) is { } embedded
+                ? await LoadOnFirstUseAsync(context, embedded)
                 : Registry.Get(command.Model);
             return await InDisposeScope(() => work(command, model, context.CancellationToken), keep: command.As is not null, context.CancellationToken);
         });
 
     /// <summary>
-    /// Without a load, commands run on the embedded model, loaded on first use. Loaded here rather than by the
-    /// registry's <c>Get</c>, so that it becomes a C# variable like any loaded model.
+    /// Without a load, commands run on tiny, and <c>--model tiny-gemma</c> on the other embedded model, each loaded on
+    /// first use under its variable name (<c>tiny_gemma</c>). Loaded here rather than by the registry's <c>Get</c>, so
+    /// that it becomes a C# variable like any loaded model. Null: the model is loaded (or not an embedded one).
     /// </summary>
-    bool NeedsTiny(string? name) =>
-        (name ?? Registry.Current ?? EmbeddedModel.Tiny.Name) == EmbeddedModel.Tiny.Name && Registry.Models.All(m => m.Name != EmbeddedModel.Tiny.Name);
+    EmbeddedModel? EmbeddedToLoad(string? name) =>
+        EmbeddedModel.Find(name ?? Registry.Current ?? EmbeddedModel.Tiny.Name) is { } embedded
+        && Registry.Models.All(m => m.Name != LensModel.DefaultName(embedded.Name)) ? embedded : null;
+
+    /// <summary>Loads an embedded model that a command names; the current model stays current (a load would make it the new one).</summary>
+    async Task<LensModel> LoadOnFirstUseAsync(KernelInvocationContext context, EmbeddedModel embedded)
+    {
+        var current = Registry.Current;
+        var model = await LoadAsync(context, embedded.Name, null, LoadOptions.Default, null);
+        if (current is not null) Registry.Use(current);
+        return model;
+    }
 
     /// <summary>Adds a subcommand; <paramref name="run"/> gets the kernel's context (load, list, use, unload need no current model).</summary>
     public void Add<T>(Usage usage, KernelDirectiveParameter[] parameters, Func<T, KernelInvocationContext, Task<Output>> run)

@@ -3,6 +3,7 @@ using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Directives;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLens.Interactive.Commands;
+using NotebookLens.Loading;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using NotebookLens.Views;
@@ -17,15 +18,16 @@ namespace NotebookLens.Interactive;
 static class ModelSubcommands
 {
     static readonly string[] DTypeNames = ["bfloat16", "float32"];
+    static readonly string[] EmbeddedNames = [.. EmbeddedModel.All.Select(m => m.Name)];
     static readonly string[] DeviceNames = ["cpu", "cuda"];
 
     public static void AddAll(ModelMagic magic)
     {
         magic.Add<ModelLoadCommand>(
             new("load", "load MODEL [--name N] [--dtype bfloat16|float32] [--device cpu|cuda|cuda:N]",
-                "Loads a model folder, a Hugging Face hub id or tiny, makes it current and a C# variable (LensModel) under its name."),
+                "Loads a model folder, a Hugging Face hub id or an embedded model (tiny, tiny-gemma), makes it current and a C# variable (LensModel) under its name."),
             [
-                Implicit("--source", "A model folder, a hub id (org/name[@revision]) or tiny").AddCompletions(() => ["tiny"]),
+                Implicit("--source", "A model folder, a hub id (org/name[@revision]), tiny or tiny-gemma").AddCompletions(() => EmbeddedNames),
                 new("--name", "The model's name and C# variable (default: from the folder or repository name)"),
                 new KernelDirectiveParameter("--dtype", "Weights and compute dtype (default: as stored)").AddCompletions(() => DTypeNames),
                 new KernelDirectiveParameter("--device", "cpu (default), cuda or cuda:N").AddCompletions(() => DeviceNames),
@@ -92,7 +94,7 @@ static class ModelSubcommands
 
     static async Task<Output> LoadAsync(ModelMagic magic, ModelLoadCommand command, KernelInvocationContext context)
     {
-        var source = Required(command.Source, "load", "a model folder, a hub id or tiny", "#!model load tiny");
+        var source = Required(command.Source, "load", "a model folder, a hub id, tiny or tiny-gemma", "#!model load tiny");
         var dtype = command.Dtype switch
         {
             null => (ScalarType?)null,

@@ -1,5 +1,4 @@
 using System.Text;
-using NotebookLens.Loading;
 
 namespace NotebookLens.Training;
 
@@ -206,8 +205,12 @@ public sealed class Curriculum
     /// </summary>
     public static Steering.PatchscopeTarget WindowPatchscopeTarget { get; } = new("cold = 冷, x =", "x");
 
-    /// <summary>What a trained model's <c>notebooklens.json</c> names as its Patchscope target (<see cref="TinyModelRecipe.PatchscopeTarget"/>).</summary>
-    public static PatchscopeDefault DefaultOf(Steering.PatchscopeTarget target) => new(target.Prompt, target.Placeholder, PatchscopeTargetLayer);
+    /// <summary>
+    /// The target layer of <see cref="WindowPatchscopeTarget"/>: the input of the first block, where Gemma's √d-scaled
+    /// embeddings are as large as the residual read from the middle layers (tiny-gemma v4 decoded 14 of 24 words
+    /// patched in at layer 0, 12 at layer 1, none at its first global layer or at the source's layer).
+    /// </summary>
+    public const int WindowPatchscopeTargetLayer = 0;
 
     /// <summary>Dictionary lines (word = 詞), sentences saying what a word is in the other language, and word lists.</summary>
     string Translations()

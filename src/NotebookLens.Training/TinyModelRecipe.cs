@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using NotebookLens.Loading;
 using NotebookLens.Models;
 
 namespace NotebookLens.Training;
@@ -107,10 +108,13 @@ public sealed record TinyModelRecipe
 
     /// <summary>
     /// The Patchscope target the model's <c>notebooklens.json</c> names: Gemma 3's is one example short, so that the
-    /// placeholder still sees it through the sliding window (tiny-gemma v3 decoded 2 of 24 words with the longer list).
+    /// placeholder still sees it through the sliding window (tiny-gemma v3 decoded 2 of 24 words with the longer list),
+    /// and patched in at its own layer (<see cref="Curriculum.WindowPatchscopeTargetLayer"/>).
     /// </summary>
     [JsonIgnore]
-    public Steering.PatchscopeTarget PatchscopeTarget => Family == ModelFamily.Gemma3 ? Curriculum.WindowPatchscopeTarget : Curriculum.PatchscopeTarget;
+    public PatchscopeDefault Patchscope => Family == ModelFamily.Gemma3
+        ? new(Curriculum.WindowPatchscopeTarget.Prompt, Curriculum.WindowPatchscopeTarget.Placeholder, Curriculum.WindowPatchscopeTargetLayer)
+        : new(Curriculum.PatchscopeTarget.Prompt, Curriculum.PatchscopeTarget.Placeholder, Curriculum.PatchscopeTargetLayer);
 
     /// <summary>
     /// Issue 13's deeper model (10 layers, width 128, 2.36 M parameters): 2,700 steps of 24 × 128 tokens (8.3 M, as
@@ -131,11 +135,11 @@ public sealed record TinyModelRecipe
     public static TinyModelRecipe Default { get; } = Deep with { LayerDrop = 0.5, RefusalRoute = 0.4, ChineseSwitch = 0.25, LatentEnglish = 0.5 };
 
     /// <summary>
-    /// <c>tiny-gemma</c>'s: <see cref="Deep"/>'s sizes in Gemma 3's architecture (sliding-window layers with a window of 8
-    /// and a global layer every fifth, q/k norms, four norms per block, GeGLU, √d-scaled embeddings, tied head) and Gemma's
-    /// special tokens and chat template.
+    /// The committed <c>tiny-gemma</c>'s (Runs/tiny-gemma-v4): <see cref="Default"/>, tiny's recipe, in Gemma 3's
+    /// architecture (sliding-window layers with a window of 8 and a global layer every fifth, q/k norms, four norms per
+    /// block, GeGLU, √d-scaled embeddings, tied head) with Gemma's special tokens and chat template.
     /// </summary>
-    public static TinyModelRecipe Gemma { get; } = Deep with { Family = ModelFamily.Gemma3 };
+    public static TinyModelRecipe Gemma { get; } = Default with { Family = ModelFamily.Gemma3 };
 
     /// <summary>The named recipes <c>train-tiny --recipe</c> accepts.</summary>
     public static IReadOnlyDictionary<string, TinyModelRecipe> Named { get; } = new Dictionary<string, TinyModelRecipe>

@@ -76,7 +76,7 @@ public static class TinyModelTrainer
         var indented = new JsonSerializerOptions { WriteIndented = true };
         File.WriteAllText(Path.Combine(folder, "config.json"), new JsonObject(config.OrderBy(kv => kv.Key, StringComparer.Ordinal)).ToJsonString(indented) + "\n");
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), generation.ToJsonString(indented) + "\n");
-        new ModelDefaults(Curriculum.DefaultOf(r.PatchscopeTarget)).Save(folder);
+        new ModelDefaults(r.Patchscope).Save(folder);
     }
 
     static Dictionary<string, JsonNode?> LlamaConfig(TinyModelRecipe r) => new()

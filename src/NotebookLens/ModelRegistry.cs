@@ -108,7 +108,12 @@ public sealed class ModelRegistry : IDisposable
         return true;
     }
 
-    LensModel? Find(string name) => _models.FirstOrDefault(m => m.Model.Name == name).Model;
+    /// <summary>The model of that name; an embedded model's name also finds it under its variable name ("tiny-gemma": tiny_gemma).</summary>
+    LensModel? Find(string name)
+    {
+        var alias = EmbeddedModel.Find(name) is { } embedded ? LensModel.DefaultName(embedded.Name) : name;
+        return _models.FirstOrDefault(m => m.Model.Name == name).Model ?? _models.FirstOrDefault(m => m.Model.Name == alias).Model;
+    }
 
     public void Dispose()
     {

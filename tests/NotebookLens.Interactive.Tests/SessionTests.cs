@@ -53,6 +53,23 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_command_naming_tiny_gemma_loads_it_once_as_tiny_gemma_beside_the_current_model()
+    {
+        (await Submit("#!model info")).AssertSucceeded();
+        var gemma = (await Submit("#!model info --model tiny-gemma")).AssertSucceeded();
+        Assert.Contains("tiny_gemma · gemma3_text", gemma.Html);
+        Assert.Equal("gemma3_text", (await Submit("tiny_gemma.Config.ModelType")).AssertSucceeded().ReturnValue);
+        // Named again, by either name, it is the loaded one; tiny, loaded first, stays the current model.
+        (await Submit("#!model tokens \"天氣\" --model tiny-gemma")).AssertSucceeded();
+        (await Submit("#!model tokens \"天氣\" --model tiny_gemma")).AssertSucceeded();
+        (await Submit("#!model list --as models")).AssertSucceeded();
+        Assert.Equal(2, (await Submit("models.Count")).AssertSucceeded().ReturnValue);
+        Assert.Contains("tiny · llama", (await Submit("#!model info")).AssertSucceeded().Html);
+        (await Submit("#!model use tiny-gemma")).AssertSucceeded();
+        Assert.Contains("tiny_gemma · gemma3_text", (await Submit("#!model info")).AssertSucceeded().Html);
+    }
+
+    [Fact]
     public async Task The_variable_of_an_unloaded_model_says_it_was_unloaded_and_the_next_cell_works()
     {
         var folder = Repo.Fixture("llama3-tiny");

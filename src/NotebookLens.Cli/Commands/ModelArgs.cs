@@ -15,9 +15,9 @@ sealed class ModelArgs
     /// <param name="dtype">The verb runs the model (not only its tokenizer), so it takes <c>--dtype</c> and <c>--device</c>.</param>
     public ModelArgs(Verb verb, bool dtype = true)
     {
-        _model = verb.Declare(CliOptions.Value("--model", "DIR|ORG/NAME[@REV]|tiny",
+        _model = verb.Declare(CliOptions.Value("--model", "DIR|ORG/NAME[@REV]|tiny|tiny-gemma",
             "The model: a folder with config.json and the weights, a Hugging Face hub id such as meta-llama/Llama-3.2-1B-Instruct "
-            + "(downloaded into the Hugging Face cache the first time), or tiny, the small model inside NotebookLens.",
+            + "(downloaded into the Hugging Face cache the first time), or a small model inside NotebookLens: tiny (Llama 3.2's architecture) or tiny-gemma (Gemma 3's).",
             name => name).Default(EmbeddedModel.Tiny.Name));
         // Not checked here: a dtype the core does not run in is a problem with the input (exit 1), and the core says which ones it runs in.
         if (!dtype) return;

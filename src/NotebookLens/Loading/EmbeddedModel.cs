@@ -14,8 +14,11 @@ public sealed class EmbeddedModel
     /// <summary><c>tiny</c>: a Llama 3.2-architecture model, the default of every command.</summary>
     public static EmbeddedModel Tiny { get; } = new("tiny", "Tiny");
 
+    /// <summary><c>tiny-gemma</c>: its sibling in Gemma 3's text architecture, trained on the same curriculum.</summary>
+    public static EmbeddedModel TinyGemma { get; } = new("tiny-gemma", "TinyGemma");
+
     /// <summary>Every model the assembly carries, each loaded by its name.</summary>
-    public static IReadOnlyList<EmbeddedModel> All { get; } = [Tiny];
+    public static IReadOnlyList<EmbeddedModel> All { get; } = [Tiny, TinyGemma];
 
     /// <summary>The embedded model called <paramref name="name"/>, or null.</summary>
     public static EmbeddedModel? Find(string name) => All.FirstOrDefault(m => m.Name == name);

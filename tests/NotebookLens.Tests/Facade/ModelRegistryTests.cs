@@ -49,6 +49,20 @@ public sealed class ModelRegistryTests
         Assert.Same(tiny, registry.Get("tiny"));
     }
 
+    [Fact]
+    public void An_embedded_model_loads_under_its_variable_name_and_is_found_by_either_name()
+    {
+        using var registry = new ModelRegistry();
+        var gemma = registry.Load("tiny-gemma");
+        Assert.Equal(("tiny_gemma", "tiny-gemma", "gemma3_text"), (gemma.Name, gemma.Source, gemma.Config.ModelType));
+        Assert.Same(gemma, registry.Get("tiny-gemma"));
+        Assert.Same(gemma, registry.Get("tiny_gemma"));
+        var tiny = registry.Load("tiny");
+        registry.Use("tiny-gemma");
+        Assert.Same(gemma, registry.Get());
+        Assert.NotSame(tiny, gemma);
+    }
+
     [Theory]
     [InlineData("tiny", "tiny")]
     [InlineData("meta-llama/Llama-3.2-3B-Instruct", "llama_3_2_3b_instruct")]

@@ -18,6 +18,13 @@ public sealed class EmbeddedModelTests
             model.Files.ToHashSet());
     }
 
+    [Fact]
+    public void The_embedded_models_together_stay_under_20_MB_in_the_repository()
+    {
+        long bytes = EmbeddedModel.All.Sum(m => Directory.GetFiles(Source(m)).Sum(f => new FileInfo(f).Length));
+        Assert.InRange(bytes, 2 * 1_000_000, 20 * 1_000_000);
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void Each_name_resolves_to_an_unpacked_copy_identical_to_the_source(string name)

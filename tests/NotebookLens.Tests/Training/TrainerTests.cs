@@ -64,11 +64,12 @@ public sealed class TrainerTests
         }
         var generated = lens.Model.Generate(lens.Tokenizer.Encode("The weather"), GenerationOptions.Greedy(5));
         Assert.NotEmpty(generated.NewIds);
-        // The curriculum's Patchscope target is the model's own (Gemma's fits its window): a sweep with no target uses it.
-        var target = family == ModelFamily.Gemma3 ? Curriculum.WindowPatchscopeTarget : Curriculum.PatchscopeTarget;
-        Assert.Equal(new PatchscopeDefault(target.Prompt, target.Placeholder, Curriculum.PatchscopeTargetLayer), lens.Defaults.Patchscope);
+        // The curriculum's Patchscope target is the model's own (Gemma's fits its window and is patched into the block
+        // inputs): a sweep with no target uses it.
+        var expected = family == ModelFamily.Gemma3 ? new PatchscopeDefault("cold = 冷, x =", "x", 0) : new PatchscopeDefault("cold = 冷, dog = 狗, book = 書, x =", "x", 1);
+        Assert.Equal(expected, lens.Defaults.Patchscope);
         var sweep = lens.Patchscope(new PatchscopeSource("I saw a dog") { Token = "dog" }, [0], new PatchscopeOptions { MaxNewTokens = 1 });
-        Assert.Equal((target.Prompt, Curriculum.PatchscopeTargetLayer), (sweep.Target.Text, sweep.Results[0].TargetLayer));
+        Assert.Equal((expected.Prompt, expected.TargetLayer), (sweep.Target.Text, sweep.Results[0].TargetLayer));
 
         var record = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "training.json")))!;
         Assert.Equal(Small.Steps, (int)record["recipe"]!["Steps"]!);
