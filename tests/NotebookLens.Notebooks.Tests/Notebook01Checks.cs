@@ -9,13 +9,11 @@ namespace NotebookLens.Notebooks.Tests;
 
 /// <summary>
 /// notebooks/01-inside-the-model: each step's outputs held to the same step computed here through the core API on tiny
-/// (and on the Gemma-3 fixture the notebook loads beside it), and the effects its text tells the student to look for.
+/// (and on tiny-gemma, which the notebook loads beside it), and the effects its text tells the student to look for.
 /// </summary>
 public sealed class Notebook01Checks(NotebookRuns runs) : NotebookChecks(runs)
 {
     protected override string Notebook => "01-inside-the-model";
-
-    static readonly Lazy<LensModel> GemmaFixture = new(() => LensModel.Load(Repo.Fixture("gemma3-tiny")));
 
     static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
@@ -26,11 +24,15 @@ public sealed class Notebook01Checks(NotebookRuns runs) : NotebookChecks(runs)
     {
         var notebook = await Executed(runner);
         var llama = Count(Tiny.Parameters.Sum(p => p.ElementCount));
-        var gemma = Count(GemmaFixture.Value.Parameters.Sum(p => p.ElementCount));
+        long gemmaCount = TinyGemma.Parameters.Sum(p => p.ElementCount);
+        var gemma = Count(gemmaCount);
         Assert.Matches($@"parameters\s+{llama}", notebook.Cell("info-llama").Text);
         var count = notebook.Cell("count-cs").Text;
         Assert.Contains($"llama: {llama} parameters (summary: {llama})", count);
         Assert.Contains($"gemma: {gemma} parameters (summary: {gemma})", count);
+        // The text's difference: per block, the q/k norms (one head dim each) and two more norms (one hidden size each).
+        var c = TinyGemma.Config;
+        Assert.Equal(c.NumLayers * (2 * c.HeadDim + 2 * c.HiddenSize), gemmaCount - Tiny.Parameters.Sum(p => p.ElementCount));
     }
 
     [Theory, Runners]
@@ -38,7 +40,7 @@ public sealed class Notebook01Checks(NotebookRuns runs) : NotebookChecks(runs)
     {
         var notebook = await Executed(runner);
         var llama = BlockZero(Tiny);
-        var gemma = BlockZero(GemmaFixture.Value);
+        var gemma = BlockZero(TinyGemma);
         foreach (var (cell, block) in new[] { ("params-llama", llama), ("params-gemma", gemma) })
             foreach (var p in block.Values)
                 Assert.Matches($@"{Regex.Escape(p.Name)}\s+{Regex.Escape(Shape(p))}", notebook.Cell(cell).Text);
@@ -66,14 +68,19 @@ public sealed class Notebook01Checks(NotebookRuns runs) : NotebookChecks(runs)
         AssertPreview(notebook.Cell("embedding-table").Html, table.shape, table[0]);
         AssertPreview(notebook.Cell("embedding-row0").Html, [table.shape[1]], table[0]);
         Assert.Contains($"token 0 is '{Tiny.Tokenizer.DisplayText(0)}'", notebook.Cell("embedding-row0").Text);
+        // The text: tiny-gemma's token 0 is "!" as tiny's, and Gemma's special tokens are its last ones.
+        var gemmaTable = TinyGemma.Weight("model.embed_tokens.weight");
+        Assert.Contains($"gemma's table: [{string.Join(", ", gemmaTable.shape)}], token 0 is '!'", notebook.Cell("embedding-row0").Text);
+        Assert.Equal(["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>"],
+            Enumerable.Range(TinyGemma.Config.VocabSize - 6, 6).Select(id => TinyGemma.Tokenizer.DisplayText(id)));
     }
 
     public static TheoryData<Runner, string, string> NeighborCells()
     {
         var data = new TheoryData<Runner, string, string>();
         foreach (var runner in Enum.GetValues<Runner>())
-            foreach (var (cell, word) in new[] { ("neighbors-apple", " apple"), ("neighbors-apple-zh", "蘋果"), ("neighbors-company", "Apple"),
-                         ("neighbors-cold", " cold"), ("neighbors-li", "李"), ("neighbors-wang", "王") })
+            foreach (var (cell, word) in new[] { ("neighbors-apple", " apple"), ("neighbors-apple-gemma", " apple"), ("neighbors-apple-zh", "蘋果"),
+                         ("neighbors-company", "Apple"), ("neighbors-cold", " cold"), ("neighbors-li", "李"), ("neighbors-wang", "王") })
                 data.Add(runner, cell, word);
         return data;
     }
@@ -82,7 +89,8 @@ public sealed class Notebook01Checks(NotebookRuns runs) : NotebookChecks(runs)
     public async Task Each_neighbours_cell_shows_the_nearest_tokens(Runner runner, string cell, string word)
     {
         var text = (await Executed(runner)).Cell(cell).Text;
-        foreach (var n in Tiny.Neighbors(word, k: 10).Neighbors)
+        var model = cell.EndsWith("-gemma", StringComparison.Ordinal) ? TinyGemma : Tiny;
+        foreach (var n in model.Neighbors(word, k: 10).Neighbors)
             Assert.Matches($@"(?m)\s{n.Id}\s+{F4(n.Similarity)}\s*$", text);
     }
 
@@ -93,6 +101,7 @@ public sealed class Notebook01Checks(NotebookRuns runs) : NotebookChecks(runs)
     {
         Assert.Equal([" hot", "冷"], Nearest(" cold").Take(2));
         Assert.Equal(["蘋果", " Apple"], Nearest(" apple").Take(2));
+        Assert.Equal(["蘋果", " Apple"], TinyGemma.Neighbors(" apple", k: 3).Neighbors.Skip(1).Select(n => n.Text));
         Assert.Equal([" apple", " Apple"], Nearest("蘋果").Take(2));
         Assert.True(Nearest("蘋果").Count(n => n is "蛋糕" or "草莓" or "麵條" or "科") >= 3, string.Join(", ", Nearest("蘋果")));
         Assert.True(Nearest("Apple").Count(n => n is "Tim" or "Shares" or "Engineers" or "Investors") >= 3, string.Join(", ", Nearest("Apple")));

@@ -1,20 +1,13 @@
 using System.Globalization;
 using NotebookLens.Generation;
-using NotebookLens.Runtime;
 
 namespace NotebookLens.Notebooks.Tests;
 
-/// <summary>04-attention: the shapes, the sink, the colour head and Gemma's sliding window, each held to the core's own run on tiny (and on the Gemma fixture).</summary>
+/// <summary>04-attention: the shapes, the sink, the colour head and Gemma's sliding window, each held to the core's own run on tiny (and on tiny-gemma).</summary>
 public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
 {
     const string Question = "The apple is green. What color is the apple?";
     const string Ball = "The ball is green. The ball has the color";
-
-    static readonly Lazy<LensModel> Gemma = new(() =>
-    {
-        TorchRuntime.EnsureLoaded();
-        return LensModel.Load(Repo.Fixture("gemma3-tiny"));
-    });
 
     protected override string Notebook => "04-attention";
 
@@ -103,8 +96,11 @@ public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
     public async Task Gemmas_sliding_layers_see_the_window_and_its_global_layer_every_token(Runner runner)
     {
         var text = (await Executed(runner)).Cell("gemma-csharp").Text;
-        var gemma = Gemma.Value;
+        var gemma = TinyGemma;
         var maps = gemma.Attention(Ball);
+        // The text: a window of 8, global layers 4 and 9, 11 tokens (tiny too).
+        Assert.Equal((8, 11, 11), (gemma.Config.SlidingWindow!.Value, maps.Tokens, Tiny.Prompt(Ball).Count));
+        Assert.Equal([4, 9], Enumerable.Range(0, maps.Layers).Where(l => !gemma.Config.SlidingLayers[l]));
         Assert.Contains($"sliding window: {gemma.Config.SlidingWindow}", text);
         for (int l = 0; l < maps.Layers; l++)
         {
@@ -113,5 +109,34 @@ public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
             Assert.Contains($"layer {l} ({kind}): the last token sees {seen} of {maps.Tokens} tokens", text);
             Assert.Equal(gemma.Config.SlidingLayers[l] ? Math.Min(gemma.Config.SlidingWindow!.Value, maps.Tokens) : maps.Tokens, seen);
         }
+    }
+
+    [Theory, Runners]
+    public async Task Gemmas_colour_heads_are_the_cores_and_all_four_of_layer_1(Runner runner)
+    {
+        var text = (await Executed(runner)).Cell("gemma-colour").Text;
+        var heads = TinyGemma.Attention(Ball).TopHeads("color", "green", k: 4);
+        var firstRow = text.Split('\n').SkipWhile(l => !l.StartsWith("-----", StringComparison.Ordinal)).Skip(1).First();
+        Assert.Equal([heads[0].Layer.ToString(CultureInfo.InvariantCulture), heads[0].Head.ToString(CultureInfo.InvariantCulture), heads[0].Score.ToString("F4", CultureInfo.InvariantCulture)],
+            firstRow.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        // The text: all four heads of layer 1 at 94-99 %.
+        Assert.All(heads, h => Assert.True(h.Layer == 1 && Math.Round(100 * h.Score) is >= 94 and <= 99, $"L{h.Layer}H{h.Head} {h.Score:P1}"));
+    }
+
+    [Theory, Runners]
+    public async Task Only_gemmas_global_layers_reach_the_first_token_at_the_end_of_the_question(Runner runner)
+    {
+        var text = (await Executed(runner)).Cell("gemma-sink").Text;
+        var maps = TinyGemma.Attention(Question);
+        int last = maps.Tokens - 1;
+        for (int l = 0; l < maps.Layers; l++)
+        {
+            var onFirst = Enumerable.Range(0, maps.Heads).Select(h => maps.Head(l, h)[last, 0]).ToList();
+            var kind = TinyGemma.Config.SlidingLayers[l] ? "sliding" : "global";
+            Assert.Contains($"layer {l} ({kind}): the last token on <bos>, heads 0-{maps.Heads - 1}: {string.Join(", ", onFirst.Select(v => v.ToString("P0", CultureInfo.CurrentCulture)))}", text);
+            if (TinyGemma.Config.SlidingLayers[l]) Assert.All(onFirst, v => Assert.Equal(0, v));
+        }
+        // The text: in layer 4, head 2 puts 79 % on <bos>.
+        Assert.Equal("79", F0(maps.Head(4, 2)[last, 0]));
     }
 }

@@ -36,4 +36,6 @@ public abstract class NotebookChecks(NotebookRuns runs)
 
     /// <summary>The embedded model the notebooks run on, loaded once for every check.</summary>
     protected static LensModel Tiny => TinyModel.Lens;
+
+    protected static LensModel TinyGemma => TinyModel.Gemma;
 }
