@@ -9,8 +9,16 @@ using NotebookLens.Training;
 
 namespace NotebookLens.Tests.Models;
 
+/// <summary>An embedded model, loaded once per test class as a user would (by its name, stored dtype).</summary>
+public abstract class EmbeddedLens(EmbeddedModel model) : IDisposable
+{
+    public LensModel Lens { get; } = LensModel.Load(model.Name);
+
+    public void Dispose() => Lens.Dispose();
+}
+
 /// <summary>
-/// The lecture's phenomena on an embedded model, loaded once as a user would (by its name, stored dtype): what both model
+/// The lecture's phenomena on an embedded model (<see cref="EmbeddedLens"/>): what both model
 /// cards claim, each model's own thresholds from its card ("What the tests hold it to"): tiny's in
 /// src/NotebookLens/Models/Tiny/README.md, tiny-gemma's in src/NotebookLens/Models/TinyGemma/README.md.
 /// </summary>

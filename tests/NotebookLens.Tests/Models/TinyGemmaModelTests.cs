@@ -4,13 +4,7 @@ using NotebookLens.Tokenization;
 
 namespace NotebookLens.Tests.Models;
 
-/// <summary>The embedded Gemma 3 sibling, loaded once as a user would (<c>tiny-gemma</c>, stored dtype).</summary>
-public sealed class TinyGemmaLens : IDisposable
-{
-    public LensModel Lens { get; } = LensModel.Load(EmbeddedModel.TinyGemma.Name);
-
-    public void Dispose() => Lens.Dispose();
-}
+public sealed class TinyGemmaLens() : EmbeddedLens(EmbeddedModel.TinyGemma);
 
 /// <summary>tiny-gemma's claims (src/NotebookLens/Models/TinyGemma/README.md, "What the tests hold it to").</summary>
 public sealed class TinyGemmaModelTests(TinyGemmaLens gemma) : EmbeddedModelClaims(gemma.Lens), IClassFixture<TinyGemmaLens>

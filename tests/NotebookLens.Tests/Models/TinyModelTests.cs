@@ -4,13 +4,7 @@ using NotebookLens.Training;
 
 namespace NotebookLens.Tests.Models;
 
-/// <summary>The embedded model, loaded once as a user would (<c>tiny</c>, stored dtype).</summary>
-public sealed class TinyLens : IDisposable
-{
-    public LensModel Lens { get; } = LensModel.Load(EmbeddedModel.Tiny.Name);
-
-    public void Dispose() => Lens.Dispose();
-}
+public sealed class TinyLens() : EmbeddedLens(EmbeddedModel.Tiny);
 
 /// <summary>tiny's claims (src/NotebookLens/Models/Tiny/README.md, "What the tests hold it to").</summary>
 public sealed class TinyModelTests(TinyLens tiny) : EmbeddedModelClaims(tiny.Lens), IClassFixture<TinyLens>
