@@ -46,6 +46,11 @@ cli refusal --max-new-tokens 16   # the paper's defaults (model card: layer 5 of
 echo "-- Patchscope"
 cli patchscope --source "The farmer picked a ripe apple" --source-token apple --max-new-tokens 5
 
+echo "== tiny-gemma: the same curriculum in Gemma 3's architecture (sliding window of 8, global layers 4 and 9)"
+cli info --model tiny-gemma
+cli attention --model tiny-gemma --text "The ball is green. The ball has the color" --from color --to green --k 3
+cli refusal --model tiny-gemma --max-new-tokens 16   # model card: layer 5, Gemma's post-instruction tokens
+
 for model in llama3-tiny gemma3-tiny; do
   dir="tests/fixtures/$model"
   echo "== $model (random weights: the architecture and the real tokenizer, not the text)"

@@ -33,7 +33,7 @@ public class ModelLocatorTests
         var e = Assert.Throws<DirectoryNotFoundException>(() => ModelLocator.Resolve(model));
         Assert.StartsWith($"Model folder not found: {model}.", e.Message);
         Assert.Contains("org/name", e.Message);
-        Assert.Contains("tiny for a model inside NotebookLens", e.Message);
+        Assert.Contains("tiny or tiny-gemma for a model inside NotebookLens", e.Message);
     }
 
     [Fact]
