@@ -13,8 +13,9 @@ namespace NotebookLens.Models;
 /// separate dot product, reading the weights once per row: eight rows take almost eight times as long as one (the
 /// 525 MB output layer: 223 against 35 ms on an AMD EPYC with AVX2), and a 128-token prefill of a 1B model 16 s. This
 /// kernel reads each pair of weight rows once for up to <see cref="Chunk"/> rows and widens each weight once for four
-/// of them. Like libtorch it widens to fp32, accumulates in fp32 and rounds each output once to bf16 (nearest even);
-/// only the order of the additions differs.
+/// of them; a single row, with AVX-512, streams four weight rows at a time. Like libtorch it widens to fp32, accumulates
+/// in fp32 and rounds each output once to bf16 (nearest even); only the order of the additions differs. Which products
+/// it takes depends on the CPU (<see cref="ProductsFor"/>).
 /// </summary>
 internal static unsafe class Bf16MatVec
 {
@@ -24,31 +25,46 @@ internal static unsafe class Bf16MatVec
     const int Block = 4;
     /// <summary>Columns per step: eight bf16 weights widened into one 256-bit fp32 vector.</summary>
     const int Lane = 8;
+    /// <summary>Columns per step of the 512-bit path: sixteen.</summary>
+    const int WideLane = 16;
+
+    /// <summary>Whether one row's products take 512-bit vectors (AVX-512: four weight rows at a time), for columns in steps of 32.</summary>
+    static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>Whether the kernel runs on this machine (AVX2 with FMA, and the tensor memory export); otherwise libtorch does the work.</summary>
     public static bool Supported { get; } = Vector256.IsHardwareAccelerated && Fma.IsSupported && Avx2.IsSupported && TensorMemory.Available;
 
     /// <summary>
-    /// For which products the kernel runs, per process: <c>NOTEBOOKLENS_MATVEC=torch</c> never, <c>=ours</c> for one
-    /// row too (both to compare, as the benchmark does); by default from two rows. One row is libtorch's: with nothing
-    /// to share a widened weight with, its 1-row product streams the weights faster (bench decode: 261 against 396 ms
-    /// per token).
+    /// Whether the CPU has bf16 dot-product instructions (AVX512_BF16: CPUID leaf 7, sub-leaf 1, EAX bit 5; or AMX-BF16:
+    /// leaf 7, EDX bit 22). libtorch's bf16 products (oneDNN) use them: on an AMD EPYC with AVX512_BF16 its prefill GEMM
+    /// ran at 416 GF/s on two threads, this kernel at 48, and eight rows of the 525 MB output layer took 32 ms against 115.
     /// </summary>
-    public static int MinInputs { get; } = !Supported ? int.MaxValue : Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC") switch
+    public static bool CpuHasBf16Dot { get; } = X86Base.IsSupported && ((X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0 || (X86Base.CpuId(7, 0).Edx & (1 << 22)) != 0);
+
+    /// <summary>Which products the kernel takes in this process (<see cref="ProductsFor"/>): <c>NOTEBOOKLENS_MATVEC</c> and what the CPU has.</summary>
+    public static KernelProducts Takes { get; } = ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Supported, Wide, CpuHasBf16Dot);
+
+    /// <summary>
+    /// <c>NOTEBOOKLENS_MATVEC=torch</c>: none; <c>=ours</c>: all (both to compare, as the benchmark does). By default, one
+    /// row where the CPU has AVX-512 (four rows' streams at 512 bits: the 525 MB output layer in 10.7 ms, 49 GB/s, where
+    /// libtorch's one-row product took 25 ms; with AVX2 only libtorch's streams faster: bench decode 261 against 396 ms a
+    /// token), and two rows or more unless the CPU has bf16 dot products (above), which libtorch's products use.
+    /// </summary>
+    internal static KernelProducts ProductsFor(string? setting, bool supported, bool wide, bool cpuHasBf16Dot) => !supported ? default : setting switch
     {
-        "torch" => int.MaxValue,
-        "ours" => 1,
-        _ => 2,
+        "torch" => default,
+        "ours" => new(OneRow: true, ManyRows: true),
+        _ => new(OneRow: wide, ManyRows: !cpuHasBf16Dot),
     };
 
     [ThreadStatic] static float[]? _inputs;
 
-    /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: at least <see cref="MinInputs"/> bf16 rows against a contiguous bf16 CPU matrix.</summary>
+    /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: bf16 rows it <see cref="Takes"/> against a contiguous bf16 CPU matrix.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
         !x.requires_grad && !weight.requires_grad && x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
         && weight.dim() == 2 && weight.shape[1] % (2 * Lane) == 0 // the inner loop takes two vectors a step
-        && x.shape[^1] == weight.shape[1] && x.numel() >= MinInputs * weight.shape[1] && weight.is_contiguous();
+        && x.shape[^1] == weight.shape[1] && x.numel() > 0 && (x.numel() == weight.shape[1] ? Takes.OneRow : Takes.ManyRows) && weight.is_contiguous();
 
     /// <summary><c>x · weightᵀ</c> with <c>x</c>'s leading shape and <c>out</c> features, in bf16.</summary>
     public static Tensor Multiply(Tensor x, Tensor weight)
@@ -85,6 +101,10 @@ internal static unsafe class Bf16MatVec
     {
         for (int j = 0; j < cols; j += Lane) Widen(x + j).Store(into + j);
     }
+
+    /// <summary>Sixteen bf16 values as fp32, as <see cref="Widen"/> does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> WidenWide(ushort* w) => Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Vector256.Load(w)), 16).AsSingle();
 
     /// <summary>Eight bf16 values as fp32: zero-extended to 32 bits and shifted into the high half.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -123,6 +143,8 @@ internal static unsafe class Bf16MatVec
             fixed (float* inputs = _inputs)
             {
                 int r = from;
+                if (_count == 1 && Wide && _cols % (2 * WideLane) == 0)
+                    for (; r + 4 <= to; r += 4) Rows4Input1Wide(r, inputs, _result);
                 for (; r + 2 <= to; r += 2)
                 {
                     int i = 0;
@@ -184,6 +206,41 @@ internal static unsafe class Bf16MatVec
             output[3 * n + r] = Round(Vector256.Sum(a3)); output[3 * n + r + 1] = Round(Vector256.Sum(b3));
         }
 
+        /// <summary>
+        /// Four weight rows against one input with 512-bit vectors, two accumulators a row (the sums of even and odd
+        /// 16-column halves, so that no FMA waits for the one before): a decode step of one sequence, where the four
+        /// rows' streams and their prefetches keep more of the memory's bandwidth busy than two.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void Rows4Input1Wide(int r, float* x, ushort* output)
+        {
+            long cols = _cols, ahead = 4 * cols;
+            ushort* w0 = _weight + r * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (long j = 0; j < cols; j += 2 * WideLane)
+            {
+                Sse.Prefetch0(w0 + j + ahead);
+                Sse.Prefetch0(w1 + j + ahead);
+                Sse.Prefetch0(w2 + j + ahead);
+                Sse.Prefetch0(w3 + j + ahead);
+                var x0 = Vector512.Load(x + j);
+                var x1 = Vector512.Load(x + j + WideLane);
+                a0 = Vector512.FusedMultiplyAdd(WidenWide(w0 + j), x0, a0);
+                a1 = Vector512.FusedMultiplyAdd(WidenWide(w1 + j), x0, a1);
+                a2 = Vector512.FusedMultiplyAdd(WidenWide(w2 + j), x0, a2);
+                a3 = Vector512.FusedMultiplyAdd(WidenWide(w3 + j), x0, a3);
+                b0 = Vector512.FusedMultiplyAdd(WidenWide(w0 + j + WideLane), x1, b0);
+                b1 = Vector512.FusedMultiplyAdd(WidenWide(w1 + j + WideLane), x1, b1);
+                b2 = Vector512.FusedMultiplyAdd(WidenWide(w2 + j + WideLane), x1, b2);
+                b3 = Vector512.FusedMultiplyAdd(WidenWide(w3 + j + WideLane), x1, b3);
+            }
+            output[r] = Round(Vector512.Sum(a0 + b0));
+            output[r + 1] = Round(Vector512.Sum(a1 + b1));
+            output[r + 2] = Round(Vector512.Sum(a2 + b2));
+            output[r + 3] = Round(Vector512.Sum(a3 + b3));
+        }
+
         /// <summary><paramref name="rows"/> (1 or 2) weight rows from r against one input, in <see cref="Rows2Inputs4"/>'s order.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Rows2Input1(int r, int rows, float* input, ushort* output)
@@ -202,3 +259,6 @@ internal static unsafe class Bf16MatVec
         }
     }
 }
+
+/// <summary>Which bf16 products <see cref="Bf16MatVec"/> takes: a single row (a decode step of one sequence), two rows or more.</summary>
+internal readonly record struct KernelProducts(bool OneRow, bool ManyRows);

@@ -9,7 +9,7 @@ internal sealed record Linear(Tensor Weight, Tensor? Bias)
 {
     public Tensor Forward(Tensor x) => Bias is null ? Project(x, Weight) : F.linear(x, Weight, Bias);
 
-    /// <summary><c>x · weightᵀ</c>: bf16 rows (decode steps of two or more sequences, prefills) go through <see cref="Bf16MatVec"/> (when <see cref="Bf16MatVec.Applies"/>), the rest through libtorch.</summary>
+    /// <summary><c>x · weightᵀ</c>: bf16 rows go through <see cref="Bf16MatVec"/> where it is the faster on this CPU (<see cref="Bf16MatVec.Applies"/>), the rest through libtorch.</summary>
     public static Tensor Project(Tensor x, Tensor weight) =>
         Bf16MatVec.Applies(x, weight) ? Bf16MatVec.Multiply(x, weight) : F.linear(x, weight);
 }

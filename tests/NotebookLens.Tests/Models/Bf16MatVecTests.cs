@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using static TorchSharp.torch;
@@ -99,10 +101,10 @@ public class Bf16MatVecTests
         using var scope = NewDisposeScope();
         var weight = zeros(8, 32, dtype: ScalarType.BFloat16);
         var rows = zeros(2, 1, 32, dtype: ScalarType.BFloat16);
-        bool on = Bf16MatVec.MinInputs <= 2;
-        // Unless NOTEBOOKLENS_MATVEC says otherwise, one row is libtorch's and two are the kernel's (where it runs at all).
-        Assert.Equal(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC") switch { "torch" => false, _ => Bf16MatVec.Supported }, on);
-        Assert.Equal(Bf16MatVec.MinInputs <= 1, Bf16MatVec.Applies(zeros(1, 1, 32, dtype: ScalarType.BFloat16), weight));
+        bool on = Bf16MatVec.Takes.ManyRows;
+        Assert.Equal(Bf16MatVec.ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Bf16MatVec.Supported,
+            Vector512.IsHardwareAccelerated && Avx512F.IsSupported, Bf16MatVec.CpuHasBf16Dot), Bf16MatVec.Takes);
+        Assert.Equal(Bf16MatVec.Takes.OneRow, Bf16MatVec.Applies(zeros(1, 1, 32, dtype: ScalarType.BFloat16), weight));
         Assert.Equal(on, Bf16MatVec.Applies(rows, weight));
         Assert.False(Bf16MatVec.Applies(rows.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
         Assert.Equal(on, Bf16MatVec.Applies(zeros(8, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
@@ -111,6 +113,27 @@ public class Bf16MatVecTests
         Assert.False(Bf16MatVec.Applies(zeros(2, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
         Assert.False(Bf16MatVec.Applies(rows, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
         Assert.False(Bf16MatVec.Applies(zeros(4, 1, 16, dtype: ScalarType.BFloat16), weight)); // shapes that do not match: libtorch says why
+    }
+
+    [Theory]
+    [InlineData(null, true, false, false, false, true)] // AVX2: one row is libtorch's, two and more the kernel's
+    [InlineData(null, true, true, false, true, true)] // AVX-512: one row too
+    [InlineData(null, true, true, true, true, false)] // bf16 dot products: libtorch's many-row products beat the kernel
+    [InlineData(null, true, false, true, false, false)]
+    [InlineData("ours", true, false, true, true, true)]
+    [InlineData("torch", true, true, false, false, false)]
+    [InlineData(null, false, true, false, false, false)] // no AVX2: the kernel cannot run
+    [InlineData("ours", false, false, false, false, false)]
+    public void The_kernel_takes_the_products_the_setting_and_the_cpu_give_it(string? setting, bool supported, bool wide, bool bf16Dot, bool oneRow, bool manyRows) =>
+        Assert.Equal(new KernelProducts(oneRow, manyRows), Bf16MatVec.ProductsFor(setting, supported, wide, bf16Dot));
+
+    [Fact]
+    public void Bf16_dot_products_are_detected_as_the_kernel_lists_its_flags()
+    {
+        // Independent of CPUID: the flags Linux reports.
+        if (!File.Exists("/proc/cpuinfo")) return;
+        var flags = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ');
+        Assert.Equal(flags.Contains("avx512_bf16") || flags.Contains("amx_bf16"), Bf16MatVec.CpuHasBf16Dot);
     }
 
     /// <summary>Distance in bf16 steps between equal-shaped bf16 tensors (both finite and of one sign here).</summary>
