@@ -4,8 +4,8 @@ using NotebookLens.Training;
 namespace NotebookLens.Cli.Commands;
 
 /// <summary>
-/// <c>train-tiny</c>: makes the embedded model from nothing (curriculum, tokenizer, weights) into a folder, with a named
-/// recipe (the committed model's unless <c>--recipe</c> names another) and the settings options change. Progress goes to
+/// <c>train-tiny</c>: makes an embedded model from nothing (curriculum, tokenizer, weights) into a folder, with a named
+/// recipe (tiny's unless <c>--recipe</c> names another, <c>gemma</c> for tiny-gemma's) and the settings options change. Progress goes to
 /// standard error every 50 steps.
 /// </summary>
 public sealed class TrainTinyCommand : Verb
@@ -17,7 +17,7 @@ public sealed class TrainTinyCommand : Verb
     readonly Option<double?> _requestMask, _refusalRoute, _chineseSwitch, _latentEnglish;
 
     public TrainTinyCommand(CliIO io) : base(io, "train-tiny",
-        "Makes the tiny model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (the committed model's recipe unless options change it). Progress goes to standard error.",
+        "Makes a model inside NotebookLens from nothing: its training texts, its tokenizer and its weights, written into a folder (tiny's recipe, or tiny-gemma's with --recipe gemma, unless options change it). Progress goes to standard error.",
         "train-tiny --out my-tiny", "train-tiny --out quick --steps 200 --layers 2", "train-tiny --out deep --recipe deep", "train-tiny --out tiny-gemma --recipe gemma")
     {
         var names = string.Join(", ", TinyModelRecipe.Named.Keys);
