@@ -136,7 +136,8 @@ public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
             Assert.Contains($"layer {l} ({kind}): the last token on <bos>, heads 0-{maps.Heads - 1}: {string.Join(", ", onFirst.Select(v => v.ToString("P0", CultureInfo.CurrentCulture)))}", text);
             if (TinyGemma.Config.SlidingLayers[l]) Assert.All(onFirst, v => Assert.Equal(0, v));
         }
-        // The text: in layer 4, head 2 puts 79 % on <bos>.
-        Assert.Equal("79", F0(maps.Head(4, 2)[last, 0]));
+        // The text: in layer 4, head 2 puts nearly 80 % on <bos> (78-79 % on the CPUs measured: which kernel runs a
+        // product, and so the last bits of bf16 sums, depends on the CPU).
+        Assert.InRange(maps.Head(4, 2)[last, 0], 0.76, 0.82);
     }
 }
