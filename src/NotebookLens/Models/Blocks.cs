@@ -144,7 +144,7 @@ internal sealed class Attention
         var mask = Sliding ? ctx.SlidingMask ?? ctx.GlobalMask : ctx.GlobalMask;
         var scores = raw.to(ScalarType.Float32);
         if (release) raw.Dispose();
-        scores = ctx.Hook(Names.Scores, Layer, scores.add_(mask));
+        scores = ctx.Hook(Names.Scores, Layer, scores.add_(mask, Scalars.Of(1.0)));
         var probs = ctx.Hook(Names.Pattern, Layer, scores.softmax(-1));
         if (release) scores.Dispose();
         var lowered = probs.to(x.dtype);

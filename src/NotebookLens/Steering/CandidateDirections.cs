@@ -65,7 +65,7 @@ public sealed class CandidateDirections : IDisposable
         // Left padding puts every prompt's last P tokens in the last P columns (the shared prefix leaves P of each).
         var hooks = new HookSet().Add(names.Contains, (x, ctx) =>
         {
-            sum.select(1, ctx.Layer!.Value).add_(x.narrow(1, x.shape[1] - positions, positions).to(ScalarType.Float64).sum(dim: 0));
+            sum.select(1, ctx.Layer!.Value).add_(x.narrow(1, x.shape[1] - positions, positions).to(ScalarType.Float64).sum(dim: 0), Scalars.Of(1.0));
             return null;
         });
         PromptBatch.Run(model, prompts, batchSize, null, cancel: cancel, progress: counter, probes: hooks, keep: positions);
