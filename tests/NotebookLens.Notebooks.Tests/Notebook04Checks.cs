@@ -24,8 +24,12 @@ public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
     public async Task The_one_liner_ranks_first_the_head_the_core_finds_from_color_to_green(Runner runner)
     {
         var text = (await Executed(runner)).Cell("colour").Text;
-        var best = Tiny.Attention(Ball).TopHeads("color", "green", k: 1)[0];
-        // The table's first row under the header: layer, head, attention.
+        AssertFirstRow(text, Tiny.Attention(Ball).TopHeads("color", "green", k: 1)[0]);
+    }
+
+    /// <summary>The one-liner's table, first row under the header: the head the core ranks first (layer, head, attention).</summary>
+    static void AssertFirstRow(string text, NotebookLens.Inspection.HeadScore best)
+    {
         var firstRow = text.Split('\n').SkipWhile(l => !l.StartsWith("-----", StringComparison.Ordinal)).Skip(1).First();
         Assert.Equal([best.Layer.ToString(CultureInfo.InvariantCulture), best.Head.ToString(CultureInfo.InvariantCulture), best.Score.ToString("F4", CultureInfo.InvariantCulture)],
             firstRow.Split(' ', StringSplitOptions.RemoveEmptyEntries));
@@ -116,9 +120,7 @@ public sealed class Notebook04Checks(NotebookRuns runs) : NotebookChecks(runs)
     {
         var text = (await Executed(runner)).Cell("gemma-colour").Text;
         var heads = TinyGemma.Attention(Ball).TopHeads("color", "green", k: 4);
-        var firstRow = text.Split('\n').SkipWhile(l => !l.StartsWith("-----", StringComparison.Ordinal)).Skip(1).First();
-        Assert.Equal([heads[0].Layer.ToString(CultureInfo.InvariantCulture), heads[0].Head.ToString(CultureInfo.InvariantCulture), heads[0].Score.ToString("F4", CultureInfo.InvariantCulture)],
-            firstRow.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        AssertFirstRow(text, heads[0]);
         // The text: all four heads of layer 1 at 94-99 %.
         Assert.All(heads, h => Assert.True(h.Layer == 1 && Math.Round(100 * h.Score) is >= 94 and <= 99, $"L{h.Layer}H{h.Head} {h.Score:P1}"));
     }

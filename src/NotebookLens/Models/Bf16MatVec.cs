@@ -29,7 +29,7 @@ internal static unsafe class Bf16MatVec
     const int WideLane = 16;
 
     /// <summary>Whether one row's products take 512-bit vectors (AVX-512: four weight rows at a time), for columns in steps of 32.</summary>
-    static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+    internal static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>Whether the kernel runs on this machine (AVX2 with FMA, and the tensor memory export); otherwise libtorch does the work.</summary>
     public static bool Supported { get; } = Vector256.IsHardwareAccelerated && Fma.IsSupported && Avx2.IsSupported && TensorMemory.Available;
