@@ -12,6 +12,12 @@ internal sealed record Linear(Tensor Weight, Tensor? Bias)
     /// <summary><c>x · weightᵀ</c>: bf16 rows go through <see cref="Bf16MatVec"/> where it is the faster on this CPU (<see cref="Bf16MatVec.Applies"/>), the rest through libtorch.</summary>
     public static Tensor Project(Tensor x, Tensor weight) =>
         Bf16MatVec.Applies(x, weight) ? Bf16MatVec.Multiply(x, weight) : F.linear(x, weight);
+
+    /// <summary>Each layer's <see cref="Forward"/> of the same <paramref name="x"/>: bias-free layers the kernel takes share one pass of it.</summary>
+    public static Tensor[] ForwardEach(Tensor x, params Linear[] layers) =>
+        layers.All(l => l.Bias is null && Bf16MatVec.Applies(x, l.Weight))
+            ? Bf16MatVec.MultiplyEach(x, [.. layers.Select(l => l.Weight)])
+            : [.. layers.Select(l => l.Forward(x))];
 }
 
 /// <summary>RMSNorm over the last dimension, computed in fp32.</summary>
@@ -39,7 +45,9 @@ internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Acti
         using var scope = NewDisposeScope();
         // Without hooks, at most two [T, I] activations live at once (a long prompt's are the largest after the scores).
         bool release = ctx.Hooks.IsEmpty;
-        var gate = ctx.Hook(names.MlpPre, layer, Gate.Forward(x));
+        // A decode step's gate and up share one pass over their weights; a prompt's are computed one after the other.
+        var both = x.numel() / x.shape[^1] <= Bf16MatVec.Chunk ? Linear.ForwardEach(x, Gate, Up) : null;
+        var gate = ctx.Hook(names.MlpPre, layer, both?[0] ?? Gate.Forward(x));
         var act = Activation switch
         {
             "silu" => F.silu(gate),
@@ -48,7 +56,7 @@ internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Acti
             _ => throw new NotSupportedException($"Activation '{Activation}' is not supported."),
         };
         if (release) gate.Dispose();
-        var up = Up.Forward(x);
+        var up = both?[1] ?? Up.Forward(x);
         var neurons = release ? act.mul_(up) : act * up;
         if (release) up.Dispose();
         return Down.Forward(ctx.Hook(names.MlpPost, layer, neurons)).MoveToOuterDisposeScope();
@@ -119,19 +127,39 @@ internal sealed class Attention
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
-        var q = Q.Forward(x).view(b, t, NumHeads, HeadDim);
-        var k = K.Forward(x).view(b, t, NumKeyValueHeads, HeadDim);
-        var v = V.Forward(x).view(b, t, NumKeyValueHeads, HeadDim);
+        var qkv = Linear.ForwardEach(x, Q, K, V);
+        var q = qkv[0].view(b, t, NumHeads, HeadDim);
+        var k = qkv[1].view(b, t, NumKeyValueHeads, HeadDim);
+        var v = qkv[2].view(b, t, NumKeyValueHeads, HeadDim);
         if (QNorm is not null) q = QNorm.Forward(q);
         if (KNorm is not null) k = KNorm.Forward(k);
         q = ctx.Hook(Names.Q, Layer, q);
         k = ctx.Hook(Names.K, Layer, k);
         v = ctx.Hook(Names.V, Layer, v).transpose(1, 2);
         var rope = Sliding ? ctx.LocalRope ?? ctx.GlobalRope : ctx.GlobalRope;
-        q = ctx.Hook(Names.RotQ, Layer, rope.Apply(q)).transpose(1, 2);
+        var rotated = ctx.Hook(Names.RotQ, Layer, rope.Apply(q));
         k = ctx.Hook(Names.RotK, Layer, rope.Apply(k)).transpose(1, 2);
         if (ctx.Cache is { } cache) (k, v) = cache.Append(Layer, k, v);
-        long s = k.shape[2];
+        var mask = Sliding ? ctx.SlidingMask ?? ctx.GlobalMask : ctx.GlobalMask;
+        // A decode step's attention in one call, unless its scores or probabilities are asked for.
+        weights = null;
+        var heads = DecodeAttention.Applies(rotated, k, v, Softcap) && !ctx.KeepAttentionWeights && !ctx.Hooks.Covers(Names.Scores) && !ctx.Hooks.Covers(Names.Pattern)
+            ? DecodeAttention.Attend(rotated, k, v, mask, Scale)
+            : Eager(rotated.transpose(1, 2), k, v, mask, ctx, out weights);
+        var z = ctx.Hook(Names.Z, Layer, heads);
+        var output = O.Forward(z.reshape(b, t, NumHeads * HeadDim)).MoveToOuterDisposeScope();
+        weights?.MoveToOuterDisposeScope();
+        return output;
+    }
+
+    /// <summary>
+    /// Attention as transformers' eager path computes it, with its hooks: <paramref name="q"/> <c>[B, H, T, d]</c> against
+    /// keys and values <c>[B, KV, S, d]</c>; the heads' outputs <c>[B, T, H, d]</c>, and <paramref name="weights"/> the fp32
+    /// probabilities when the caller keeps them.
+    /// </summary>
+    Tensor Eager(Tensor q, Tensor k, Tensor v, Tensor mask, ForwardContext ctx, out Tensor? weights)
+    {
+        long b = q.shape[0], t = q.shape[2], s = k.shape[2];
         // KV head j serves query heads j*G .. j*G+G-1: their queries are stacked as G*T rows against that head's keys,
         // so the keys and values are read in place rather than copied G times (6.4 -> 2.6 ms a layer decoding 8 prompts).
         var grouped = q.reshape(b, NumKeyValueHeads, NumHeads / NumKeyValueHeads * t, HeadDim);
@@ -141,19 +169,16 @@ internal sealed class Attention
         bool release = ctx.Hooks.IsEmpty;
         var raw = grouped.matmul(k.transpose(-2, -1)).view(b, NumHeads, t, s).mul_(Scalars.Of(Scale));
         if (Softcap is double cap) raw.div_(Scalars.Of(cap)).tanh_().mul_(Scalars.Of(cap));
-        var mask = Sliding ? ctx.SlidingMask ?? ctx.GlobalMask : ctx.GlobalMask;
         var scores = raw.to(ScalarType.Float32);
         if (release) raw.Dispose();
         scores = ctx.Hook(Names.Scores, Layer, scores.add_(mask, Scalars.Of(1.0)));
         var probs = ctx.Hook(Names.Pattern, Layer, scores.softmax(-1));
         if (release) scores.Dispose();
-        var lowered = probs.to(x.dtype);
+        var lowered = probs.to(q.dtype);
         if (release && !ctx.KeepAttentionWeights) probs.Dispose();
         var weighted = lowered.reshape(b, NumKeyValueHeads, NumHeads / NumKeyValueHeads * t, s).matmul(v);
-        var z = ctx.Hook(Names.Z, Layer, weighted.view(b, NumHeads, t, HeadDim).transpose(1, 2));
-        var output = O.Forward(z.reshape(b, t, NumHeads * HeadDim)).MoveToOuterDisposeScope();
-        weights = ctx.KeepAttentionWeights ? probs.MoveToOuterDisposeScope() : null;
-        return output;
+        weights = ctx.KeepAttentionWeights ? probs : null;
+        return weighted.view(b, NumHeads, t, HeadDim).transpose(1, 2);
     }
 }
 

@@ -128,6 +128,9 @@ public sealed class HookSet
         return combined;
     }
 
+    /// <summary>Whether a hook of this set runs at the point <paramref name="name"/>.</summary>
+    internal bool Covers(string name) => _hooks.Any(h => h.Name == name || (h.Match?.Invoke(name) ?? false));
+
     internal TorchSharp.torch.Tensor Run(string name, int? layer, long positionOffset, TorchSharp.torch.Tensor activation)
     {
         HookContext? context = null;

@@ -18,9 +18,15 @@ internal static unsafe class TensorMemory
     /// <summary>The address of the first element (storage offset included) of a contiguous CPU tensor.</summary>
     public static void* Address(Tensor tensor)
     {
+        if (!tensor.is_contiguous()) throw new ArgumentException("Only a contiguous CPU tensor can be read in place.", nameof(tensor));
+        return Start(tensor);
+    }
+
+    /// <summary>The address of the first element of a CPU tensor of any layout: the caller walks it with <c>tensor.stride()</c>.</summary>
+    public static void* Start(Tensor tensor)
+    {
         if (!Available) throw new PlatformNotSupportedException("TorchSharp's native library does not export THSTensor_data here.");
-        if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
-            throw new ArgumentException("Only a contiguous CPU tensor can be read in place.", nameof(tensor));
+        if (tensor.device_type != DeviceType.CPU) throw new ArgumentException("Only a CPU tensor can be read in place.", nameof(tensor));
         return Data(tensor.Handle);
     }
 }

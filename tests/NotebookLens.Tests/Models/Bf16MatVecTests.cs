@@ -35,14 +35,14 @@ public class Bf16MatVecTests
 
         // Independent: every product and sum in float64, then libtorch's fp32 → bf16 rounding.
         var exact = x.to(ScalarType.Float64).matmul(weight.to(ScalarType.Float64).t()).to(ScalarType.Float32).to(ScalarType.BFloat16);
-        var ulps = Ulps(ours, exact);
+        var ulps = Bf16Ulps.Between(ours, exact);
         // Only the order of fp32 additions differs from the exact sum: a value that falls next to a bf16 rounding
         // boundary may round to the neighbour, nothing more.
         Assert.True(ulps.Max() <= 1, $"max {ulps.Max()} bf16 ulps from the exact product");
         Assert.True(ulps.Count(u => u == 0) >= 0.95 * ulps.Length, $"{ulps.Count(u => u != 0)} of {ulps.Length} outputs differ from the exact product");
 
         var torchResult = nn.functional.linear(x, weight);
-        Assert.True(Ulps(ours, torchResult).Max() <= 1, "more than one bf16 ulp from libtorch's linear");
+        Assert.True(Bf16Ulps.Between(ours, torchResult).Max() <= 1, "more than one bf16 ulp from libtorch's linear");
     }
 
     [Theory]
@@ -60,6 +60,22 @@ public class Bf16MatVecTests
         var batch = Bf16MatVec.Multiply(x, weight);
         for (int i = 0; i < inputs; i++)
             Assert.Equal(Bf16MatVec.Multiply(x[i], weight).to(ScalarType.Float32).data<float>().ToArray(), batch[i].to(ScalarType.Float32).data<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Products_of_several_weights_in_one_pass_equal_each_alone(int inputs)
+    {
+        // A layer's q, k and v: pieces of each weight, a last piece of each that is not a whole block.
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator(11);
+        Tensor[] weights = [.. new[] { 203, 66, 3 }.Select(rows => (randn(rows, 2048, generator: generator) * 0.05).to(ScalarType.BFloat16))];
+        var x = randn(inputs, 1, 2048, generator: generator).to(ScalarType.BFloat16);
+        var each = Bf16MatVec.MultiplyEach(x, weights);
+        Assert.Equal(weights.Length, each.Length);
+        for (int i = 0; i < weights.Length; i++)
+            TensorAssert.Identical(Bf16MatVec.Multiply(x, weights[i]), each[i], $"weight {i}");
     }
 
     [Fact]
@@ -84,10 +100,18 @@ public class Bf16MatVecTests
         edges.CopyTo(bits, 0);
         var values = bits.Select(BitConverter.Int32BitsToSingle).ToArray();
         using var libtorch = tensor(values).to(ScalarType.BFloat16);
-        var expected = Bits(libtorch);
+        var expected = Bf16Ulps.Bits(libtorch);
         for (int i = 0; i < values.Length; i++)
         {
-            var ours = Bf16MatVec.Round(values[i]);
+            var ours = Bf16.Round(values[i]);
+            if (i % 8 == 0)
+            {
+                // Eight at a time, widened back: the same bits, NaN stays NaN.
+                var eight = Bf16.RoundToFloat(System.Runtime.Intrinsics.Vector256.Create(values, i));
+                for (int j = 0; j < 8; j++)
+                    Assert.True(float.IsNaN(values[i + j]) ? float.IsNaN(eight[j]) : BitConverter.SingleToUInt32Bits(eight[j]) == (uint)Bf16.Round(values[i + j]) << 16,
+                        $"{values[i + j]:R}: eight at a time {BitConverter.SingleToUInt32Bits(eight[j]):X8}");
+            }
             if (float.IsNaN(values[i])) Assert.True((ours & 0x7F80) == 0x7F80 && (ours & 0x7F) != 0, $"NaN {bits[i]:X8} → {ours:X4}");
             else Assert.True(expected[i] == ours, $"{values[i]:R} ({bits[i]:X8}): libtorch {expected[i]:X4}, ours {ours:X4}");
         }
@@ -132,19 +156,4 @@ public class Bf16MatVecTests
         var flags = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ');
         Assert.Equal(flags.Contains("avx512_bf16") || flags.Contains("amx_bf16"), Bf16MatVec.CpuHasBf16Dot);
     }
-
-    /// <summary>Distance in bf16 steps between equal-shaped bf16 tensors (both finite and of one sign here).</summary>
-    static int[] Ulps(Tensor a, Tensor b)
-    {
-        var x = Bits(a);
-        var y = Bits(b);
-        return x.Zip(y, (p, q) => Math.Abs(Ordered(p) - Ordered(q))).ToArray();
-    }
-
-    /// <summary>bf16 bits mapped to integers that count up with the value (sign-magnitude to two's complement order).</summary>
-    static int Ordered(ushort bits) => (bits & 0x8000) != 0 ? -(bits & 0x7FFF) : bits;
-
-    /// <summary>A bf16 tensor's bit patterns: widening to fp32 is exact and keeps them in the upper half.</summary>
-    static ushort[] Bits(Tensor bf16) =>
-        bf16.flatten().to(ScalarType.Float32).data<float>().ToArray().Select(f => (ushort)(BitConverter.SingleToUInt32Bits(f) >> 16)).ToArray();
 }

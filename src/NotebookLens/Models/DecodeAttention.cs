@@ -1,0 +1,223 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using NotebookLens.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NotebookLens.Models;
+
+/// <summary>
+/// The attention of a decode step, one new position per sequence over the KV cache, in one call instead of libtorch's
+/// eight: its bf16 matmuls of a few rows went through oneDNN, whose set-up for each new cache length took 0.3–0.4 ms a
+/// call, 12 of a 1B model's 110 ms a token. It rounds where the eager path does, so only the order of additions differs:
+/// scores <c>q·k</c> to bf16, times the scale to bf16, plus the fp32 mask, softmax in fp32, probabilities to bf16, their
+/// sum of values to bf16.
+/// </summary>
+internal static unsafe class DecodeAttention
+{
+    const int Lane = 8;
+
+    /// <summary>Below this many multiply-adds (batch × heads × positions × head_dim) a step's attention runs on one thread.</summary>
+    const long ParallelWork = 1 << 21;
+
+    /// <summary>
+    /// Whether <see cref="Attend"/> computes this attention: one new position per sequence, bf16 on a CPU with AVX2, a head
+    /// size in steps of eight, rows of keys and values contiguous, no soft-capping of the scores, nothing recording gradients.
+    /// </summary>
+    public static bool Applies(Tensor q, Tensor keys, Tensor values, double? softcap) =>
+        Bf16MatVec.Supported && softcap is null && q.dim() == 4 && q.shape[1] == 1 && q.shape[^1] % Lane == 0
+        && q.dtype == ScalarType.BFloat16 && keys.dtype == ScalarType.BFloat16 && values.dtype == ScalarType.BFloat16 && q.device_type == DeviceType.CPU && keys.device_type == DeviceType.CPU
+        && !q.requires_grad && !keys.requires_grad && keys.stride(3) == 1 && values.stride(3) == 1;
+
+    /// <summary>
+    /// <paramref name="q"/> <c>[B, 1, H, d]</c> (rotated) against <paramref name="keys"/> and <paramref name="values"/>
+    /// <c>[B, KV, S, d]</c> (views of the cache: rows contiguous) under the additive fp32 <paramref name="mask"/>
+    /// <c>[B or 1, 1, 1, S]</c>: the heads' outputs <c>[B, 1, H, d]</c> in bf16, before the output projection.
+    /// </summary>
+    public static Tensor Attend(Tensor q, Tensor keys, Tensor values, Tensor mask, double scale)
+    {
+        using var queries = q.contiguous();
+        using var visible = mask.contiguous();
+        var output = empty(q.shape, dtype: ScalarType.BFloat16, device: q.device);
+        var step = new Step(queries, keys, values, visible, output, (float)scale);
+        long work = q.shape[0] * q.shape[2] * step.Positions * step.HeadDim;
+        int groups = checked((int)(q.shape[0] * keys.shape[1]));
+        if (work < ParallelWork || get_num_threads() == 1) for (int g = 0; g < groups; g++) step.Group(g);
+        else Parallel.For(0, groups, step.Group);
+        return output;
+    }
+
+    /// <summary>One step's tensors, by address and stride: each group (a sequence's kv head and its query heads) is independent.</summary>
+    sealed class Step
+    {
+        readonly ushort* _q, _k, _v, _out;
+        readonly float* _mask;
+        readonly long _kvHeads, _heads, _group, _kBatch, _kHead, _kRow, _vBatch, _vHead, _vRow, _maskBatch;
+        readonly float _scale;
+
+        public Step(Tensor q, Tensor keys, Tensor values, Tensor mask, Tensor output, float scale)
+        {
+            _q = (ushort*)TensorMemory.Address(q);
+            _k = (ushort*)TensorMemory.Start(keys);
+            _v = (ushort*)TensorMemory.Start(values);
+            _out = (ushort*)TensorMemory.Address(output);
+            _mask = (float*)TensorMemory.Address(mask);
+            _heads = q.shape[2];
+            _kvHeads = keys.shape[1];
+            _group = _heads / _kvHeads;
+            HeadDim = (int)q.shape[3];
+            Positions = (int)keys.shape[2];
+            (_kBatch, _kHead, _kRow) = (keys.stride(0), keys.stride(1), keys.stride(2));
+            (_vBatch, _vHead, _vRow) = (values.stride(0), values.stride(1), values.stride(2));
+            _maskBatch = mask.shape[0] == 1 ? 0 : Positions;
+            _scale = scale;
+        }
+
+        public int HeadDim { get; }
+
+        public int Positions { get; }
+
+        /// <summary>Group <paramref name="index"/> = sequence × kv heads + kv head: its query heads' scores, softmax and values.</summary>
+        public void Group(int index)
+        {
+            long b = index / _kvHeads, kv = index % _kvHeads;
+            int d = HeadDim, s = Positions, g = (int)_group;
+            var pool = ArrayPool<float>.Shared;
+            var scratch = pool.Rent(g * d + g * s + g * d + Lane * d);
+            try
+            {
+                fixed (float* buffer = scratch)
+                {
+                    float* queries = buffer, scores = buffer + g * d, sums = scores + g * s, block = sums + g * d;
+                    long firstHead = kv * _group;
+                    for (int h = 0; h < g; h++)
+                        for (int c = 0; c < d; c += Lane) Bf16.Widen(_q + (b * _heads + firstHead + h) * d + c).Store(queries + h * d + c);
+                    Scores(_k + b * _kBatch + kv * _kHead, queries, _mask + b * _maskBatch, scores, block);
+                    for (int h = 0; h < g; h++) Softmax(scores + h * s, s);
+                    Values(_v + b * _vBatch + kv * _vHead, scores, sums);
+                    var into = _out + (b * _heads + firstHead) * d;
+                    for (int i = 0; i < g * d; i += Lane) Bf16.RoundToFloat(Vector256.Load(sums + i)).Store(sums + i);
+                    for (int i = 0; i < g * d; i++) into[i] = (ushort)(BitConverter.SingleToUInt32Bits(sums[i]) >> 16);
+                }
+            }
+            finally
+            {
+                pool.Return(scratch);
+            }
+        }
+
+        /// <summary>
+        /// Each query head's score of each position, <c>bf16(bf16(q·k) · scale) + mask</c> as the eager path rounds them,
+        /// eight positions at a time: their keys widened once into <paramref name="block"/> for every query head, the
+        /// eight sums of a head reduced into one vector together (summing each alone took most of the step's time).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void Scores(ushort* keys, float* queries, float* mask, float* scores, float* block)
+        {
+            int d = HeadDim, s = Positions, g = (int)_group;
+            var scale = Vector256.Create(_scale);
+            int t = 0;
+            for (; t + Lane <= s; t += Lane)
+            {
+                for (int r = 0; r < Lane; r++)
+                    for (int c = 0; c < d; c += Lane) Bf16.Widen(keys + (t + r) * _kRow + c).Store(block + r * d + c);
+                for (int h = 0; h < g; h++)
+                {
+                    float* q = queries + h * d;
+                    Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                    for (int c = 0; c < d; c += Lane)
+                    {
+                        var x = Vector256.Load(q + c);
+                        a0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + c), a0);
+                        a1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + d + c), a1);
+                        a2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + 2 * d + c), a2);
+                        a3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + 3 * d + c), a3);
+                        a4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + 4 * d + c), a4);
+                        a5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + 5 * d + c), a5);
+                        a6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + 6 * d + c), a6);
+                        a7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(block + 7 * d + c), a7);
+                    }
+                    var dots = Sums(a0, a1, a2, a3, a4, a5, a6, a7);
+                    (Bf16.RoundToFloat(Bf16.RoundToFloat(dots) * scale) + Vector256.Load(mask + t)).Store(scores + h * s + t);
+                }
+            }
+            for (; t < s; t++)
+                for (int h = 0; h < g; h++)
+                {
+                    Vector256<float> a = default;
+                    for (int c = 0; c < d; c += Lane) a = Vector256.FusedMultiplyAdd(Vector256.Load(queries + h * d + c), Bf16.Widen(keys + t * _kRow + c), a);
+                    scores[h * s + t] = Bf16.ToFloat(Bf16.Round(Bf16.ToFloat(Bf16.Round(Vector256.Sum(a))) * _scale)) + mask[t];
+                }
+        }
+
+        /// <summary>The sums of eight vectors' lanes, in their order: lane r of the result is the sum of <paramref name="a0"/> + r.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector256<float> Sums(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+            Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+        {
+            // hadd(a, b) = [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7]: twice, and each 128-bit half holds
+            // four vectors' partial sums; the halves of the two results added crosswise give all eight.
+            var low = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+            var high = Avx.HorizontalAdd(Avx.HorizontalAdd(a4, a5), Avx.HorizontalAdd(a6, a7));
+            return Avx.Permute2x128(low, high, 0x20) + Avx.Permute2x128(low, high, 0x31);
+        }
+
+        /// <summary>
+        /// Softmax in place, as libtorch's (exp of the difference to the maximum, times the reciprocal of their sum), each
+        /// probability then rounded to bf16. (MathF.Exp: Vector256.Exp took twice as long here.)
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static void Softmax(float* x, int n)
+        {
+            float max = float.MinValue;
+            for (int i = 0; i < n; i++) max = MathF.Max(max, x[i]);
+            float sum = 0;
+            for (int i = 0; i < n; i++) sum += x[i] = MathF.Exp(x[i] - max);
+            var inverse = Vector256.Create(1 / sum);
+            int j = 0;
+            for (; j + Lane <= n; j += Lane) Bf16.RoundToFloat(Vector256.Load(x + j) * inverse).Store(x + j);
+            for (; j < n; j++) x[j] = Bf16.ToFloat(Bf16.Round(x[j] * inverse[0]));
+        }
+
+        /// <summary>
+        /// Each query head's probabilities times the values, summed in fp32 (rounded by the caller): 32 columns at a time,
+        /// whose four sums stay in registers over every position (sums kept in memory took twice as long).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void Values(ushort* values, float* probabilities, float* sums)
+        {
+            int d = HeadDim, s = Positions, g = (int)_group;
+            for (int h = 0; h < g; h++)
+            {
+                float* p = probabilities + h * s, into = sums + h * d;
+                int c = 0;
+                for (; c + 4 * Lane <= d; c += 4 * Lane)
+                {
+                    Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    ushort* value = values + c;
+                    for (int t = 0; t < s; t++, value += _vRow)
+                    {
+                        var weight = Vector256.Create(p[t]);
+                        a0 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value), a0);
+                        a1 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value + Lane), a1);
+                        a2 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value + 2 * Lane), a2);
+                        a3 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value + 3 * Lane), a3);
+                    }
+                    a0.Store(into + c);
+                    a1.Store(into + c + Lane);
+                    a2.Store(into + c + 2 * Lane);
+                    a3.Store(into + c + 3 * Lane);
+                }
+                for (; c < d; c += Lane)
+                {
+                    Vector256<float> a = default;
+                    ushort* value = values + c;
+                    for (int t = 0; t < s; t++, value += _vRow) a = Vector256.FusedMultiplyAdd(Vector256.Create(p[t]), Bf16.Widen(value), a);
+                    a.Store(into + c);
+                }
+            }
+        }
+    }
+}
