@@ -29,37 +29,47 @@ public class Bf16MatVecTests
         var weight = (randn(rows, cols, generator: generator) * 0.05).to(ScalarType.BFloat16);
         var x = (randn(inputs, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
 
-        var ours = Bf16MatVec.Multiply(x, weight);
-        Assert.Equal(new long[] { inputs, 1, rows }, ours.shape);
-        Assert.Equal(ScalarType.BFloat16, ours.dtype);
-
         // Independent: every product and sum in float64, then libtorch's fp32 → bf16 rounding.
         var exact = x.to(ScalarType.Float64).matmul(weight.to(ScalarType.Float64).t()).to(ScalarType.Float32).to(ScalarType.BFloat16);
-        var ulps = Bf16Ulps.Between(ours, exact);
-        // Only the order of fp32 additions differs from the exact sum: a value that falls next to a bf16 rounding
-        // boundary may round to the neighbour, nothing more.
-        Assert.True(ulps.Max() <= 1, $"max {ulps.Max()} bf16 ulps from the exact product");
-        Assert.True(ulps.Count(u => u == 0) >= 0.95 * ulps.Length, $"{ulps.Count(u => u != 0)} of {ulps.Length} outputs differ from the exact product");
-
         var torchResult = nn.functional.linear(x, weight);
-        Assert.True(Bf16Ulps.Between(ours, torchResult).Max() <= 1, "more than one bf16 ulp from libtorch's linear");
+        foreach (var wide in Families)
+        {
+            var ours = Bf16MatVec.Multiply(x, weight, wide);
+            Assert.Equal(new long[] { inputs, 1, rows }, ours.shape);
+            Assert.Equal(ScalarType.BFloat16, ours.dtype);
+            var ulps = Bf16Ulps.Between(ours, exact);
+            // Only the order of fp32 additions differs from the exact sum: a value that falls next to a bf16 rounding
+            // boundary may round to the neighbour, nothing more.
+            Assert.True(ulps.Max() <= 1, $"wide {wide}: max {ulps.Max()} bf16 ulps from the exact product");
+            Assert.True(ulps.Count(u => u == 0) >= 0.95 * ulps.Length, $"wide {wide}: {ulps.Count(u => u != 0)} of {ulps.Length} outputs differ from the exact product");
+            Assert.True(Bf16Ulps.Between(ours, torchResult).Max() <= 1, $"wide {wide}: more than one bf16 ulp from libtorch's linear");
+        }
     }
+
+    /// <summary>The kernel's loop families this CPU runs: AVX2's, and AVX-512's where it has it.</summary>
+    static bool[] Families => Bf16MatVec.Wide ? [false, true] : [false];
 
     [Theory]
     [InlineData(4, 8, 64)]
     [InlineData(7, 39, 256)]
     [InlineData(8, 301, 2048)]
+    [InlineData(9, 301, 2048)]
     [InlineData(70, 39, 256)]
-    public void A_row_of_a_batch_equals_the_row_alone(int inputs, int rows, int cols)
+    public void A_row_of_a_batch_equals_the_row_in_another_batch(int inputs, int rows, int cols)
     {
-        // Four inputs at a time take another loop than one at a time; both must add in the same order.
+        // Four (AVX2) or eight (AVX-512) inputs at a time take another loop than one at a time; both must add in the same
+        // order. The row is compared in a batch of two, which takes the one-at-a-time loop (a lone row may take a faster one).
         using var scope = NewDisposeScope();
         var generator = new TorchSharp.torch.Generator((ulong)(inputs * 7919 + rows * 31 + cols));
         var weight = randn(rows, cols, generator: generator).to(ScalarType.BFloat16);
         var x = (randn(inputs, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
-        var batch = Bf16MatVec.Multiply(x, weight);
-        for (int i = 0; i < inputs; i++)
-            Assert.Equal(Bf16MatVec.Multiply(x[i], weight).to(ScalarType.Float32).data<float>().ToArray(), batch[i].to(ScalarType.Float32).data<float>().ToArray());
+        foreach (var wide in Families)
+        {
+            var batch = Bf16MatVec.Multiply(x, weight, wide);
+            for (int i = 0; i < inputs; i++)
+                Assert.Equal(Bf16MatVec.Multiply(cat([x[i], x[(i + 1) % inputs]]), weight, wide)[0].to(ScalarType.Float32).data<float>().ToArray(),
+                    batch[i].to(ScalarType.Float32).data<float>().ToArray());
+        }
     }
 
     [Theory]
