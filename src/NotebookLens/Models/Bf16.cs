@@ -14,9 +14,13 @@ internal static unsafe class Bf16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Widen(ushort* w) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(w), 16).AsSingle();
 
-    /// <summary>Sixteen bf16 values as fp32, as <see cref="Widen"/> does (AVX-512).</summary>
+    /// <summary>Of 32 bf16 values loaded as 16 pairs (little-endian: the even one in each low half), the even ones as fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> WidenWide(ushort* w) => Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512Int32(Vector256.Load(w)), 16).AsSingle();
+    public static Vector512<float> Evens(Vector512<uint> pairs) => (pairs << 16).AsSingle();
+
+    /// <summary>Of 32 bf16 values loaded as 16 pairs, the odd ones as fp32: the high halves as they are.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Odds(Vector512<uint> pairs) => (pairs & Vector512.Create(0xFFFF0000u)).AsSingle();
 
     /// <summary>One bf16 value as fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -14,9 +14,10 @@ namespace NotebookLens.Models;
 /// 525 MB output layer: 223 against 35 ms on an AMD EPYC with AVX2), and a 128-token prefill of a 1B model 16 s. This
 /// kernel reads each pair of weight rows once for up to <see cref="Chunk"/> rows and widens each weight once for four
 /// of them (eight with AVX-512's 32 registers: 8-row products of a decode batch 1.2x faster than with four, on a par
-/// with oneDNN's on an AMD EPYC with bf16 dot products); a single row, with AVX-512, streams four weight rows at a time. Like libtorch it widens to fp32, accumulates
-/// in fp32 and rounds each output once to bf16 (nearest even); only the order of the additions differs. Which products
-/// it takes depends on the CPU (<see cref="ProductsFor"/>).
+/// with oneDNN's on an AMD EPYC with bf16 dot products); a single row, with AVX-512, streams the weights one row at a
+/// time as fast as a plain read of them. Like libtorch it widens to fp32, accumulates in fp32 and rounds each output
+/// once to bf16 (nearest even); only the order of the additions differs. Which products it takes depends on the CPU
+/// (<see cref="ProductsFor"/>).
 /// </summary>
 internal static unsafe class Bf16MatVec
 {
@@ -28,10 +29,16 @@ internal static unsafe class Bf16MatVec
     const int Lane = 8;
     /// <summary>Columns per step of the 512-bit path: sixteen.</summary>
     const int WideLane = 16;
+    /// <summary>
+    /// Columns one 512-bit load of bf16 weights holds: 32, as 16 pairs. Widening them whole (<see cref="Bf16.Evens"/>,
+    /// <see cref="Bf16.Odds"/>: a shift and a mask, against inputs laid out to match) takes half the instructions of
+    /// widening 16 at a time, and a product of one row then streams its weights as fast as a plain read of them.
+    /// </summary>
+    const int PairLane = 32;
     /// <summary>Weight bytes a thread takes at a time (<see cref="Pieces"/>).</summary>
     const int PieceBytes = 256 << 10;
 
-    /// <summary>Whether one row's products take 512-bit vectors (AVX-512: four weight rows at a time), for columns in steps of 32.</summary>
+    /// <summary>Whether the products take the 512-bit loops (AVX-512), for columns in steps of <see cref="PairLane"/>.</summary>
     internal static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>Whether the kernel runs on this machine (AVX2 with FMA, and the tensor memory export); otherwise libtorch does the work.</summary>
@@ -49,9 +56,8 @@ internal static unsafe class Bf16MatVec
 
     /// <summary>
     /// <c>NOTEBOOKLENS_MATVEC=torch</c>: none; <c>=ours</c>: all (both to compare, as the benchmark does). By default, one
-    /// row where the CPU has AVX-512 (four rows' streams at 512 bits: the 525 MB output layer in 10.7 ms, 49 GB/s, where
-    /// libtorch's one-row product took 25 ms; with AVX2 only libtorch's streams faster: bench decode 261 against 396 ms a
-    /// token), and two rows or more unless the CPU has bf16 dot products (above), which libtorch's products use.
+    /// row where the CPU has AVX-512 (the 525 MB output layer in 16-17 ms, as fast as a plain read of it, where libtorch's
+    /// one-row product took 25 ms; with AVX2 only libtorch's streams faster: bench decode 261 against 396 ms a token), and two rows or more unless the CPU has bf16 dot products (above), which libtorch's products use.
     /// </summary>
     internal static KernelProducts ProductsFor(string? setting, bool supported, bool wide, bool cpuHasBf16Dot) => !supported ? default : setting switch
     {
@@ -70,7 +76,7 @@ internal static unsafe class Bf16MatVec
         && x.shape[^1] == weight.shape[1] && x.numel() > 0 && (x.numel() == weight.shape[1] ? Takes.OneRow : Takes.ManyRows) && weight.is_contiguous();
 
     /// <summary><c>x · weightᵀ</c> with <c>x</c>'s leading shape and <c>out</c> features, in bf16.</summary>
-    /// <param name="wide">The loops to use: AVX-512's (the default where the CPU has it) or AVX2's; tests run both.</param>
+    /// <param name="wide">The loops to use: AVX-512's (the default where the CPU has it; columns in steps of 32, others take AVX2's) or AVX2's; tests run both.</param>
     public static Tensor Multiply(Tensor x, Tensor weight, bool? wide = null) => MultiplyEach(x, [weight], wide)[0];
 
     /// <summary>
@@ -81,6 +87,8 @@ internal static unsafe class Bf16MatVec
     {
         if (wide == true && !Wide) throw new PlatformNotSupportedException("The AVX-512 loops need AVX-512.");
         int cols = checked((int)weights[0].shape[1]);
+        // The AVX-512 loops take the columns in pairs of 16 (below); other widths take the AVX2 loops.
+        bool pairs = (wide ?? Wide) && cols % PairLane == 0;
         int inputs = checked((int)(x.numel() / cols));
         int stride = Stride(cols);
         var widened = _inputs is { } buffer && buffer.Length >= Math.Min(inputs, Chunk) * stride + WideLane ? buffer
@@ -94,11 +102,11 @@ internal static unsafe class Bf16MatVec
         {
             int count = Math.Min(Chunk, inputs - first);
             fixed (float* start = widened)
-                for (int i = 0; i < count; i++) WidenRow(source + (long)(first + i) * cols, cols, Aligned(start) + (long)i * stride);
+                for (int i = 0; i < count; i++) WidenRow(source + (long)(first + i) * cols, cols, Aligned(start) + (long)i * stride, pairs);
             for (int j = 0; j < jobs.Length; j++)
             {
                 int outputs = checked((int)weights[j].shape[0]);
-                jobs[j] = new Job(wide ?? Wide, (ushort*)TensorMemory.Address(weights[j]), outputs, cols, widened, count,
+                jobs[j] = new Job(pairs, (ushort*)TensorMemory.Address(weights[j]), outputs, cols, widened, count,
                     (ushort*)TensorMemory.Address(results[j]) + (long)first * outputs);
             }
             if (pieces.Length == 1 || get_num_threads() == 1) foreach (var piece in pieces) jobs[piece.Job].Run(piece.From, piece.To);
@@ -122,10 +130,21 @@ internal static unsafe class Bf16MatVec
         return [.. pieces];
     }
 
-    /// <summary>One input row widened to fp32, as the weights are (<paramref name="cols"/> is a multiple of <see cref="Lane"/>).</summary>
-    static void WidenRow(ushort* x, int cols, float* into)
+    /// <summary>
+    /// One input row widened to fp32, as the weights are (<paramref name="cols"/> is a multiple of <see cref="Lane"/>);
+    /// for the AVX-512 loops (<paramref name="pairs"/>), each 32 columns as their 16 even columns, then their 16 odd ones.
+    /// </summary>
+    static void WidenRow(ushort* x, int cols, float* into, bool pairs)
     {
-        for (int j = 0; j < cols; j += Lane) Bf16.Widen(x + j).Store(into + j);
+        if (!pairs)
+            for (int j = 0; j < cols; j += Lane) Bf16.Widen(x + j).Store(into + j);
+        else
+            for (int j = 0; j < cols; j += PairLane)
+            {
+                var both = Vector512.Load((uint*)(x + j));
+                Bf16.Evens(both).Store(into + j);
+                Bf16.Odds(both).Store(into + j + WideLane);
+            }
     }
 
     /// <summary>
@@ -149,12 +168,12 @@ internal static unsafe class Bf16MatVec
         readonly float[] _inputs = inputs;
 
         /// <summary>
-        /// Weight rows [from, to) against every input. With AVX-512 (<see cref="Wide"/>): one input takes four weight
-        /// rows at a time (<see cref="Rows4Input1Wide"/>), more inputs two weight rows against eight inputs
+        /// Weight rows [from, to) against every input. With AVX-512 (<see cref="Wide"/>): one input takes one weight
+        /// row at a time (<see cref="Row1Input1Wide"/>), more inputs two weight rows against eight inputs
         /// (<see cref="Rows2Inputs8Wide"/>), the rest one input at a time (<see cref="Rows2Input1Wide"/>). With AVX2: two
         /// weight rows against four inputs (<see cref="Rows2Inputs4"/>), the rest one at a time (<see cref="Rows2Input1"/>).
         /// Within each family the loops for several inputs add in the same order, so an output does not depend on the batch
-        /// it is in; a lone input's four-row loop adds in another (a single sequence's decode step may differ from the same
+        /// it is in; a lone input's loop adds in another (a single sequence's decode step may differ from the same
         /// step in a batch in the last bit, as libtorch's products of one and of many rows do). (Column tiles
         /// that keep the inputs in L1 measured no faster: the two weight rows, read whole, stream better.)
         /// </summary>
@@ -167,8 +186,8 @@ internal static unsafe class Bf16MatVec
                 int r = from;
                 if (_wide)
                 {
-                    if (_count == 1 && _cols % (2 * WideLane) == 0)
-                        for (; r + 4 <= to; r += 4) Rows4Input1Wide(r, inputs, _result);
+                    if (_count == 1)
+                        for (; r < to; r++) Row1Input1Wide(r, inputs, _result);
                     for (; r < to; r += 2)
                     {
                         int rows = Math.Min(2, to - r), i = 0;
@@ -240,38 +259,33 @@ internal static unsafe class Bf16MatVec
         }
 
         /// <summary>
-        /// Four weight rows against one input with 512-bit vectors, two accumulators a row (the sums of even and odd
-        /// 16-column halves, so that no FMA waits for the one before): a decode step of one sequence, where the four
-        /// rows' streams and their prefetches keep more of the memory's bandwidth busy than two.
+        /// One weight row against one input with 512-bit vectors, 64 columns (two loads of pairs) a step into four
+        /// accumulators, so that no FMA waits for the one before: a decode step of one sequence. One row at a time is one
+        /// sequential stream, which the hardware prefetcher follows best: on an AMD EPYC the 525 MB output layer took
+        /// 16-17 ms as a plain read of the same pages did, where four interleaved rows with software prefetches took 23.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Rows4Input1Wide(int r, float* x, ushort* output)
+        void Row1Input1Wide(int r, float* x, ushort* output)
         {
-            long cols = _cols, ahead = 4 * cols;
-            ushort* w0 = _weight + r * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
-            for (long j = 0; j < cols; j += 2 * WideLane)
+            long cols = _cols, j = 0;
+            ushort* w = _weight + r * cols;
+            Vector512<float> a = default, b = default, c = default, d = default;
+            for (; j + 2 * PairLane <= cols; j += 2 * PairLane)
             {
-                Sse.Prefetch0(w0 + j + ahead);
-                Sse.Prefetch0(w1 + j + ahead);
-                Sse.Prefetch0(w2 + j + ahead);
-                Sse.Prefetch0(w3 + j + ahead);
-                var x0 = Vector512.Load(x + j);
-                var x1 = Vector512.Load(x + j + WideLane);
-                a0 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w0 + j), x0, a0);
-                a1 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w1 + j), x0, a1);
-                a2 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w2 + j), x0, a2);
-                a3 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w3 + j), x0, a3);
-                b0 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w0 + j + WideLane), x1, b0);
-                b1 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w1 + j + WideLane), x1, b1);
-                b2 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w2 + j + WideLane), x1, b2);
-                b3 = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w3 + j + WideLane), x1, b3);
+                var v0 = Vector512.Load((uint*)(w + j));
+                var v1 = Vector512.Load((uint*)(w + j + PairLane));
+                a = Vector512.FusedMultiplyAdd(Bf16.Evens(v0), Vector512.Load(x + j), a);
+                b = Vector512.FusedMultiplyAdd(Bf16.Odds(v0), Vector512.Load(x + j + WideLane), b);
+                c = Vector512.FusedMultiplyAdd(Bf16.Evens(v1), Vector512.Load(x + j + PairLane), c);
+                d = Vector512.FusedMultiplyAdd(Bf16.Odds(v1), Vector512.Load(x + j + PairLane + WideLane), d);
             }
-            output[r] = Bf16.Round(Vector512.Sum(a0 + b0));
-            output[r + 1] = Bf16.Round(Vector512.Sum(a1 + b1));
-            output[r + 2] = Bf16.Round(Vector512.Sum(a2 + b2));
-            output[r + 3] = Bf16.Round(Vector512.Sum(a3 + b3));
+            if (j < cols)
+            {
+                var v0 = Vector512.Load((uint*)(w + j));
+                a = Vector512.FusedMultiplyAdd(Bf16.Evens(v0), Vector512.Load(x + j), a);
+                b = Vector512.FusedMultiplyAdd(Bf16.Odds(v0), Vector512.Load(x + j + WideLane), b);
+            }
+            output[r] = Bf16.Round(Vector512.Sum((a + b) + (c + d)));
         }
 
         /// <summary>
@@ -286,21 +300,27 @@ internal static unsafe class Bf16MatVec
             ushort* w0 = _weight + r * cols, w1 = w0 + cols;
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
             Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-            for (long j = 0; j < cols; j += WideLane)
+            for (long j = 0; j < cols; j += PairLane)
             {
                 Sse.Prefetch0(w0 + j + ahead);
                 Sse.Prefetch0(w1 + j + ahead);
-                var v0 = Bf16.WidenWide(w0 + j);
-                var v1 = Bf16.WidenWide(w1 + j);
+                var pair0 = Vector512.Load((uint*)(w0 + j));
+                var pair1 = Vector512.Load((uint*)(w1 + j));
+                var e0 = Bf16.Evens(pair0); var o0 = Bf16.Odds(pair0);
+                var e1 = Bf16.Evens(pair1); var o1 = Bf16.Odds(pair1);
                 float* xj = x + j;
-                var x0 = Vector512.Load(xj); a0 = Vector512.FusedMultiplyAdd(v0, x0, a0); b0 = Vector512.FusedMultiplyAdd(v1, x0, b0);
-                var x1 = Vector512.Load(xj + s); a1 = Vector512.FusedMultiplyAdd(v0, x1, a1); b1 = Vector512.FusedMultiplyAdd(v1, x1, b1);
-                var x2 = Vector512.Load(xj + 2 * s); a2 = Vector512.FusedMultiplyAdd(v0, x2, a2); b2 = Vector512.FusedMultiplyAdd(v1, x2, b2);
-                var x3 = Vector512.Load(xj + 3 * s); a3 = Vector512.FusedMultiplyAdd(v0, x3, a3); b3 = Vector512.FusedMultiplyAdd(v1, x3, b3);
-                var x4 = Vector512.Load(xj + 4 * s); a4 = Vector512.FusedMultiplyAdd(v0, x4, a4); b4 = Vector512.FusedMultiplyAdd(v1, x4, b4);
-                var x5 = Vector512.Load(xj + 5 * s); a5 = Vector512.FusedMultiplyAdd(v0, x5, a5); b5 = Vector512.FusedMultiplyAdd(v1, x5, b5);
-                var x6 = Vector512.Load(xj + 6 * s); a6 = Vector512.FusedMultiplyAdd(v0, x6, a6); b6 = Vector512.FusedMultiplyAdd(v1, x6, b6);
-                var x7 = Vector512.Load(xj + 7 * s); a7 = Vector512.FusedMultiplyAdd(v0, x7, a7); b7 = Vector512.FusedMultiplyAdd(v1, x7, b7);
+                Step(ref a0, ref b0, xj); Step(ref a1, ref b1, xj + s); Step(ref a2, ref b2, xj + 2 * s); Step(ref a3, ref b3, xj + 3 * s);
+                Step(ref a4, ref b4, xj + 4 * s); Step(ref a5, ref b5, xj + 5 * s); Step(ref a6, ref b6, xj + 6 * s); Step(ref a7, ref b7, xj + 7 * s);
+
+                // One input's even then odd columns into row r's and row r + 1's accumulators (Rows2Input1Wide's order).
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                void Step(ref Vector512<float> a, ref Vector512<float> b, float* input)
+                {
+                    var evens = Vector512.Load(input);
+                    var odds = Vector512.Load(input + WideLane);
+                    a = Vector512.FusedMultiplyAdd(o0, odds, Vector512.FusedMultiplyAdd(e0, evens, a));
+                    b = Vector512.FusedMultiplyAdd(o1, odds, Vector512.FusedMultiplyAdd(e1, evens, b));
+                }
             }
             long n = _outputs;
             Store(a0, b0, 0); Store(a1, b1, 1); Store(a2, b2, 2); Store(a3, b3, 3);
@@ -319,11 +339,14 @@ internal static unsafe class Bf16MatVec
         {
             ushort* w0 = _weight + (long)r * _cols, w1 = rows == 2 ? w0 + _cols : w0;
             Vector512<float> a = default, b = default;
-            for (int j = 0; j < _cols; j += WideLane)
+            for (int j = 0; j < _cols; j += PairLane)
             {
-                var xj = Vector512.Load(x + j);
-                a = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w0 + j), xj, a);
-                b = Vector512.FusedMultiplyAdd(Bf16.WidenWide(w1 + j), xj, b);
+                var evens = Vector512.Load(x + j);
+                var odds = Vector512.Load(x + j + WideLane);
+                var pair0 = Vector512.Load((uint*)(w0 + j));
+                var pair1 = Vector512.Load((uint*)(w1 + j));
+                a = Vector512.FusedMultiplyAdd(Bf16.Odds(pair0), odds, Vector512.FusedMultiplyAdd(Bf16.Evens(pair0), evens, a));
+                b = Vector512.FusedMultiplyAdd(Bf16.Odds(pair1), odds, Vector512.FusedMultiplyAdd(Bf16.Evens(pair1), evens, b));
             }
             output[r] = Bf16.Round(Vector512.Sum(a));
             if (rows == 2) output[r + 1] = Bf16.Round(Vector512.Sum(b));

@@ -14,12 +14,14 @@ public class Bf16MatVecTests
     [InlineData(1, 3, 48)]
     [InlineData(1, 4, 192)]
     [InlineData(1, 37, 512)]
+    [InlineData(1, 5, 96)] // AVX-512: 64 columns a step, then the last 32
     [InlineData(1, 301, 2048)]
     [InlineData(2, 5, 32)]
     [InlineData(3, 37, 512)]
     [InlineData(4, 6, 64)]
     [InlineData(5, 37, 512)]
     [InlineData(8, 301, 2048)]
+    [InlineData(9, 7, 96)]
     [InlineData(64, 9, 256)] // one whole chunk of inputs
     [InlineData(130, 37, 512)] // two chunks and a part: a prefill
     public void Equals_the_exact_product_rounded_once_to_bf16(int inputs, int rows, int cols)
