@@ -13,8 +13,8 @@ namespace NotebookLens.Models;
 /// separate dot product, reading the weights once per row: eight rows take almost eight times as long as one (the
 /// 525 MB output layer: 223 against 35 ms on an AMD EPYC with AVX2), and a 128-token prefill of a 1B model 16 s. This
 /// kernel reads each pair of weight rows once for up to <see cref="Chunk"/> rows and widens each weight once for four
-/// of them (eight with AVX-512's 32 registers: 8-row products of a decode batch 1.2x faster than with four, on a par
-/// with oneDNN's on an AMD EPYC with bf16 dot products); a single row, with AVX-512, streams the weights one row at a
+/// of them (eight with AVX-512's 32 registers, in column tiles that keep the inputs in L1: 8-row products of a decode
+/// batch 1.2-1.3x faster than oneDNN's on an AMD EPYC with bf16 dot products); a single row, with AVX-512, streams the weights one row at a
 /// time as fast as a plain read of them. Like libtorch it widens to fp32, accumulates in fp32 and rounds each output
 /// once to bf16 (nearest even); only the order of the additions differs. Which products it takes depends on the CPU
 /// (<see cref="ProductsFor"/>).
@@ -67,6 +67,10 @@ internal static unsafe class Bf16MatVec
     };
 
     [ThreadStatic] static float[]? _inputs;
+    /// <summary>The accumulators of <see cref="Job.GroupWide"/> between column tiles: two vectors per input for each pair of weight rows.</summary>
+    [ThreadStatic] static float[]? _sums;
+    /// <summary>Columns of a tile of <see cref="Job.GroupWide"/>: eight fp32 inputs' share (32 KB) stays in a 48 KB L1 cache.</summary>
+    const int Tile = 1024;
 
     /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: bf16 rows it <see cref="Takes"/> against a contiguous bf16 CPU matrix.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
@@ -174,13 +178,12 @@ internal static unsafe class Bf16MatVec
 
         /// <summary>
         /// Weight rows [from, to) against every input. With AVX-512 (<see cref="Wide"/>): one input takes one weight
-        /// row at a time (<see cref="Row1Input1Wide"/>), more inputs two weight rows against eight inputs
-        /// (<see cref="Rows2Inputs8Wide"/>), the rest one input at a time (<see cref="Rows2Input1Wide"/>). With AVX2: two
+        /// row at a time (<see cref="Row1Input1Wide"/>), more inputs two weight rows against eight inputs, then four, in
+        /// column tiles (<see cref="GroupWide"/>), the rest one input at a time (<see cref="Rows2Input1Wide"/>). With AVX2: two
         /// weight rows against four inputs (<see cref="Rows2Inputs4"/>), the rest one at a time (<see cref="Rows2Input1"/>).
         /// Within each family the loops for several inputs add in the same order, so an output does not depend on the batch
         /// it is in; a lone input's loop adds in another (a single sequence's decode step may differ from the same
-        /// step in a batch in the last bit, as libtorch's products of one and of many rows do). (Column tiles
-        /// that keep the inputs in L1 measured no faster: the two weight rows, read whole, stream better.)
+        /// step in a batch in the last bit, as libtorch's products of one and of many rows do).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int from, int to)
@@ -192,13 +195,19 @@ internal static unsafe class Bf16MatVec
                 if (_wide)
                 {
                     if (_lone is not null)
+                    {
                         for (; r < to; r++) Row1Input1Wide(r, _lone, _result);
+                        return;
+                    }
+                    int pairsEnd = from + (to - from) / 2 * 2, grouped = 0;
+                    if (pairsEnd > from)
+                        foreach (int group in (ReadOnlySpan<int>)[8, 4])
+                            for (; grouped + group <= _count; grouped += group)
+                                GroupWide(group, from, pairsEnd, inputs + (long)grouped * _stride, _result + (long)grouped * _outputs);
                     for (; r < to; r += 2)
                     {
-                        int rows = Math.Min(2, to - r), i = 0;
-                        if (rows == 2)
-                            for (; i + 8 <= _count; i += 8) Rows2Inputs8Wide(r, inputs + (long)i * _stride, _result + (long)i * _outputs);
-                        for (; i < _count; i++) Rows2Input1Wide(r, rows, inputs + (long)i * _stride, _result + (long)i * _outputs);
+                        int rows = Math.Min(2, to - r);
+                        for (int i = rows == 2 ? grouped : 0; i < _count; i++) Rows2Input1Wide(r, rows, inputs + (long)i * _stride, _result + (long)i * _outputs);
                     }
                     return;
                 }
@@ -299,19 +308,57 @@ internal static unsafe class Bf16MatVec
         }
 
         /// <summary>
-        /// Weight rows r and r + 1 against eight inputs with 512-bit vectors: sixteen accumulators, each widened weight
-        /// serving eight inputs and each input two rows (AVX-512 has 32 registers). A batch of eight sequences decodes
-        /// with this loop; every accumulator gets one FMA a step, so none waits for its previous one.
+        /// Weight rows [from, to) (an even count) against <paramref name="group"/> inputs (8: <see cref="Rows2Inputs8Wide"/>,
+        /// or 4: <see cref="Rows2Inputs4Wide"/>), in column tiles of <see cref="Tile"/>: each tile runs the loop over every
+        /// pair of rows, whose accumulators wait in <see cref="_sums"/> between tiles, so the additions come in the untiled
+        /// order. Eight fp32 inputs of 2,048 columns are 64 KB, more than an L1 cache of 48 KB: streamed whole for each pair
+        /// of rows they came from L2, and the eight-input loop ran at 160-180 GF/s on a core of an AMD EPYC (Zen 5) against
+        /// 240 with them in L1; in tiles, eight rows of the 525 MB output layer took 17 ms against 26 (oneDNN's: 19-22).
+        /// </summary>
+        void GroupWide(int group, int from, int to, float* x, ushort* output)
+        {
+            int pairs = (to - from) / 2, perPair = 2 * group * WideLane, floats = pairs * perPair;
+            var sums = _sums is { } buffer && buffer.Length >= floats + WideLane ? buffer : _sums = GC.AllocateUninitializedArray<float>(floats + WideLane, pinned: true);
+            fixed (float* start = sums)
+            {
+                float* acc = Aligned(start);
+                new Span<float>(acc, floats).Clear();
+                for (int tile = 0; tile < _cols; tile += Tile)
+                    for (int p = 0; p < pairs; p++)
+                    {
+                        int r = from + 2 * p, end = Math.Min(_cols, tile + Tile);
+                        if (group == 8) Rows2Inputs8Wide(r, x, tile, end, acc + (long)p * perPair);
+                        else Rows2Inputs4Wide(r, x, tile, end, acc + (long)p * perPair);
+                    }
+                long n = _outputs;
+                for (int p = 0; p < pairs; p++)
+                    for (int k = 0; k < 2 * group; k++)
+                    {
+                        // Accumulator k: input k / 2, row r (even k) or r + 1.
+                        int r = from + 2 * p + (k & 1);
+                        output[(k >> 1) * n + r] = Bf16.Round(Vector512.Sum(Vector512.Load(acc + (long)p * perPair + k * WideLane)));
+                    }
+            }
+        }
+
+        /// <summary>
+        /// Weight rows r and r + 1 against eight inputs, columns [c0, c1), with 512-bit vectors: sixteen accumulators
+        /// (taken from and put back in <paramref name="acc"/>: input i's for row r at 2i, for row r + 1 at 2i + 1), each
+        /// widened weight serving eight inputs and each input two rows (AVX-512 has 32 registers). Every accumulator gets
+        /// one FMA of even columns then one of odd ones a step (<see cref="Rows2Input1Wide"/>'s order).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Rows2Inputs8Wide(int r, float* x, ushort* output)
+        void Rows2Inputs8Wide(int r, float* x, int c0, int c1, float* acc)
         {
-            long cols = _cols, s = _stride, ahead = 2 * cols;
+            long cols = _cols, s = _stride, ahead = 4 * cols;
             ushort* w0 = _weight + r * cols, w1 = w0 + cols;
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-            for (long j = 0; j < cols; j += PairLane)
+            Vector512<float> a0 = Vector512.Load(acc), b0 = Vector512.Load(acc + 16), a1 = Vector512.Load(acc + 32), b1 = Vector512.Load(acc + 48);
+            Vector512<float> a2 = Vector512.Load(acc + 64), b2 = Vector512.Load(acc + 80), a3 = Vector512.Load(acc + 96), b3 = Vector512.Load(acc + 112);
+            Vector512<float> a4 = Vector512.Load(acc + 128), b4 = Vector512.Load(acc + 144), a5 = Vector512.Load(acc + 160), b5 = Vector512.Load(acc + 176);
+            Vector512<float> a6 = Vector512.Load(acc + 192), b6 = Vector512.Load(acc + 208), a7 = Vector512.Load(acc + 224), b7 = Vector512.Load(acc + 240);
+            for (long j = c0; j < c1; j += PairLane)
             {
+                // The pair of rows after the next at these columns, asked for while these are summed (the next pair: 5-15 % slower).
                 Sse.Prefetch0(w0 + j + ahead);
                 Sse.Prefetch0(w1 + j + ahead);
                 var pair0 = Vector512.Load((uint*)(w0 + j));
@@ -322,7 +369,7 @@ internal static unsafe class Bf16MatVec
                 Step(ref a0, ref b0, xj); Step(ref a1, ref b1, xj + s); Step(ref a2, ref b2, xj + 2 * s); Step(ref a3, ref b3, xj + 3 * s);
                 Step(ref a4, ref b4, xj + 4 * s); Step(ref a5, ref b5, xj + 5 * s); Step(ref a6, ref b6, xj + 6 * s); Step(ref a7, ref b7, xj + 7 * s);
 
-                // One input's even then odd columns into row r's and row r + 1's accumulators (Rows2Input1Wide's order).
+                // One input's even then odd columns into row r's and row r + 1's accumulators.
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
                 void Step(ref Vector512<float> a, ref Vector512<float> b, float* input)
                 {
@@ -332,15 +379,42 @@ internal static unsafe class Bf16MatVec
                     b = Vector512.FusedMultiplyAdd(o1, odds, Vector512.FusedMultiplyAdd(e1, evens, b));
                 }
             }
-            long n = _outputs;
-            Store(a0, b0, 0); Store(a1, b1, 1); Store(a2, b2, 2); Store(a3, b3, 3);
-            Store(a4, b4, 4); Store(a5, b5, 5); Store(a6, b6, 6); Store(a7, b7, 7);
+            a0.Store(acc); b0.Store(acc + 16); a1.Store(acc + 32); b1.Store(acc + 48);
+            a2.Store(acc + 64); b2.Store(acc + 80); a3.Store(acc + 96); b3.Store(acc + 112);
+            a4.Store(acc + 128); b4.Store(acc + 144); a5.Store(acc + 160); b5.Store(acc + 176);
+            a6.Store(acc + 192); b6.Store(acc + 208); a7.Store(acc + 224); b7.Store(acc + 240);
+        }
 
-            void Store(Vector512<float> a, Vector512<float> b, long input)
+        /// <summary><see cref="Rows2Inputs8Wide"/> for four inputs: eight accumulators, in <paramref name="acc"/> in the same layout.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        void Rows2Inputs4Wide(int r, float* x, int c0, int c1, float* acc)
+        {
+            long cols = _cols, s = _stride, ahead = 4 * cols;
+            ushort* w0 = _weight + r * cols, w1 = w0 + cols;
+            Vector512<float> a0 = Vector512.Load(acc), b0 = Vector512.Load(acc + 16), a1 = Vector512.Load(acc + 32), b1 = Vector512.Load(acc + 48);
+            Vector512<float> a2 = Vector512.Load(acc + 64), b2 = Vector512.Load(acc + 80), a3 = Vector512.Load(acc + 96), b3 = Vector512.Load(acc + 112);
+            for (long j = c0; j < c1; j += PairLane)
             {
-                output[input * n + r] = Bf16.Round(Vector512.Sum(a));
-                output[input * n + r + 1] = Bf16.Round(Vector512.Sum(b));
+                Sse.Prefetch0(w0 + j + ahead);
+                Sse.Prefetch0(w1 + j + ahead);
+                var pair0 = Vector512.Load((uint*)(w0 + j));
+                var pair1 = Vector512.Load((uint*)(w1 + j));
+                var e0 = Bf16.Evens(pair0); var o0 = Bf16.Odds(pair0);
+                var e1 = Bf16.Evens(pair1); var o1 = Bf16.Odds(pair1);
+                float* xj = x + j;
+                Step(ref a0, ref b0, xj); Step(ref a1, ref b1, xj + s); Step(ref a2, ref b2, xj + 2 * s); Step(ref a3, ref b3, xj + 3 * s);
+
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                void Step(ref Vector512<float> a, ref Vector512<float> b, float* input)
+                {
+                    var evens = Vector512.Load(input);
+                    var odds = Vector512.Load(input + WideLane);
+                    a = Vector512.FusedMultiplyAdd(o0, odds, Vector512.FusedMultiplyAdd(e0, evens, a));
+                    b = Vector512.FusedMultiplyAdd(o1, odds, Vector512.FusedMultiplyAdd(e1, evens, b));
+                }
             }
+            a0.Store(acc); b0.Store(acc + 16); a1.Store(acc + 32); b1.Store(acc + 48);
+            a2.Store(acc + 64); b2.Store(acc + 80); a3.Store(acc + 96); b3.Store(acc + 112);
         }
 
         /// <summary><paramref name="rows"/> (1 or 2) weight rows from r against one input, in <see cref="Rows2Inputs8Wide"/>'s order.</summary>

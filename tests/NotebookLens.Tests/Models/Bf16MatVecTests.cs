@@ -22,6 +22,7 @@ public class Bf16MatVecTests
     [InlineData(5, 37, 512)]
     [InlineData(8, 301, 2048)]
     [InlineData(9, 7, 96)]
+    [InlineData(13, 37, 1568)] // AVX-512: eight inputs, four, then one; column tiles of 1,024 and 544
     [InlineData(64, 9, 256)] // one whole chunk of inputs
     [InlineData(130, 37, 512)] // two chunks and a part: a prefill
     public void Equals_the_exact_product_rounded_once_to_bf16(int inputs, int rows, int cols)
@@ -56,10 +57,11 @@ public class Bf16MatVecTests
     [InlineData(7, 39, 256)]
     [InlineData(8, 301, 2048)]
     [InlineData(9, 301, 2048)]
+    [InlineData(13, 37, 1568)]
     [InlineData(70, 39, 256)]
     public void A_row_of_a_batch_equals_the_row_in_another_batch(int inputs, int rows, int cols)
     {
-        // Four (AVX2) or eight (AVX-512) inputs at a time take another loop than one at a time; both must add in the same
+        // Four (AVX2), eight or four (AVX-512, in column tiles) inputs at a time take other loops than one at a time; all must add in the same
         // order. The row is compared in a batch of two, which takes the one-at-a-time loop (a lone row may take a faster one).
         using var scope = NewDisposeScope();
         var generator = new TorchSharp.torch.Generator((ulong)(inputs * 7919 + rows * 31 + cols));
