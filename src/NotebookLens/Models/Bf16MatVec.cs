@@ -57,14 +57,23 @@ internal static unsafe class Bf16MatVec
     /// <summary>
     /// <c>NOTEBOOKLENS_MATVEC=torch</c>: none; <c>=ours</c>: all (both to compare, as the benchmark does). By default, one
     /// row where the CPU has AVX-512 (the 525 MB output layer in 16-17 ms, as fast as a plain read of it, where libtorch's
-    /// one-row product took 25 ms; with AVX2 only libtorch's streams faster: bench decode 261 against 396 ms a token), and two rows or more unless the CPU has bf16 dot products (above), which libtorch's products use.
+    /// one-row product took 25 ms; with AVX2 only libtorch's streams faster: bench decode 261 against 396 ms a token), and
+    /// two rows or more unless the CPU has bf16 dot products (above), which libtorch's products use; there, with AVX-512,
+    /// the kernel keeps the products of a decode batch (up to <see cref="DecodeBatch"/> rows), where oneDNN repacks the
+    /// weights on every call: with the column-tiled loops, a decode step of 8 sequences took 100 ms against libtorch's 133
+    /// (Llama-3.2-1B shapes, AMD EPYC Zen 5; `bench decode`), and the refusal experiment's stages, whose passes include
+    /// products of a few rows, ran as fast as with libtorch's (`bench refusal`: scoring 11.5-14.1 against 12.7 s), while
+    /// a 128-token prefill runs at about twice the kernel's speed in libtorch.
     /// </summary>
     internal static KernelProducts ProductsFor(string? setting, bool supported, bool wide, bool cpuHasBf16Dot) => !supported ? default : setting switch
     {
         "torch" => default,
-        "ours" => new(OneRow: true, ManyRows: true),
-        _ => new(OneRow: wide, ManyRows: !cpuHasBf16Dot),
+        "ours" => new(OneRow: true, ManyRowsUpTo: int.MaxValue),
+        _ => new(OneRow: wide, ManyRowsUpTo: !cpuHasBf16Dot ? int.MaxValue : wide ? DecodeBatch : 0),
     };
+
+    /// <summary>Rows of a decode batch the kernel keeps where libtorch has bf16 dot products (<see cref="ProductsFor"/>).</summary>
+    internal const int DecodeBatch = 8;
 
     [ThreadStatic] static float[]? _inputs;
     /// <summary>The accumulators of <see cref="Job.GroupWide"/> between column tiles: two vectors per input for each pair of weight rows.</summary>
@@ -77,7 +86,7 @@ internal static unsafe class Bf16MatVec
         !x.requires_grad && !weight.requires_grad && x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
         && weight.dim() == 2 && weight.shape[1] % (2 * Lane) == 0 // the inner loop takes two vectors a step
-        && x.shape[^1] == weight.shape[1] && x.numel() > 0 && (x.numel() == weight.shape[1] ? Takes.OneRow : Takes.ManyRows) && weight.is_contiguous();
+        && x.shape[^1] == weight.shape[1] && x.numel() > 0 && Takes.Rows(x.numel() / weight.shape[1]) && weight.is_contiguous();
 
     /// <summary><c>x · weightᵀ</c> with <c>x</c>'s leading shape and <c>out</c> features, in bf16.</summary>
     /// <param name="wide">The loops to use: AVX-512's (the default where the CPU has it; columns in steps of 32, others take AVX2's) or AVX2's; tests run both.</param>
@@ -455,5 +464,9 @@ internal static unsafe class Bf16MatVec
     }
 }
 
-/// <summary>Which bf16 products <see cref="Bf16MatVec"/> takes: a single row (a decode step of one sequence), two rows or more.</summary>
-internal readonly record struct KernelProducts(bool OneRow, bool ManyRows);
+/// <summary>Which bf16 products <see cref="Bf16MatVec"/> takes: a single row (a decode step of one sequence), and products of two rows up to <see cref="ManyRowsUpTo"/> (0: none).</summary>
+internal readonly record struct KernelProducts(bool OneRow, int ManyRowsUpTo)
+{
+    /// <summary>Whether the kernel takes a product of <paramref name="rows"/> input rows.</summary>
+    public bool Rows(long rows) => rows == 1 ? OneRow : rows <= ManyRowsUpTo;
+}

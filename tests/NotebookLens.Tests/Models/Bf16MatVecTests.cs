@@ -137,13 +137,12 @@ public class Bf16MatVecTests
         using var scope = NewDisposeScope();
         var weight = zeros(8, 32, dtype: ScalarType.BFloat16);
         var rows = zeros(2, 1, 32, dtype: ScalarType.BFloat16);
-        bool on = Bf16MatVec.Takes.ManyRows;
         Assert.Equal(Bf16MatVec.ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Bf16MatVec.Supported, Bf16MatVec.Wide, Bf16MatVec.CpuHasBf16Dot), Bf16MatVec.Takes);
         Assert.Equal(Bf16MatVec.Takes.OneRow, Bf16MatVec.Applies(zeros(1, 1, 32, dtype: ScalarType.BFloat16), weight));
-        Assert.Equal(on, Bf16MatVec.Applies(rows, weight));
+        Assert.Equal(Bf16MatVec.Takes.Rows(2), Bf16MatVec.Applies(rows, weight));
         Assert.False(Bf16MatVec.Applies(rows.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
-        Assert.Equal(on, Bf16MatVec.Applies(zeros(8, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
-        Assert.Equal(on, Bf16MatVec.Applies(zeros(1, 300, 32, dtype: ScalarType.BFloat16), weight)); // a prefill
+        Assert.Equal(Bf16MatVec.Takes.Rows(8), Bf16MatVec.Applies(zeros(8, 1, 32, dtype: ScalarType.BFloat16), weight)); // a decode batch
+        Assert.Equal(Bf16MatVec.Takes.Rows(300), Bf16MatVec.Applies(zeros(1, 300, 32, dtype: ScalarType.BFloat16), weight)); // a prefill
         Assert.False(Bf16MatVec.Applies(zeros(2, 1, 8, dtype: ScalarType.BFloat16), zeros(32, 8, dtype: ScalarType.BFloat16).t())); // a transposed view
         Assert.False(Bf16MatVec.Applies(zeros(2, 1, 24, dtype: ScalarType.BFloat16), zeros(8, 24, dtype: ScalarType.BFloat16))); // not whole 16-wide loads
         Assert.False(Bf16MatVec.Applies(rows, weight.clone().requires_grad_(true))); // autograd needs libtorch's op
@@ -151,16 +150,25 @@ public class Bf16MatVecTests
     }
 
     [Theory]
-    [InlineData(null, true, false, false, false, true)] // AVX2: one row is libtorch's, two and more the kernel's
-    [InlineData(null, true, true, false, true, true)] // AVX-512: one row too
-    [InlineData(null, true, true, true, true, false)] // bf16 dot products: libtorch's many-row products beat the kernel
-    [InlineData(null, true, false, true, false, false)]
-    [InlineData("ours", true, false, true, true, true)]
-    [InlineData("torch", true, true, false, false, false)]
-    [InlineData(null, false, true, false, false, false)] // no AVX2: the kernel cannot run
-    [InlineData("ours", false, false, false, false, false)]
-    public void The_kernel_takes_the_products_the_setting_and_the_cpu_give_it(string? setting, bool supported, bool wide, bool bf16Dot, bool oneRow, bool manyRows) =>
-        Assert.Equal(new KernelProducts(oneRow, manyRows), Bf16MatVec.ProductsFor(setting, supported, wide, bf16Dot));
+    [InlineData(null, true, false, false, false, int.MaxValue)] // AVX2: one row is libtorch's, two and more the kernel's
+    [InlineData(null, true, true, false, true, int.MaxValue)] // AVX-512: one row too
+    [InlineData(null, true, true, true, true, Bf16MatVec.DecodeBatch)] // bf16 dot products: libtorch's prefills beat the kernel, not its decode batches
+    [InlineData(null, true, false, true, false, 0)] // bf16 dot products and AVX2 only: libtorch's products all beat the kernel's
+    [InlineData("ours", true, false, true, true, int.MaxValue)]
+    [InlineData("torch", true, true, false, false, 0)]
+    [InlineData(null, false, true, false, false, 0)] // no AVX2: the kernel cannot run
+    [InlineData("ours", false, false, false, false, 0)]
+    public void The_kernel_takes_the_products_the_setting_and_the_cpu_give_it(string? setting, bool supported, bool wide, bool bf16Dot, bool oneRow, int manyRowsUpTo) =>
+        Assert.Equal(new KernelProducts(oneRow, manyRowsUpTo), Bf16MatVec.ProductsFor(setting, supported, wide, bf16Dot));
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(8, true)]
+    [InlineData(9, false)]
+    [InlineData(128, false)]
+    public void A_decode_batch_is_the_kernels_and_a_prefill_libtorchs_where_libtorch_has_bf16_dot_products(int rows, bool kernel) =>
+        Assert.Equal(kernel, new KernelProducts(OneRow: true, ManyRowsUpTo: Bf16MatVec.DecodeBatch).Rows(rows));
 
     [Fact]
     public void Bf16_dot_products_are_detected_as_the_kernel_lists_its_flags()
