@@ -317,8 +317,8 @@ internal static unsafe class Bf16MatVec
         }
 
         /// <summary>
-        /// Weight rows [from, to) (an even count) against <paramref name="group"/> inputs (8: <see cref="Rows2Inputs8Wide"/>,
-        /// or 4: <see cref="Rows2Inputs4Wide"/>), in column tiles of <see cref="Tile"/>: each tile runs the loop over every
+        /// Weight rows [from, to) (an even count) against <paramref name="group"/> inputs (8 or 4:
+        /// <see cref="Rows2InputsWide{TGroup}"/>), in column tiles of <see cref="Tile"/>: each tile runs the loop over every
         /// pair of rows, whose accumulators wait in <see cref="_sums"/> between tiles, so the additions come in the untiled
         /// order. Eight fp32 inputs of 2,048 columns are 64 KB, more than an L1 cache of 48 KB: streamed whole for each pair
         /// of rows they came from L2, and the eight-input loop ran at 160-180 GF/s on a core of an AMD EPYC (Zen 5) against
@@ -336,8 +336,8 @@ internal static unsafe class Bf16MatVec
                     for (int p = 0; p < pairs; p++)
                     {
                         int r = from + 2 * p, end = Math.Min(_cols, tile + Tile);
-                        if (group == 8) Rows2Inputs8Wide(r, x, tile, end, acc + (long)p * perPair);
-                        else Rows2Inputs4Wide(r, x, tile, end, acc + (long)p * perPair);
+                        if (group == 8) Rows2InputsWide<Eight>(r, x, tile, end, acc + (long)p * perPair);
+                        else Rows2InputsWide<Four>(r, x, tile, end, acc + (long)p * perPair);
                     }
                 long n = _outputs;
                 for (int p = 0; p < pairs; p++)
@@ -351,20 +351,26 @@ internal static unsafe class Bf16MatVec
         }
 
         /// <summary>
-        /// Weight rows r and r + 1 against eight inputs, columns [c0, c1), with 512-bit vectors: sixteen accumulators
+        /// Weight rows r and r + 1 against eight or four inputs (<typeparamref name="TGroup"/>: the JIT compiles a loop for
+        /// each, the other's branches folded away), columns [c0, c1), with 512-bit vectors: up to sixteen accumulators
         /// (taken from and put back in <paramref name="acc"/>: input i's for row r at 2i, for row r + 1 at 2i + 1), each
-        /// widened weight serving eight inputs and each input two rows (AVX-512 has 32 registers). Every accumulator gets
+        /// widened weight serving every input and each input two rows (AVX-512 has 32 registers). Every accumulator gets
         /// one FMA of even columns then one of odd ones a step (<see cref="Rows2Input1Wide"/>'s order).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Rows2Inputs8Wide(int r, float* x, int c0, int c1, float* acc)
+        void Rows2InputsWide<TGroup>(int r, float* x, int c0, int c1, float* acc) where TGroup : struct, IInputGroup
         {
+            bool eight = TGroup.Count == 8;
             long cols = _cols, s = _stride, ahead = 4 * cols;
             ushort* w0 = _weight + r * cols, w1 = w0 + cols;
             Vector512<float> a0 = Vector512.Load(acc), b0 = Vector512.Load(acc + 16), a1 = Vector512.Load(acc + 32), b1 = Vector512.Load(acc + 48);
             Vector512<float> a2 = Vector512.Load(acc + 64), b2 = Vector512.Load(acc + 80), a3 = Vector512.Load(acc + 96), b3 = Vector512.Load(acc + 112);
-            Vector512<float> a4 = Vector512.Load(acc + 128), b4 = Vector512.Load(acc + 144), a5 = Vector512.Load(acc + 160), b5 = Vector512.Load(acc + 176);
-            Vector512<float> a6 = Vector512.Load(acc + 192), b6 = Vector512.Load(acc + 208), a7 = Vector512.Load(acc + 224), b7 = Vector512.Load(acc + 240);
+            Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
+            if (eight)
+            {
+                (a4, b4, a5, b5) = (Vector512.Load(acc + 128), Vector512.Load(acc + 144), Vector512.Load(acc + 160), Vector512.Load(acc + 176));
+                (a6, b6, a7, b7) = (Vector512.Load(acc + 192), Vector512.Load(acc + 208), Vector512.Load(acc + 224), Vector512.Load(acc + 240));
+            }
             for (long j = c0; j < c1; j += PairLane)
             {
                 // The pair of rows after the next at these columns, asked for while these are summed (the next pair: 5-15 % slower).
@@ -376,7 +382,10 @@ internal static unsafe class Bf16MatVec
                 var e1 = Bf16.Evens(pair1); var o1 = Bf16.Odds(pair1);
                 float* xj = x + j;
                 Step(ref a0, ref b0, xj); Step(ref a1, ref b1, xj + s); Step(ref a2, ref b2, xj + 2 * s); Step(ref a3, ref b3, xj + 3 * s);
-                Step(ref a4, ref b4, xj + 4 * s); Step(ref a5, ref b5, xj + 5 * s); Step(ref a6, ref b6, xj + 6 * s); Step(ref a7, ref b7, xj + 7 * s);
+                if (eight)
+                {
+                    Step(ref a4, ref b4, xj + 4 * s); Step(ref a5, ref b5, xj + 5 * s); Step(ref a6, ref b6, xj + 6 * s); Step(ref a7, ref b7, xj + 7 * s);
+                }
 
                 // One input's even then odd columns into row r's and row r + 1's accumulators.
                 [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -390,43 +399,14 @@ internal static unsafe class Bf16MatVec
             }
             a0.Store(acc); b0.Store(acc + 16); a1.Store(acc + 32); b1.Store(acc + 48);
             a2.Store(acc + 64); b2.Store(acc + 80); a3.Store(acc + 96); b3.Store(acc + 112);
-            a4.Store(acc + 128); b4.Store(acc + 144); a5.Store(acc + 160); b5.Store(acc + 176);
-            a6.Store(acc + 192); b6.Store(acc + 208); a7.Store(acc + 224); b7.Store(acc + 240);
-        }
-
-        /// <summary><see cref="Rows2Inputs8Wide"/> for four inputs: eight accumulators, in <paramref name="acc"/> in the same layout.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Rows2Inputs4Wide(int r, float* x, int c0, int c1, float* acc)
-        {
-            long cols = _cols, s = _stride, ahead = 4 * cols;
-            ushort* w0 = _weight + r * cols, w1 = w0 + cols;
-            Vector512<float> a0 = Vector512.Load(acc), b0 = Vector512.Load(acc + 16), a1 = Vector512.Load(acc + 32), b1 = Vector512.Load(acc + 48);
-            Vector512<float> a2 = Vector512.Load(acc + 64), b2 = Vector512.Load(acc + 80), a3 = Vector512.Load(acc + 96), b3 = Vector512.Load(acc + 112);
-            for (long j = c0; j < c1; j += PairLane)
+            if (eight)
             {
-                Sse.Prefetch0(w0 + j + ahead);
-                Sse.Prefetch0(w1 + j + ahead);
-                var pair0 = Vector512.Load((uint*)(w0 + j));
-                var pair1 = Vector512.Load((uint*)(w1 + j));
-                var e0 = Bf16.Evens(pair0); var o0 = Bf16.Odds(pair0);
-                var e1 = Bf16.Evens(pair1); var o1 = Bf16.Odds(pair1);
-                float* xj = x + j;
-                Step(ref a0, ref b0, xj); Step(ref a1, ref b1, xj + s); Step(ref a2, ref b2, xj + 2 * s); Step(ref a3, ref b3, xj + 3 * s);
-
-                [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                void Step(ref Vector512<float> a, ref Vector512<float> b, float* input)
-                {
-                    var evens = Vector512.Load(input);
-                    var odds = Vector512.Load(input + WideLane);
-                    a = Vector512.FusedMultiplyAdd(o0, odds, Vector512.FusedMultiplyAdd(e0, evens, a));
-                    b = Vector512.FusedMultiplyAdd(o1, odds, Vector512.FusedMultiplyAdd(e1, evens, b));
-                }
+                a4.Store(acc + 128); b4.Store(acc + 144); a5.Store(acc + 160); b5.Store(acc + 176);
+                a6.Store(acc + 192); b6.Store(acc + 208); a7.Store(acc + 224); b7.Store(acc + 240);
             }
-            a0.Store(acc); b0.Store(acc + 16); a1.Store(acc + 32); b1.Store(acc + 48);
-            a2.Store(acc + 64); b2.Store(acc + 80); a3.Store(acc + 96); b3.Store(acc + 112);
         }
 
-        /// <summary><paramref name="rows"/> (1 or 2) weight rows from r against one input, in <see cref="Rows2Inputs8Wide"/>'s order.</summary>
+        /// <summary><paramref name="rows"/> (1 or 2) weight rows from r against one input, in <see cref="Rows2InputsWide{TGroup}"/>'s order.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Rows2Input1Wide(int r, int rows, float* x, ushort* output)
         {
@@ -462,6 +442,24 @@ internal static unsafe class Bf16MatVec
             if (rows == 2) output[r + 1] = Bf16.Round(Vector256.Sum(b));
         }
     }
+}
+
+/// <summary>How many inputs a step of <see cref="Bf16MatVec"/>'s grouped loop takes, as a type argument: the JIT compiles one loop for each count.</summary>
+internal interface IInputGroup
+{
+    static abstract int Count { get; }
+}
+
+/// <summary>Four inputs a step.</summary>
+internal readonly struct Four : IInputGroup
+{
+    public static int Count => 4;
+}
+
+/// <summary>Eight inputs a step.</summary>
+internal readonly struct Eight : IInputGroup
+{
+    public static int Count => 8;
 }
 
 /// <summary>Which bf16 products <see cref="Bf16MatVec"/> takes: a single row (a decode step of one sequence), and products of two rows up to <see cref="ManyRowsUpTo"/> (0: none).</summary>
