@@ -15,8 +15,8 @@ namespace NotebookLens.Models;
 /// kernel reads each pair of weight rows once for up to <see cref="Chunk"/> rows and widens each weight once for four
 /// of them (eight with AVX-512's 32 registers, in column tiles that keep the inputs in L1: 8-row products of a decode
 /// batch 1.2-1.3x faster than oneDNN's on an AMD EPYC with bf16 dot products); a single row, with AVX-512, streams the
-/// weights one row at a time as fast as a plain read of them. Like libtorch it widens to fp32, accumulates in fp32 and rounds each output
-/// once to bf16 (nearest even); only the order of the additions differs. Which products it takes depends on the CPU
+/// weights one row at a time as fast as a plain read of them. Like libtorch it widens to fp32, accumulates in fp32 and
+/// rounds each output once to bf16 (nearest even); only the order of the additions differs. Which products it takes depends on the CPU
 /// (<see cref="ProductsFor"/>).
 /// </summary>
 internal static unsafe class Bf16MatVec
@@ -76,9 +76,9 @@ internal static unsafe class Bf16MatVec
     internal const int DecodeBatch = 8;
 
     [ThreadStatic] static float[]? _inputs;
-    /// <summary>The accumulators of <see cref="Job.GroupWide"/> between column tiles: two vectors per input for each pair of weight rows.</summary>
+    /// <summary>The accumulators of <see cref="Job.GroupWide{TGroup}"/> between column tiles: two vectors per input for each pair of weight rows.</summary>
     [ThreadStatic] static float[]? _sums;
-    /// <summary>Columns of a tile of <see cref="Job.GroupWide"/>: eight fp32 inputs' share (32 KB) stays in a 48 KB L1 cache.</summary>
+    /// <summary>Columns of a tile of <see cref="Job.GroupWide{TGroup}"/>: eight fp32 inputs' share (32 KB) stays in a 48 KB L1 cache.</summary>
     const int Tile = 1024;
 
     /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: bf16 rows it <see cref="Takes"/> against a contiguous bf16 CPU matrix.</summary>
@@ -188,7 +188,7 @@ internal static unsafe class Bf16MatVec
         /// <summary>
         /// Weight rows [from, to) against every input. With AVX-512 (<see cref="Wide"/>): one input takes one weight
         /// row at a time (<see cref="Row1Input1Wide"/>), more inputs two weight rows against eight inputs, then four, in
-        /// column tiles (<see cref="GroupWide"/>), the rest one input at a time (<see cref="Rows2Input1Wide"/>). With AVX2: two
+        /// column tiles (<see cref="GroupWide{TGroup}"/>), the rest one input at a time (<see cref="Rows2Input1Wide"/>). With AVX2: two
         /// weight rows against four inputs (<see cref="Rows2Inputs4"/>), the rest one at a time (<see cref="Rows2Input1"/>).
         /// Within each family the loops for several inputs add in the same order, so an output does not depend on the batch
         /// it is in; a lone input's loop adds in another (a single sequence's decode step may differ from the same
@@ -210,9 +210,12 @@ internal static unsafe class Bf16MatVec
                     }
                     int pairsEnd = from + (to - from) / 2 * 2, grouped = 0;
                     if (pairsEnd > from)
-                        foreach (int group in (ReadOnlySpan<int>)[8, 4])
-                            for (; grouped + group <= _count; grouped += group)
-                                GroupWide(group, from, pairsEnd, inputs + (long)grouped * _stride, _result + (long)grouped * _outputs);
+                    {
+                        for (; grouped + Eight.Count <= _count; grouped += Eight.Count)
+                            GroupWide<Eight>(from, pairsEnd, inputs + (long)grouped * _stride, _result + (long)grouped * _outputs);
+                        for (; grouped + Four.Count <= _count; grouped += Four.Count)
+                            GroupWide<Four>(from, pairsEnd, inputs + (long)grouped * _stride, _result + (long)grouped * _outputs);
+                    }
                     for (; r < to; r += 2)
                     {
                         int rows = Math.Min(2, to - r);
@@ -317,28 +320,26 @@ internal static unsafe class Bf16MatVec
         }
 
         /// <summary>
-        /// Weight rows [from, to) (an even count) against <paramref name="group"/> inputs (8 or 4:
+        /// Weight rows [from, to) (an even count) against <typeparamref name="TGroup"/>'s count of inputs (8 or 4:
         /// <see cref="Rows2InputsWide{TGroup}"/>), in column tiles of <see cref="Tile"/>: each tile runs the loop over every
         /// pair of rows, whose accumulators wait in <see cref="_sums"/> between tiles, so the additions come in the untiled
         /// order. Eight fp32 inputs of 2,048 columns are 64 KB, more than an L1 cache of 48 KB: streamed whole for each pair
         /// of rows they came from L2, and the eight-input loop ran at 160-180 GF/s on a core of an AMD EPYC (Zen 5) against
         /// 240 with them in L1; in tiles, eight rows of the 525 MB output layer took 17 ms against 26 (oneDNN's: 19-22).
         /// </summary>
-        void GroupWide(int group, int from, int to, float* x, ushort* output)
+        void GroupWide<TGroup>(int from, int to, float* x, ushort* output) where TGroup : struct, IInputGroup
         {
-            int pairs = (to - from) / 2, perPair = 2 * group * WideLane, floats = pairs * perPair;
+            int group = TGroup.Count, pairs = (to - from) / 2, perPair = 2 * group * WideLane, floats = pairs * perPair;
             var sums = _sums is { } buffer && buffer.Length >= floats + WideLane ? buffer : _sums = GC.AllocateUninitializedArray<float>(floats + WideLane, pinned: true);
             fixed (float* start = sums)
             {
                 float* acc = Aligned(start);
                 new Span<float>(acc, floats).Clear();
                 for (int tile = 0; tile < _cols; tile += Tile)
-                    for (int p = 0; p < pairs; p++)
-                    {
-                        int r = from + 2 * p, end = Math.Min(_cols, tile + Tile);
-                        if (group == 8) Rows2InputsWide<Eight>(r, x, tile, end, acc + (long)p * perPair);
-                        else Rows2InputsWide<Four>(r, x, tile, end, acc + (long)p * perPair);
-                    }
+                {
+                    int end = Math.Min(_cols, tile + Tile);
+                    for (int p = 0; p < pairs; p++) Rows2InputsWide<TGroup>(from + 2 * p, x, tile, end, acc + (long)p * perPair);
+                }
                 long n = _outputs;
                 for (int p = 0; p < pairs; p++)
                     for (int k = 0; k < 2 * group; k++)
