@@ -126,7 +126,7 @@ internal static unsafe class Bf16MatVec
                     (ushort*)TensorMemory.Address(results[j]) + (long)first * outputs, lone);
             }
             if (pieces.Length == 1 || get_num_threads() == 1) foreach (var piece in pieces) jobs[piece.Job].Run(piece.From, piece.To);
-            else Parallel.For(0, pieces.Length, i => jobs[pieces[i].Job].Run(pieces[i].From, pieces[i].To));
+            else KernelThreads.For(pieces.Length, i => jobs[pieces[i].Job].Run(pieces[i].From, pieces[i].To));
         }
         return results;
     }

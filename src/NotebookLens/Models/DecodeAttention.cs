@@ -45,7 +45,7 @@ internal static unsafe class DecodeAttention
         long work = q.shape[0] * q.shape[2] * step.Positions * step.HeadDim;
         int groups = checked((int)(q.shape[0] * keys.shape[1]));
         if (work < ParallelWork || get_num_threads() == 1) for (int g = 0; g < groups; g++) step.Group(g);
-        else Parallel.For(0, groups, step.Group);
+        else KernelThreads.For(groups, step.Group);
         return output;
     }
 
