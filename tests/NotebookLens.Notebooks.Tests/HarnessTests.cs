@@ -36,11 +36,10 @@ public sealed class HarnessTests(NotebookRuns runs) : IAsyncLifetime
     {
         Directory.CreateDirectory(Path.Combine(Scratch, "notebooks"));
         var feed = Path.Combine(Scratch, "artifacts", "feed");
-        if (!Path.Exists(feed))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(feed)!);
-            Directory.CreateSymbolicLink(feed, runs.Feed.Feed);
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(feed)!);
+        // This run's feed is the fixture's copy: a link left by an earlier run points at a folder that run deleted.
+        if (new FileInfo(feed).LinkTarget is { } target && target != runs.Feed.Feed) File.Delete(feed);
+        if (!Path.Exists(feed)) Directory.CreateSymbolicLink(feed, runs.Feed.Feed);
         await _browser.InitializeAsync();
     }
 

@@ -21,7 +21,15 @@ public sealed class PackedFeed : IAsyncLifetime
     /// <summary>The .NET CLI's folder (tool resolver cache, first-run marker) of the processes this fixture starts.</summary>
     public string CliHome => Path.Combine(WorkFolder, "dotnet-cli-home");
 
-    public string Feed => Path.Combine(Repo.Artifacts, "feed");
+    /// <summary>
+    /// This fixture's copy of the packed feed (artifacts/feed). .NET Interactive's restore keeps what a set of
+    /// <c>#i</c>/<c>#r</c> lines resolved to in ~/.packagemanagement/nuget/Cache, keyed by those lines and not by the
+    /// package folder: with one feed path for all, a host of one fixture reused the paths another fixture's host had
+    /// restored into its own package folder, and failed to load assemblies ("Could not load file or assembly
+    /// 'Microsoft.ML.Tokenizers'") once that fixture had deleted it. A feed path of its own gives each fixture its
+    /// own entry, and a later pack cannot replace a package while this fixture's hosts restore it.
+    /// </summary>
+    public string Feed => Path.Combine(WorkFolder, "feed");
 
     /// <summary>The first cell of a notebook that uses NotebookLens.</summary>
     public string Reference => $"#i \"nuget: {Feed}\"\n#r \"nuget: NotebookLens.Interactive, {Version}\"";
@@ -36,6 +44,9 @@ public sealed class PackedFeed : IAsyncLifetime
         pack.Environment.Remove("DOTNET_CLI_HOME");
         var (packExit, packLog) = await RunAsync(pack);
         Assert.True(packExit == 0, packLog);
+        Directory.CreateDirectory(Feed);
+        foreach (var package in Directory.GetFiles(Path.Combine(Repo.Artifacts, "feed"), "NotebookLens.*.nupkg"))
+            File.Copy(package, Path.Combine(Feed, Path.GetFileName(package)));
         Assert.True(File.Exists(Path.Combine(Feed, $"NotebookLens.Interactive.{Version}.nupkg")), packLog);
     }
 
