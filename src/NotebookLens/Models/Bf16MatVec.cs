@@ -109,7 +109,7 @@ internal static unsafe class Bf16MatVec
         var results = weights.Select(w => empty([.. x.shape[..^1], w.shape[0]], dtype: ScalarType.BFloat16, device: x.device)).ToArray();
         using var rows = x.contiguous();
         var source = (ushort*)TensorMemory.Address(rows);
-        var pieces = Pieces(weights.Select(w => checked((int)w.shape[0])).ToArray(), cols);
+        var pieces = new Pieces([.. weights.Select(w => checked((int)w.shape[0]))], cols);
         var jobs = new Job[weights.Count];
         for (int first = 0; first < inputs; first += Chunk)
         {
@@ -125,8 +125,8 @@ internal static unsafe class Bf16MatVec
                 jobs[j] = new Job(pairs, (ushort*)TensorMemory.Address(weights[j]), outputs, cols, widened, count,
                     (ushort*)TensorMemory.Address(results[j]) + (long)first * outputs, lone);
             }
-            if (pieces.Length == 1 || get_num_threads() == 1) foreach (var piece in pieces) jobs[piece.Job].Run(piece.From, piece.To);
-            else KernelThreads.For(pieces.Length, i => jobs[pieces[i].Job].Run(pieces[i].From, pieces[i].To));
+            if (pieces.Count == 1 || get_num_threads() == 1) for (int i = 0; i < pieces.Count; i++) pieces.Run(jobs, i);
+            else KernelThreads.For(pieces.Count, i => pieces.Run(jobs, i));
         }
         return results;
     }
@@ -135,15 +135,34 @@ internal static unsafe class Bf16MatVec
     /// The weights' rows in pieces of about <see cref="PieceBytes"/>, each starting on a whole block, which the threads
     /// take one at a time: a thread that starts late or is interrupted (two cores shared with libtorch's workers and the
     /// machine's other work) leaves its share to the others instead of holding up the product. With one half per
-    /// thread, a decode step's products averaged 1.4 times their best time.
+    /// thread, a decode step's products averaged 1.4 times their best time. A piece is found from its index: with the pieces
+    /// listed, a decode step of Llama-3.2-1B's shapes allocated 851 KB of managed memory, now 395.
     /// </summary>
-    static (int Job, int From, int To)[] Pieces(int[] outputs, int cols)
+    readonly struct Pieces
     {
-        int rows = Math.Max(Block, PieceBytes / (2 * cols) / Block * Block);
-        var pieces = new List<(int, int, int)>();
-        for (int j = 0; j < outputs.Length; j++)
-            for (int from = 0; from < outputs[j]; from += rows) pieces.Add((j, from, Math.Min(outputs[j], from + rows)));
-        return [.. pieces];
+        readonly int[] _outputs, _firsts;
+        readonly int _rows;
+
+        /// <param name="outputs">Each job's weight rows.</param>
+        /// <param name="cols">The weights' columns (all jobs have the same).</param>
+        public Pieces(int[] outputs, int cols)
+        {
+            _outputs = outputs;
+            _rows = Math.Max(Block, PieceBytes / (2 * cols) / Block * Block);
+            _firsts = new int[outputs.Length + 1];
+            for (int j = 0; j < outputs.Length; j++) _firsts[j + 1] = _firsts[j] + (outputs[j] + _rows - 1) / _rows;
+        }
+
+        public int Count => _firsts[^1];
+
+        /// <summary>Runs piece <paramref name="index"/>: its job's rows from index x rows per piece, to the next piece's or the job's end.</summary>
+        public void Run(Job[] jobs, int index)
+        {
+            int j = 0;
+            while (index >= _firsts[j + 1]) j++;
+            int from = (index - _firsts[j]) * _rows;
+            jobs[j].Run(from, Math.Min(_outputs[j], from + _rows));
+        }
     }
 
     /// <summary>
