@@ -61,8 +61,9 @@ public class Bf16MatVecTests
     [InlineData(70, 39, 256)]
     public void A_row_of_a_batch_equals_the_row_in_another_batch(int inputs, int rows, int cols)
     {
-        // Four (AVX2), eight or four (AVX-512, in column tiles) inputs at a time take other loops than one at a time; all must add in the same
-        // order. The row is compared in a batch of two, which takes the one-at-a-time loop (a lone row may take a faster one).
+        // Four (AVX2), eight or four (AVX-512, in column tiles) inputs at a time take other loops than one at a time; all
+        // must add in the same order. The row is compared in a batch of two, which takes the one-at-a-time loop, and as the
+        // ninth of nine, after a group (a lone row may take a faster loop).
         using var scope = NewDisposeScope();
         var generator = new TorchSharp.torch.Generator((ulong)(inputs * 7919 + rows * 31 + cols));
         var weight = randn(rows, cols, generator: generator).to(ScalarType.BFloat16);
@@ -71,8 +72,12 @@ public class Bf16MatVecTests
         {
             var batch = Bf16MatVec.Multiply(x, weight, wide);
             for (int i = 0; i < inputs; i++)
-                Assert.Equal(Bf16MatVec.Multiply(cat([x[i], x[(i + 1) % inputs]]), weight, wide)[0].to(ScalarType.Float32).data<float>().ToArray(),
-                    batch[i].to(ScalarType.Float32).data<float>().ToArray());
+            {
+                var expected = batch[i].to(ScalarType.Float32).data<float>().ToArray();
+                Assert.Equal(Bf16MatVec.Multiply(cat([x[i], x[(i + 1) % inputs]]), weight, wide)[0].to(ScalarType.Float32).data<float>().ToArray(), expected);
+                var ninth = cat([.. Enumerable.Range(1, 8).Select(k => x[(i + k) % inputs]), x[i]]);
+                Assert.Equal(Bf16MatVec.Multiply(ninth, weight, wide)[8].to(ScalarType.Float32).data<float>().ToArray(), expected);
+            }
         }
     }
 
