@@ -43,16 +43,14 @@ static class DecodeBenchmark
         var n = Child.Run("measure-neighbors", dir);
         Console.WriteLine($"nearest neighbours over {n[0]:F0} x {n[1]:F0}: {n[2]:F2} s once (norms), then {n[3] * 1000:F0} ms per query");
         Console.WriteLine("goals (issue #15), default row:");
-        Goal("bf16 decode, batch 1, >= 70 % of the read-bandwidth bound", ofBound >= 0.70, $"{ofBound:P0}");
-        Goal("batch 8 >= 5x the tokens/s of batch 1", gain >= 5, $"{gain:F1}x");
-        Goal("bf16 prefill with everything kept >= 70 % of the GEMM ceiling", ofGemm >= 0.70, $"{ofGemm:P0}");
-        Goal("peak RSS during generation <= 1.1x the checkpoint", rss <= 1.1, $"{rss:F2}x");
-        Goal("nearest-neighbour query over 128k x 2048 < 0.2 s", n[3] < 0.2, $"{n[3] * 1000:F0} ms");
-        Console.WriteLine("  fp32 prefill vs PyTorch eager: `bench eager`; the 3B refusal experiment: `bench refusal`");
+        Goals.Report("bf16 decode, batch 1, >= 70 % of the read-bandwidth bound", ofBound >= 0.70, $"{ofBound:P0}");
+        Goals.Report("batch 8 >= 5x the tokens/s of batch 1", gain >= 5, $"{gain:F1}x");
+        Goals.Report("bf16 prefill with everything kept >= 70 % of the GEMM ceiling", ofGemm >= 0.70, $"{ofGemm:P0}");
+        Goals.Report("peak RSS during generation <= 1.1x the checkpoint", rss <= 1.1, $"{rss:F2}x");
+        Goals.Report("nearest-neighbour query over 128k x 2048 < 0.2 s", n[3] < 0.2, $"{n[3] * 1000:F0} ms");
+        Console.WriteLine("  fp32 prefill vs PyTorch eager: `bench eager`; the 3B refusal experiment: `bench refusal`; all of them: `bench goals`");
         return 0;
     }
-
-    static void Goal(string what, bool met, string figure) => Console.WriteLine($"  {(met ? "met    " : "NOT met")} {what}: {figure}");
 
     /// <summary>
     /// Prints "of-bound seconds-per-token-batch-1 tokens-per-second-batch-8 gemm-flops/s prefill-flops/s" (the decode

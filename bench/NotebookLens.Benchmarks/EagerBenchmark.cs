@@ -12,13 +12,14 @@ static class EagerBenchmark
 {
     const int PromptTokens = 128;
     const string Python = "/usr/bin/python3";
+    const string Goal = "fp32 prefill >= 1.5x PyTorch eager";
 
     public static int Run(string dir)
     {
         LoadBenchmark.EnsureCheckpoint(dir);
         if (TorchVersion() is not { } version)
         {
-            Console.WriteLine($"fp32 prefill against PyTorch eager: not measured, {Python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)");
+            Goals.Note(Goal, $"not measured, {Python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)");
             return 0;
         }
         var work = Directory.CreateTempSubdirectory("notebooklens-eager-");
@@ -37,7 +38,7 @@ static class EagerBenchmark
             Console.WriteLine($"last-position logits: largest difference {worst:G3} against a largest logit of {scale:G3}");
             double speedup = torchSeconds / oursSeconds;
             bool same = worst <= 1e-3 * scale;
-            Console.WriteLine($"  {(same && speedup >= 1.5 ? "met    " : "NOT met")} fp32 prefill >= 1.5x PyTorch eager: {speedup:F2}x{(same ? "" : " (the logits differ: the two passes did not compute the same thing)")}");
+            Goals.Report(Goal, same && speedup >= 1.5, $"{speedup:F2}x{(same ? "" : " (the logits differ: the two passes did not compute the same thing)")}");
             return same ? 0 : 1;
         }
         finally

@@ -19,29 +19,44 @@ using static TorchSharp.torch;
 //                              has torch; the two passes' logits are compared first
 //   measure-eager DIR IDS OUT  (internal) NotebookLens's side in a fresh process
 //   matvec                     the few-row bf16 products of a decode step (1B's shapes): our kernel and libtorch's
-//   refusal [DIR]              the refusal experiment on Llama-3.2-3B shapes: a reduced run measured stage by stage,
-//                              the default run's time extrapolated from it, against the arithmetic at the GEMM ceiling
+//   refusal [DIR] [--full]     the refusal experiment on Llama-3.2-3B shapes: a reduced run measured stage by stage,
+//                              the default run's time extrapolated from it, against the arithmetic at the GEMM ceiling;
+//                              --full also runs the default experiment end to end (half an hour or more on two cores)
+//   goals [DIR-1B] [DIR-3B]    every goal of issue #15 in one run: decode, eager and refusal, then the goals together
 return args.FirstOrDefault() switch
 {
     "matvec" => MatVecBenchmark.Run(),
     "eager" => EagerBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-eager" => EagerBenchmark.Measure(args[1], args[2], args[3]),
     "decode" => DecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "goals" => AllGoals(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random"), args.Length > 2 ? args[2] : Path.Combine("artifacts", "bench", "llama-3.2-3b-random")),
     "measure-decode" => DecodeBenchmark.Measure(args[1]),
     "measure-neighbors" => NeighborsBenchmark.Measure(args[1]),
     "neighbors" => NeighborsBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "generate" => GenerateBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-generate" => GenerateBenchmark.Measure(args[1], args[2], args[3] == "capture"),
     "tokenize" => TokenizeBenchmark.Run(args.Skip(1).ToArray()),
-    "refusal" => RefusalBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-3b-random")),
+    "refusal" => RefusalBenchmark.Run(args.Skip(1).FirstOrDefault(a => a != "--full") ?? Path.Combine("artifacts", "bench", "llama-3.2-3b-random"), args.Contains("--full")),
     "load" => LoadBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
     "measure-load" => LoadBenchmark.Measure(args[1], args[2]),
     _ => Usage(),
 };
 
+static int AllGoals(string oneB, string threeB)
+{
+    int failed = 0;
+    foreach (var run in new Func<int>[] { () => DecodeBenchmark.Run(oneB), () => EagerBenchmark.Run(oneB), () => RefusalBenchmark.Run(threeB, full: false) })
+    {
+        failed |= run();
+        Console.WriteLine();
+    }
+    Goals.PrintAll();
+    return failed;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | eager [DIR] | matvec | neighbors [DIR] | refusal [DIR]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | eager [DIR] | goals [DIR-1B] [DIR-3B] | matvec | neighbors [DIR] | refusal [DIR] [--full]");
     return 2;
 }
 
@@ -208,6 +223,19 @@ static class Child
     }
 }
 
+/// <summary>The random checkpoints have no tokenizer; Llama 3's, the test fixture's, has the same 128,256 ids.</summary>
+static class Llama3Tokenizer
+{
+    public static NotebookLens.Tokenization.HfTokenizer Load()
+    {
+        var folder = Path.Combine("tests", "fixtures", "llama3-tiny");
+        // The fixture's tokenizer.json is fetched, not committed: a clone that has not run the setup has none.
+        if (!File.Exists(Path.Combine(folder, "tokenizer.json")))
+            throw new InvalidOperationException($"Llama 3's tokenizer is not in {folder}: run build/fetch-tokenizers.sh first.");
+        return NotebookLens.Tokenization.HfTokenizer.Load(folder);
+    }
+}
+
 static class GenerateBenchmark
 {
     const int PromptTokens = 128, NewTokens = 32;
@@ -289,8 +317,8 @@ static class NeighborsBenchmark
     public static int Measure(string dir)
     {
         TorchRuntime.EnsureLoaded();
-        // The random checkpoint has no tokenizer; Llama 3's (the fixture's) has the same 128,256 ids.
-        using var lens = new NotebookLens.LensModel(LanguageModel.Load(dir), NotebookLens.Tokenization.HfTokenizer.Load(Path.Combine("tests", "fixtures", "llama3-tiny")));
+        var tokenizer = Llama3Tokenizer.Load();
+        using var lens = new NotebookLens.LensModel(LanguageModel.Load(dir), tokenizer);
         var sw = Stopwatch.StartNew();
         using var space = new NotebookLens.Inspection.EmbeddingSpace(lens);
         double setup = sw.Elapsed.TotalSeconds;

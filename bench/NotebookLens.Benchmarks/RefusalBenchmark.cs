@@ -4,44 +4,45 @@ using NotebookLens.Generation;
 using NotebookLens.Models;
 using NotebookLens.Runtime;
 using NotebookLens.Steering;
-using NotebookLens.Tokenization;
 
 /// <summary>
 /// The refusal experiment on Llama-3.2-3B shapes (random bf16 weights, Llama 3's tokenizer and chat template, the
-/// embedded instructions). The default run is hours of arithmetic on two cores, so a reduced run (fewer prompts, one
-/// layer's candidates, short completions) is timed stage by stage; each stage's rate (FLOP/s, counted from the
-/// prompts' padded lengths) then prices the default run's stages. The floor is the same arithmetic at libtorch's bf16
-/// GEMM ceiling on this machine.
+/// embedded instructions). The default run is half an hour or more of arithmetic on two cores, so a reduced run (one
+/// layer's candidates, one batch of training prompts, short completions) is timed stage by stage; each stage's rate
+/// (FLOP/s, counted from the prompts' padded lengths) then prices the default run's stages. Its passes have the default
+/// run's shapes (a full batch of training prompts, the validation and test sets of the default size), so the rates
+/// carry over: with sets of 2, the scoring passes' fixed share (the prompts' shared prefix, a few rows that read all
+/// the weights) made the estimate 1.7x too long (35.9 against 21.2 minutes, minutes apart on one machine). The floor
+/// is the same arithmetic at libtorch's bf16 GEMM ceiling on this machine.
 /// </summary>
 static class RefusalBenchmark
 {
     static readonly string[] Stages = [CandidateDirections.Stage, RefusalScorer.Stage, "score candidates", "generate"];
 
-    public static int Run(string dir)
+    /// <param name="full">Also runs the default experiment end to end (filters off, as the reduced run) and prints its stages beside the estimate.</param>
+    public static int Run(string dir, bool full)
     {
         LoadBenchmark.EnsureCheckpoint(dir, LlamaShapes.ThreeB);
         // What generating the checkpoint held is not the experiment's memory.
         File.WriteAllText("/proc/self/clear_refs", "5");
         TorchRuntime.EnsureLoaded();
         long fileBytes = new FileInfo(Path.Combine(dir, "model.safetensors")).Length;
-        var tokenizerFolder = Path.Combine("tests", "fixtures", "llama3-tiny");
-        if (!File.Exists(Path.Combine(tokenizerFolder, "tokenizer.json")))
-            throw new InvalidOperationException($"Llama 3's tokenizer is not in {tokenizerFolder}: run build/fetch-tokenizers.sh first.");
+        var tokenizer = Llama3Tokenizer.Load();
         var clock = Stopwatch.StartNew();
-        using var lens = new LensModel(LanguageModel.Load(dir), HfTokenizer.Load(tokenizerFolder));
+        using var lens = new LensModel(LanguageModel.Load(dir), tokenizer);
         double load = clock.Elapsed.TotalSeconds;
         var c = lens.Config;
         double gemm = DecodeBenchmark.GemmCeiling(lens.Model);
         Console.WriteLine($"{LlamaShapes.ThreeB.Name} shapes, random bf16 weights ({dir}, {fileBytes / 1e9:F2} GB), loaded in {load:F1} s; Llama 3's chat template; the embedded instructions");
         Console.WriteLine($"libtorch's bf16 GEMM ceiling on the MLP's shapes: {gemm / 1e9:F1} GF/s");
 
+        var defaults = new RefusalExperimentOptions();
         var reduced = new RefusalExperimentOptions
         {
-            TrainCount = 4, ValidationCount = 2, TestCount = 2, MaxNewTokens = 8, Layer = c.NumLayers / 2,
+            TrainCount = defaults.BatchSize, MaxNewTokens = 8, Layer = c.NumLayers / 2,
             // Random weights refuse nothing: with the filters on, no candidate would be chosen and nothing generated.
             Thresholds = new SelectionThresholds { MaxKlDivergence = null, MinSteeringScore = null },
         };
-        var defaults = new RefusalExperimentOptions();
         var finished = new Dictionary<string, TimeSpan>();
         var progress = new StageClock(p => { if (p.Finished) finished[p.Stage] = p.Elapsed; });
         clock.Restart();
@@ -54,10 +55,11 @@ static class RefusalBenchmark
         Console.WriteLine($"default run: {defaults.TrainCount}/{defaults.ValidationCount}/{defaults.TestCount}, every layer's candidates ({defaultWork.Candidates}, of which {defaultWork.ScoredCandidates} need passes: layer 0's are zero), {defaults.MaxNewTokens} new tokens");
         Console.WriteLine($"{"stage",-18} {"measured s",11} {"TFLOP",7} {"GF/s",6} {"of GEMM",8} | {"default TFLOP",14} {"estimate",10} {"at GEMM",10}");
         double estimate = 0, floor = 0;
+        var guesses = new Dictionary<string, double>();
         foreach (var stage in Stages)
         {
             double seconds = finished[stage].TotalSeconds, flops = measuredWork.Flops[stage], rate = flops / seconds;
-            double planned = defaultWork.Flops[stage], guess = planned / rate, best = planned / gemm;
+            double planned = defaultWork.Flops[stage], guess = guesses[stage] = planned / rate, best = planned / gemm;
             estimate += guess;
             floor += best;
             Console.WriteLine($"{stage,-18} {seconds,11:F1} {flops / 1e12,7:F2} {rate / 1e9,6:F1} {rate / gemm,8:P0} | {planned / 1e12,14:F1} {Hours(guess),10} {Hours(best),10}");
@@ -72,9 +74,24 @@ static class RefusalBenchmark
         Console.WriteLine($"with Llama 3.2's system block in every prompt (as its own template writes it): scoring {datedScoring / 1e12:F0} TFLOP, "
             + $"{dated.PrefixSaved / 1e12:F0} TFLOP more without the shared prefix ({dated.PrefixSaved / (datedScoring + dated.PrefixSaved):P0} saved); "
             + $"the default run at this machine's scoring rate: {Hours(Stages.Sum(st => dated.Flops[st]) / (measuredWork.Flops["score candidates"] / finished["score candidates"].TotalSeconds))}");
-        Console.WriteLine("generation is priced at the reduced run's batch of 2: the default's batch of 8 decodes more tokens per weight read, so its estimate is an upper bound");
+        Console.WriteLine($"generation is priced at the reduced run's rate with {reduced.MaxNewTokens} new tokens, of which the prefill is a larger share than with {defaults.MaxNewTokens}: decode steps run below the prefill's rate, so its estimate is a lower bound");
+        string time = $"{Hours(estimate)} estimated from the reduced run's {total:F0} s";
+        if (full)
+        {
+            finished.Clear();
+            clock.Restart();
+            lens.Refusal(defaults with { Thresholds = reduced.Thresholds }, progress: progress);
+            double seconds = clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"default run end to end (filters off, as the reduced run): {Hours(seconds)}; "
+                + string.Join(", ", Stages.Select(st => $"{st} {Hours(finished[st].TotalSeconds)} (estimated {Hours(guesses[st])})")));
+            time = $"{Hours(seconds)} end to end ({Hours(estimate)} estimated)";
+            estimate = seconds;
+        }
         long peak = LoadBenchmark.Status("VmHWM");
-        Console.WriteLine($"peak RSS during the experiment: {peak / 1e9:F2} GB = {(double)peak / fileBytes:F2}x the checkpoint file (goal 1.1x)");
+        Console.WriteLine($"peak RSS during the experiment: {peak / 1e9:F2} GB = {(double)peak / fileBytes:F2}x the checkpoint file");
+        Console.WriteLine("goals (issue #15):");
+        Goals.Note("the refusal experiment with default settings, Llama-3.2-3B shapes", $"{time}, {Hours(floor)} at the GEMM ceiling: {estimate / floor:F1}x the arithmetic");
+        Goals.Report("peak RSS during the refusal experiment <= 1.1x the checkpoint", (double)peak / fileBytes <= 1.1, $"{(double)peak / fileBytes:F2}x");
         return 0;
     }
 
