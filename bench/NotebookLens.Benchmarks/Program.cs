@@ -23,21 +23,25 @@ using static TorchSharp.torch;
 //                              the default run's time extrapolated from it, against the arithmetic at the GEMM ceiling;
 //                              --full also runs the default experiment end to end (half an hour or more on two cores)
 //   goals [DIR-1B] [DIR-3B]    every goal of issue #15 in one run: decode, eager and refusal, then the goals together
+
+// The checkpoints the benchmarks generate when no folder is given.
+string oneB = Path.Combine("artifacts", "bench", "llama-3.2-1b-random"), threeB = Path.Combine("artifacts", "bench", "llama-3.2-3b-random");
+string Folder(int index, string generated) => args.Length > index ? args[index] : generated;
 return args.FirstOrDefault() switch
 {
     "matvec" => MatVecBenchmark.Run(),
-    "eager" => EagerBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "eager" => EagerBenchmark.Run(Folder(1, oneB)),
     "measure-eager" => EagerBenchmark.Measure(args[1], args[2], args[3]),
-    "decode" => DecodeBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
-    "goals" => AllGoals(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random"), args.Length > 2 ? args[2] : Path.Combine("artifacts", "bench", "llama-3.2-3b-random")),
+    "decode" => DecodeBenchmark.Run(Folder(1, oneB)),
+    "goals" => AllGoals(Folder(1, oneB), Folder(2, threeB)),
     "measure-decode" => DecodeBenchmark.Measure(args[1]),
     "measure-neighbors" => NeighborsBenchmark.Measure(args[1]),
-    "neighbors" => NeighborsBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
-    "generate" => GenerateBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "neighbors" => NeighborsBenchmark.Run(Folder(1, oneB)),
+    "generate" => GenerateBenchmark.Run(Folder(1, oneB)),
     "measure-generate" => GenerateBenchmark.Measure(args[1], args[2], args[3] == "capture"),
     "tokenize" => TokenizeBenchmark.Run(args.Skip(1).ToArray()),
-    "refusal" => RefusalBenchmark.Run(args.Skip(1).FirstOrDefault(a => a != "--full") ?? Path.Combine("artifacts", "bench", "llama-3.2-3b-random"), args.Contains("--full")),
-    "load" => LoadBenchmark.Run(args.Length > 1 ? args[1] : Path.Combine("artifacts", "bench", "llama-3.2-1b-random")),
+    "refusal" => RefusalBenchmark.Run(args.Skip(1).FirstOrDefault(a => a != "--full") ?? threeB, args.Contains("--full")),
+    "load" => LoadBenchmark.Run(Folder(1, oneB)),
     "measure-load" => LoadBenchmark.Measure(args[1], args[2]),
     _ => Usage(),
 };

@@ -75,23 +75,25 @@ static class RefusalBenchmark
             + $"{dated.PrefixSaved / 1e12:F0} TFLOP more without the shared prefix ({dated.PrefixSaved / (datedScoring + dated.PrefixSaved):P0} saved); "
             + $"the default run at this machine's scoring rate: {Hours(Stages.Sum(st => dated.Flops[st]) / (measuredWork.Flops["score candidates"] / finished["score candidates"].TotalSeconds))}");
         Console.WriteLine($"generation is priced at the reduced run's rate with {reduced.MaxNewTokens} new tokens, of which the prefill is a larger share than with {defaults.MaxNewTokens}: decode steps run below the prefill's rate, so its estimate is a lower bound");
+        // The default run's time: the estimate, or with --full the run itself.
+        double defaultRun = estimate;
         string time = $"{Hours(estimate)} estimated from the reduced run's {total:F0} s";
         if (full)
         {
             finished.Clear();
             clock.Restart();
             lens.Refusal(defaults with { Thresholds = reduced.Thresholds }, progress: progress);
-            double seconds = clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"default run end to end (filters off, as the reduced run): {Hours(seconds)}; "
+            defaultRun = clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"default run end to end (filters off, as the reduced run): {Hours(defaultRun)}; "
                 + string.Join(", ", Stages.Select(st => $"{st} {Hours(finished[st].TotalSeconds)} (estimated {Hours(guesses[st])})")));
-            time = $"{Hours(seconds)} end to end ({Hours(estimate)} estimated)";
-            estimate = seconds;
+            time = $"{Hours(defaultRun)} end to end ({Hours(estimate)} estimated)";
         }
         long peak = LoadBenchmark.Status("VmHWM");
-        Console.WriteLine($"peak RSS during the experiment: {peak / 1e9:F2} GB = {(double)peak / fileBytes:F2}x the checkpoint file");
+        double ofFile = (double)peak / fileBytes;
+        Console.WriteLine($"peak RSS during the experiment: {peak / 1e9:F2} GB = {ofFile:F2}x the checkpoint file");
         Console.WriteLine("goals (issue #15):");
-        Goals.Note("the refusal experiment with default settings, Llama-3.2-3B shapes", $"{time}, {Hours(floor)} at the GEMM ceiling: {estimate / floor:F1}x the arithmetic");
-        Goals.Report("peak RSS during the refusal experiment <= 1.1x the checkpoint", (double)peak / fileBytes <= 1.1, $"{(double)peak / fileBytes:F2}x");
+        Goals.Note("the refusal experiment with default settings, Llama-3.2-3B shapes", $"{time}, {Hours(floor)} at the GEMM ceiling: {defaultRun / floor:F1}x the arithmetic");
+        Goals.Report("peak RSS during the refusal experiment <= 1.1x the checkpoint", ofFile <= 1.1, $"{ofFile:F2}x");
         return 0;
     }
 
