@@ -132,8 +132,10 @@ static class RefusalBenchmark
             var layers = o.Layer is int only ? [only] : Enumerable.Range(0, c.NumLayers).ToList();
             // Layer 0's candidates are zero vectors (the same template tokens in every prompt): scored without a pass.
             var scored = layers.Where(l => l > 0).ToList();
+            // Per candidate: both sets in one pass with the direction ablated, then the harmless ones steered.
+            List<IReadOnlyList<int>> bothVal = [.. harmfulVal, .. harmlessVal];
             double Scoring(bool sharePrefix, bool fromLayer) => positions * scored.Sum(l =>
-                Passes(harmfulVal, 0, sharePrefix: sharePrefix) + Passes(harmlessVal, fromLayer ? l : 0, sharePrefix: sharePrefix) + Passes(harmlessVal, 0, sharePrefix: sharePrefix));
+                Passes(bothVal, 0, sharePrefix: sharePrefix) + Passes(harmlessVal, fromLayer ? l : 0, sharePrefix: sharePrefix));
             double scoring = Scoring(true, true);
             double generation = 2 * (Generation(c, Ids(harmful, t, o.TestCount), o) + Generation(c, Ids(harmless, t, o.TestCount), o));
             var flops = new Dictionary<string, double>

@@ -22,6 +22,8 @@ public sealed class RefusalScorer : IDisposable
     readonly LanguageModel _model;
     readonly IReadOnlyList<IReadOnlyList<int>> _harmful;
     readonly IReadOnlyList<IReadOnlyList<int>> _harmless;
+    /// <summary>The harmful prompts, then the harmless ones: the ablation pass of <see cref="Score"/> runs them together.</summary>
+    readonly IReadOnlyList<IReadOnlyList<int>> _both;
     readonly Tensor _refusalIds;
     readonly int _batchSize;
     // Untouched harmless next-token distributions P, and Σ P log P per row: KL(P ‖ Q) = Σ P log P − Σ P log Q.
@@ -41,6 +43,7 @@ public sealed class RefusalScorer : IDisposable
         _model = model;
         _harmful = harmful;
         _harmless = harmless;
+        _both = [.. harmful, .. harmless];
         _batchSize = batchSize;
         var layerInputs = new Tensor[model.Config.NumLayers];
         try
@@ -90,10 +93,15 @@ public sealed class RefusalScorer : IDisposable
         // A zero vector changes nothing (and has no unit direction): the scores are the baselines.
         if (norm == 0) return new CandidateScore(position, layer, 0, BaselineHarmful, BaselineHarmless, 0);
         var ablation = Interventions.AblateDirection(direction, _model.Config);
-        double refusal = MeanRefusalScore(_harmful, ablation, cancel);
         double steering = SteeringScore(layer, direction, cancel);
         using var scope = NewDisposeScope();
-        double kl = (_harmlessNegEntropy - (_harmlessProbs * LastLogProbs(_harmless, ablation, cancel)).sum(dim: 1)).mean().item<double>();
+        // Both sets in one pass with the direction ablated (the harmful rows first): twice the rows per batch, which
+        // libtorch's GEMM runs faster (Llama-3.2-3B's up projection: 271 GF/s on 120 rows, 415 on 240), and the shared
+        // prefix once instead of twice.
+        var logP = LastLogProbs(_both, ablation, cancel);
+        int h = _harmful.Count;
+        double refusal = RefusalScores(logP.narrow(0, 0, h), _refusalIds).mean().item<double>();
+        double kl = (_harmlessNegEntropy - (_harmlessProbs * logP.narrow(0, h, _harmless.Count)).sum(dim: 1)).mean().item<double>();
         return new CandidateScore(position, layer, norm, refusal, steering, kl);
     }
 
