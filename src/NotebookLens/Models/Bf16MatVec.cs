@@ -14,7 +14,7 @@ namespace NotebookLens.Models;
 /// 525 MB output layer: 223 against 35 ms on an AMD EPYC with AVX2), and a 128-token prefill of a 1B model 16 s. This
 /// kernel reads each pair of weight rows once for up to <see cref="Chunk"/> rows and widens each weight once for four
 /// of them (eight with AVX-512's 32 registers, in column tiles that keep the inputs in L1: 8-row products of a decode
-/// batch 1.2-1.3x faster than oneDNN's on an AMD EPYC with bf16 dot products); a single row, with AVX-512, streams the
+/// batch 1.2-1.3x faster than oneDNN's on an AMD EPYC Zen 5 with bf16 dot products, on a par on Zen 4); a single row, with AVX-512, streams the
 /// weights one row at a time as fast as a plain read of them. Like libtorch it widens to fp32, accumulates in fp32 and
 /// rounds each output once to bf16 (nearest even); only the order of the additions differs. Which products it takes depends on the CPU
 /// (<see cref="ProductsFor"/>).
