@@ -21,7 +21,7 @@ using static TorchSharp.torch;
 //   matvec                     the few-row bf16 products of a decode step (1B's shapes): our kernel and libtorch's
 //   refusal [DIR] [--full]     the refusal experiment on Llama-3.2-3B shapes: a reduced run measured stage by stage,
 //                              the default run's time extrapolated from it, against the arithmetic at the GEMM ceiling;
-//                              --full also runs the default experiment end to end (half an hour or more on two cores)
+//                              --full also runs the default experiment end to end (20 minutes on a Zen 4 EPYC, hours without bf16 instructions)
 //   goals [DIR-1B] [DIR-3B]    every goal of issue #15 in one run: decode, eager and refusal, then the goals together
 
 // The checkpoints the benchmarks generate when no folder is given.

@@ -7,7 +7,7 @@ using NotebookLens.Steering;
 
 /// <summary>
 /// The refusal experiment on Llama-3.2-3B shapes (random bf16 weights, Llama 3's tokenizer and chat template, the
-/// embedded instructions). The default run is half an hour or more of arithmetic on two cores, so a reduced run (one
+/// embedded instructions). The default run is 20 minutes (an AMD EPYC Zen 4) to hours (AVX2 only) of arithmetic on two cores, so a reduced run (one
 /// layer's candidates, one batch of training prompts, short completions) is timed stage by stage; each stage's rate
 /// (FLOP/s, counted from the prompts' padded lengths) then prices the default run's stages. Its passes have the default
 /// run's shapes (a full batch of training prompts, the validation and test sets of the default size), so the rates
