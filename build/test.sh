@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The test command: installs the real tokenizer files (npm), Chromium and Jupyter (apt-get, when missing),
-# restores, builds (warnings are errors) and runs every test.
+# The test command: installs the real tokenizer files (npm), Chromium and Jupyter (apt-get, when missing), checks the
+# embedded machine code against its source (gcc), restores, builds (warnings are errors) and runs every test.
 # Prints a closing "N passed, N failed" line and exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash build/fetch-tokenizers.sh
 bash build/install-chromium.sh
 bash build/install-jupyter.sh
+# The machine code the engine carries (Bf16DotCode.cs) must be what its C source compiles to.
+bash build/native-code.sh --check
 dotnet build NotebookLens.sln -c Release --nologo -v quiet
 log=$(mktemp)
 status=0

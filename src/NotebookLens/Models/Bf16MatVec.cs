@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using NotebookLens.Runtime;
@@ -15,9 +16,11 @@ namespace NotebookLens.Models;
 /// kernel reads each pair of weight rows once for up to <see cref="Chunk"/> rows and widens each weight once for four
 /// of them (eight with AVX-512's 32 registers, in column tiles that keep the inputs in L1: 8-row products of a decode
 /// batch 1.2-1.3x faster than oneDNN's on an AMD EPYC Zen 5 with bf16 dot products, on a par on Zen 4); a single row, with AVX-512, streams the
-/// weights one row at a time as fast as a plain read of them. Like libtorch it widens to fp32, accumulates in fp32 and
-/// rounds each output once to bf16 (nearest even); only the order of the additions differs. Which products it takes depends on the CPU
-/// (<see cref="ProductsFor"/>).
+/// weights one row at a time as fast as a plain read of them. Where the CPU has AVX512_BF16, the loops for several rows
+/// take its dot products in native code (<see cref="Dot"/>): eight rows of the 2048 x 8192 down projection in 1.0 ms
+/// against 2.0 with the managed loops and libtorch's on an AMD EPYC Zen 4. Like libtorch it widens to fp32 (the dot
+/// products' bf16 products are exact in fp32), accumulates in fp32 and rounds each output once to bf16 (nearest even);
+/// only the order of the additions differs. Which products it takes depends on the CPU (<see cref="ProductsFor"/>).
 /// </summary>
 internal static unsafe class Bf16MatVec
 {
@@ -41,6 +44,21 @@ internal static unsafe class Bf16MatVec
     /// <summary>Whether the products take the 512-bit loops (AVX-512), for columns in steps of <see cref="PairLane"/>.</summary>
     internal static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
+    /// <summary>
+    /// The loops for two inputs or more with AVX512_BF16's dot products (<c>bf16dot.c</c>, mapped by
+    /// <see cref="NativeCode"/>): null without the instructions, or where the code cannot be mapped. On an AMD EPYC Zen 4
+    /// the FMAs of the managed loops bounded eight rows of a decode batch; these take half the instructions and read
+    /// the inputs as they are, in bf16.
+    /// </summary>
+    static readonly delegate* unmanaged<Bf16DotArgs*, void> _dot =
+        Wide && Avx512BW.IsSupported && CpuHasAvx512Bf16 ? (delegate* unmanaged<Bf16DotArgs*, void>)NativeCode.Map(Bf16DotCode.Bytes) : null;
+
+    /// <summary>Whether the loops with bf16 dot products run here (<see cref="_dot"/>).</summary>
+    internal static bool Dot => _dot != null;
+
+    /// <summary>The loops a product takes by default: the fastest this CPU runs.</summary>
+    internal static MatVecLoops Best => Dot ? MatVecLoops.Bf16Dot : Wide ? MatVecLoops.Avx512 : MatVecLoops.Avx2;
+
     /// <summary>Whether the kernel runs on this machine (AVX2 with FMA, and the tensor memory export); otherwise libtorch does the work.</summary>
     public static bool Supported { get; } = Vector256.IsHardwareAccelerated && Fma.IsSupported && Avx2.IsSupported && TensorMemory.Available;
 
@@ -49,7 +67,10 @@ internal static unsafe class Bf16MatVec
     /// leaf 7, EDX bit 22). libtorch's bf16 products (oneDNN) use them: on an AMD EPYC with AVX512_BF16 its prefill GEMM
     /// ran at 416 GF/s on two threads, this kernel at 48, and eight rows of the 525 MB output layer took 32 ms against 115.
     /// </summary>
-    public static bool CpuHasBf16Dot { get; } = X86Base.IsSupported && ((X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0 || (X86Base.CpuId(7, 0).Edx & (1 << 22)) != 0);
+    public static bool CpuHasBf16Dot { get; } = CpuHasAvx512Bf16 || (X86Base.IsSupported && (X86Base.CpuId(7, 0).Edx & (1 << 22)) != 0);
+
+    /// <summary>Whether the CPU has AVX512_BF16 (CPUID leaf 7, sub-leaf 1, EAX bit 5), whose <c>vdpbf16ps</c> <see cref="_dot"/> takes.</summary>
+    static bool CpuHasAvx512Bf16 => X86Base.IsSupported && (X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0;
 
     /// <summary>Which products the kernel takes in this process (<see cref="ProductsFor"/>): <c>NOTEBOOKLENS_MATVEC</c> and what the CPU has.</summary>
     public static KernelProducts Takes { get; } = ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Supported, Wide, CpuHasBf16Dot);
@@ -61,7 +82,8 @@ internal static unsafe class Bf16MatVec
     /// two rows or more unless the CPU has bf16 dot products (above), which libtorch's products use; there, with AVX-512,
     /// the kernel keeps the products of a decode batch (up to <see cref="DecodeBatch"/> rows), where oneDNN repacks the
     /// weights on every call: with the column-tiled loops, a decode step of 8 sequences took 100 ms against libtorch's 133
-    /// (Llama-3.2-1B shapes, AMD EPYC Zen 5; `bench decode`), and the refusal experiment's stages, whose passes include
+    /// (Llama-3.2-1B shapes, AMD EPYC Zen 5; `bench decode`; on Zen 4 with the dot products, 165 against 233), and from
+    /// 16 rows on libtorch's were as fast or faster on Zen 4 (`bench matvec`); the refusal experiment's stages, whose passes include
     /// products of a few rows, ran as fast as with libtorch's (`bench refusal`: scoring 11.5-14.1 against 12.7 s), while
     /// a 128-token prefill runs at about twice the kernel's speed in libtorch.
     /// </summary>
@@ -89,19 +111,25 @@ internal static unsafe class Bf16MatVec
         && x.shape[^1] == weight.shape[1] && x.numel() > 0 && Takes.Rows(x.numel() / weight.shape[1]) && weight.is_contiguous();
 
     /// <summary><c>x · weightᵀ</c> with <c>x</c>'s leading shape and <c>out</c> features, in bf16.</summary>
-    /// <param name="wide">The loops to use: AVX-512's (the default where the CPU has it; columns in steps of 32, others take AVX2's) or AVX2's; tests run both.</param>
-    public static Tensor Multiply(Tensor x, Tensor weight, bool? wide = null) => MultiplyEach(x, [weight], wide)[0];
+    /// <param name="loops">
+    /// The loops to use: by default the fastest the CPU runs (<see cref="Best"/>); tests run each. The AVX-512 loops and
+    /// those with bf16 dot products take columns in steps of 32; other widths take AVX2's.
+    /// </param>
+    public static Tensor Multiply(Tensor x, Tensor weight, MatVecLoops? loops = null) => MultiplyEach(x, [weight], loops)[0];
 
     /// <summary>
     /// <c>x · weightᵀ</c> for each of <paramref name="weights"/> (the same columns, e.g. a layer's q, k and v), in one
     /// parallel pass over all their rows: a decode step's small products cost one dispatch instead of three.
     /// </summary>
-    public static Tensor[] MultiplyEach(Tensor x, IReadOnlyList<Tensor> weights, bool? wide = null)
+    public static Tensor[] MultiplyEach(Tensor x, IReadOnlyList<Tensor> weights, MatVecLoops? loops = null)
     {
-        if (wide == true && !Wide) throw new PlatformNotSupportedException("The AVX-512 loops need AVX-512.");
+        if (loops == MatVecLoops.Avx512 && !Wide) throw new PlatformNotSupportedException("The AVX-512 loops need AVX-512.");
+        if (loops == MatVecLoops.Bf16Dot && !Dot) throw new PlatformNotSupportedException("The loops with bf16 dot products need AVX512_BF16, on Linux x86-64.");
         int cols = checked((int)weights[0].shape[1]);
+        var chosen = loops ?? Best;
         // The AVX-512 loops take the columns in pairs of 16 (below); other widths take the AVX2 loops.
-        bool pairs = (wide ?? Wide) && cols % PairLane == 0;
+        bool pairs = chosen != MatVecLoops.Avx2 && cols % PairLane == 0;
+        bool dot = pairs && chosen == MatVecLoops.Bf16Dot;
         int inputs = checked((int)(x.numel() / cols));
         int stride = Stride(cols);
         var widened = _inputs is { } buffer && buffer.Length >= Math.Min(inputs, Chunk) * stride + WideLane ? buffer
@@ -114,16 +142,25 @@ internal static unsafe class Bf16MatVec
         for (int first = 0; first < inputs; first += Chunk)
         {
             int count = Math.Min(Chunk, inputs - first);
-            // A lone row with the AVX-512 loops is read as it is (Row1Input1Wide); the others are widened once for every weight row.
-            ushort* lone = pairs && inputs == 1 ? source : null;
-            if (lone is null)
+            // A lone row with the AVX-512 loops is read as it is (Row1Input1Wide); the others are widened once for every
+            // weight row, or for the loops with bf16 dot products copied as they are, a row where a widened one would
+            // start (a cache line past a multiple of 4 KB: 8 rows of a 2,048-wide product took twice as long without).
+            bool lone = pairs && inputs == 1;
+            if (!lone)
                 fixed (float* start = widened)
-                    for (int i = 0; i < count; i++) WidenRow(source + (long)(first + i) * cols, cols, Aligned(start) + (long)i * stride, pairs);
+                    for (int i = 0; i < count; i++)
+                    {
+                        ushort* row = source + (long)(first + i) * cols;
+                        float* into = Aligned(start) + (long)i * stride;
+                        if (dot) new Span<ushort>(row, cols).CopyTo(new Span<ushort>(into, cols));
+                        else WidenRow(row, cols, into, pairs);
+                    }
+            var family = lone ? Family.Lone : dot ? Family.Dot : pairs ? Family.Wide : Family.Avx2;
             for (int j = 0; j < jobs.Length; j++)
             {
                 int outputs = checked((int)weights[j].shape[0]);
-                jobs[j] = new Job(pairs, (ushort*)TensorMemory.Address(weights[j]), outputs, cols, widened, count,
-                    (ushort*)TensorMemory.Address(results[j]) + (long)first * outputs, lone);
+                jobs[j] = new Job(family, (ushort*)TensorMemory.Address(weights[j]), outputs, cols, widened, source, count,
+                    (ushort*)TensorMemory.Address(results[j]) + (long)first * outputs);
             }
             if (pieces.Count == 1 || get_num_threads() == 1) for (int i = 0; i < pieces.Count; i++) pieces.Run(jobs, i);
             else KernelThreads.For(pieces.Count, i => pieces.Run(jobs, i));
@@ -195,19 +232,36 @@ internal static unsafe class Bf16MatVec
     /// </summary>
     static int Stride(int cols) => cols + 16;
 
-    readonly struct Job(bool wide, ushort* weight, int outputs, int cols, float[] inputs, int count, ushort* result, ushort* lone)
+    /// <summary>Which loops a <see cref="Job"/> runs: AVX2's, AVX-512's for one input (<see cref="Job.Row1Input1Wide"/>) or several, or those with bf16 dot products.</summary>
+    enum Family { Avx2, Wide, Lone, Dot }
+
+    /// <summary>The arguments of <c>bf16dot</c> (<see cref="_dot"/>), as <c>dot_args</c> in <c>bf16dot.c</c> lays them out.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    struct Bf16DotArgs
     {
-        /// <summary>The single bf16 input row, not widened, when <see cref="Row1Input1Wide"/> takes the product; otherwise null.</summary>
-        readonly ushort* _lone = lone;
-        readonly bool _wide = wide;
+        public ushort* Weight;
+        public long Cols, Pairs, Second;
+        public ushort* Inputs;
+        public long InputStride, FirstColumn, EndColumn;
+        public float* Sums;
+        public long Count, Ahead;
+    }
+
+    readonly struct Job(Family family, ushort* weight, int outputs, int cols, float[] inputs, ushort* rows, int count, ushort* result)
+    {
+        readonly Family _family = family;
         readonly ushort* _weight = weight, _result = result;
+        /// <summary>The bf16 input row <see cref="Row1Input1Wide"/> reads as it is (there is one).</summary>
+        readonly ushort* _rows = rows;
         readonly int _outputs = outputs, _cols = cols, _count = count, _stride = Stride(cols);
+        /// <summary>The inputs (<c>_stride</c> floats apart) widened to fp32, or copied as they are for <see cref="Dots"/>.</summary>
         readonly float[] _inputs = inputs;
 
         /// <summary>
         /// Weight rows [from, to) against every input. With AVX-512 (<see cref="Wide"/>): one input takes one weight
         /// row at a time (<see cref="Row1Input1Wide"/>), more inputs two weight rows against eight inputs, then four, in
-        /// column tiles (<see cref="GroupWide{TGroup}"/>), the rest one input at a time (<see cref="Rows2Input1Wide"/>). With AVX2: two
+        /// column tiles (<see cref="GroupWide{TGroup}"/>), the rest one input at a time (<see cref="Rows2Input1Wide"/>);
+        /// with bf16 dot products, the same steps in native code (<see cref="Dots"/>). With AVX2: two
         /// weight rows against four inputs (<see cref="Rows2Inputs4"/>), the rest one at a time (<see cref="Rows2Input1"/>).
         /// Within each family the loops for several inputs add in the same order, so an output does not depend on the batch
         /// it is in; a lone input's loop adds in another (a single sequence's decode step may differ from the same
@@ -216,17 +270,22 @@ internal static unsafe class Bf16MatVec
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int from, int to)
         {
+            if (_family == Family.Lone)
+            {
+                for (int row = from; row < to; row++) Row1Input1Wide(row, _rows, _result);
+                return;
+            }
+            if (_family == Family.Dot)
+            {
+                Dots(from, to);
+                return;
+            }
             fixed (float* buffer = _inputs)
             {
                 float* inputs = Aligned(buffer);
                 int r = from;
-                if (_wide)
+                if (_family == Family.Wide)
                 {
-                    if (_lone is not null)
-                    {
-                        for (; r < to; r++) Row1Input1Wide(r, _lone, _result);
-                        return;
-                    }
                     int pairsEnd = from + (to - from) / 2 * 2, grouped = 0;
                     if (pairsEnd > from)
                     {
@@ -348,26 +407,82 @@ internal static unsafe class Bf16MatVec
         /// </summary>
         void GroupWide<TGroup>(int from, int to, float* x, ushort* output) where TGroup : struct, IInputGroup
         {
-            int group = TGroup.Count, pairs = (to - from) / 2, perPair = 2 * group * WideLane, floats = pairs * perPair;
-            var sums = _sums is { } buffer && buffer.Length >= floats + WideLane ? buffer : _sums = GC.AllocateUninitializedArray<float>(floats + WideLane, pinned: true);
-            fixed (float* start = sums)
+            int group = TGroup.Count, pairs = (to - from) / 2, perPair = 2 * group * WideLane;
+            fixed (float* start = Sums(pairs * perPair))
             {
                 float* acc = Aligned(start);
-                new Span<float>(acc, floats).Clear();
                 for (int tile = 0; tile < _cols; tile += Tile)
                 {
                     int end = Math.Min(_cols, tile + Tile);
                     for (int p = 0; p < pairs; p++) Rows2InputsWide<TGroup>(from + 2 * p, x, tile, end, acc + (long)p * perPair);
                 }
-                long n = _outputs;
-                for (int p = 0; p < pairs; p++)
-                    for (int k = 0; k < 2 * group; k++)
-                    {
-                        // Accumulator k: input k / 2, row r (even k) or r + 1.
-                        int r = from + 2 * p + (k & 1);
-                        output[(k >> 1) * n + r] = Bf16.Round(Vector512.Sum(Vector512.Load(acc + (long)p * perPair + k * WideLane)));
-                    }
+                WriteSums(acc, from, pairs, 2, group, output);
             }
+        }
+
+        /// <summary>
+        /// Weight rows [from, to) against every input with bf16 dot products (<see cref="_dot"/>): <see cref="Run"/>'s
+        /// steps for AVX-512, pairs of rows against eight inputs, then four, then one, in column tiles, and a last odd row
+        /// against one input at a time. Every input takes the same instructions in the same order in each.
+        /// </summary>
+        void Dots(int from, int to)
+        {
+            int pairs = (to - from) / 2, i = 0;
+            if (pairs > 0)
+            {
+                for (; i + Eight.Count <= _count; i += Eight.Count) Dot(from, pairs, 2, i, Eight.Count);
+                for (; i + Four.Count <= _count; i += Four.Count) Dot(from, pairs, 2, i, Four.Count);
+                for (; i < _count; i++) Dot(from, pairs, 2, i, 1);
+            }
+            if ((to - from) % 2 == 1)
+                for (i = 0; i < _count; i++) Dot(to - 1, 1, 1, i, 1);
+        }
+
+        /// <summary><paramref name="pairs"/> pairs of weight rows from r (or the one row r: <paramref name="rows"/> 1) against <paramref name="group"/> inputs from <paramref name="first"/>.</summary>
+        void Dot(int r, int pairs, int rows, int first, int group)
+        {
+            fixed (float* start = Sums(pairs * 2 * group * WideLane), inputs = _inputs)
+            {
+                float* acc = Aligned(start);
+                var args = new Bf16DotArgs
+                {
+                    Weight = _weight + (long)r * _cols, Cols = _cols, Pairs = pairs, Second = rows == 2 ? _cols : 0,
+                    Inputs = (ushort*)(Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride, Sums = acc, Count = group,
+                    Ahead = 4L * _cols, // two pairs of rows ahead, into L2, as Rows2InputsWide
+                };
+                for (int tile = 0; tile < _cols; tile += Tile)
+                {
+                    (args.FirstColumn, args.EndColumn) = (tile, Math.Min(_cols, tile + Tile));
+                    _dot(&args);
+                }
+                WriteSums(acc, r, pairs, rows, group, _result + (long)first * _outputs);
+            }
+        }
+
+        /// <summary>This thread's buffer for <paramref name="floats"/> sums and an alignment's slack, cleared.</summary>
+        static float[] Sums(int floats)
+        {
+            var sums = _sums is { } buffer && buffer.Length >= floats + WideLane ? buffer : _sums = GC.AllocateUninitializedArray<float>(floats + WideLane, pinned: true);
+            fixed (float* start = sums) new Span<float>(Aligned(start), floats).Clear();
+            return sums;
+        }
+
+        /// <summary>
+        /// The outputs of <paramref name="pairs"/> pairs of weight rows from <paramref name="from"/> (only the first of
+        /// each when <paramref name="rows"/> is 1) against <paramref name="group"/> inputs, from their sums: per pair,
+        /// input i's for the first row at vector 2i, for the second at 2i + 1.
+        /// </summary>
+        void WriteSums(float* acc, int from, int pairs, int rows, int group, ushort* output)
+        {
+            long n = _outputs;
+            int perPair = 2 * group * WideLane;
+            for (int p = 0; p < pairs; p++)
+                for (int k = 0; k < 2 * group; k++)
+                {
+                    if ((k & 1) >= rows) continue;
+                    int r = from + 2 * p + (k & 1);
+                    output[(k >> 1) * n + r] = Bf16.Round(Vector512.Sum(Vector512.Load(acc + (long)p * perPair + k * WideLane)));
+                }
         }
 
         /// <summary>
@@ -496,3 +611,6 @@ internal readonly record struct KernelProducts(bool OneRow, int ManyRowsUpTo)
     /// <summary>Whether the kernel takes a product of <paramref name="rows"/> input rows.</summary>
     public bool Rows(long rows) => rows == 1 ? OneRow : rows <= ManyRowsUpTo;
 }
+
+/// <summary>The loops of <see cref="Bf16MatVec"/>: AVX2's, AVX-512's, or AVX-512's with bf16 dot products in native code.</summary>
+internal enum MatVecLoops { Avx2, Avx512, Bf16Dot }

@@ -35,22 +35,22 @@ public class Bf16MatVecTests
         // Independent: every product and sum in float64, then libtorch's fp32 → bf16 rounding.
         var exact = x.to(ScalarType.Float64).matmul(weight.to(ScalarType.Float64).t()).to(ScalarType.Float32).to(ScalarType.BFloat16);
         var torchResult = nn.functional.linear(x, weight);
-        foreach (var wide in Families)
+        foreach (var loops in Families)
         {
-            var ours = Bf16MatVec.Multiply(x, weight, wide);
+            var ours = Bf16MatVec.Multiply(x, weight, loops);
             Assert.Equal(new long[] { inputs, 1, rows }, ours.shape);
             Assert.Equal(ScalarType.BFloat16, ours.dtype);
             var ulps = Bf16Ulps.Between(ours, exact);
             // Only the order of fp32 additions differs from the exact sum: a value that falls next to a bf16 rounding
             // boundary may round to the neighbour, nothing more.
-            Assert.True(ulps.Max() <= 1, $"wide {wide}: max {ulps.Max()} bf16 ulps from the exact product");
-            Assert.True(ulps.Count(u => u == 0) >= 0.95 * ulps.Length, $"wide {wide}: {ulps.Count(u => u != 0)} of {ulps.Length} outputs differ from the exact product");
-            Assert.True(Bf16Ulps.Between(ours, torchResult).Max() <= 1, $"wide {wide}: more than one bf16 ulp from libtorch's linear");
+            Assert.True(ulps.Max() <= 1, $"loops {loops}: max {ulps.Max()} bf16 ulps from the exact product");
+            Assert.True(ulps.Count(u => u == 0) >= 0.95 * ulps.Length, $"loops {loops}: {ulps.Count(u => u != 0)} of {ulps.Length} outputs differ from the exact product");
+            Assert.True(Bf16Ulps.Between(ours, torchResult).Max() <= 1, $"loops {loops}: more than one bf16 ulp from libtorch's linear");
         }
     }
 
-    /// <summary>The kernel's loop families this CPU runs: AVX2's, and AVX-512's where it has it.</summary>
-    static bool[] Families => Bf16MatVec.Wide ? [false, true] : [false];
+    /// <summary>The kernel's loop families this CPU runs: AVX2's, AVX-512's where it has it, and those with bf16 dot products where it has them.</summary>
+    static MatVecLoops[] Families => [MatVecLoops.Avx2, .. Bf16MatVec.Wide ? [MatVecLoops.Avx512] : Array.Empty<MatVecLoops>(), .. Bf16MatVec.Dot ? [MatVecLoops.Bf16Dot] : Array.Empty<MatVecLoops>()];
 
     [Theory]
     [InlineData(4, 8, 64)]
@@ -68,15 +68,15 @@ public class Bf16MatVecTests
         var generator = new TorchSharp.torch.Generator((ulong)(inputs * 7919 + rows * 31 + cols));
         var weight = randn(rows, cols, generator: generator).to(ScalarType.BFloat16);
         var x = (randn(inputs, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
-        foreach (var wide in Families)
+        foreach (var loops in Families)
         {
-            var batch = Bf16MatVec.Multiply(x, weight, wide);
+            var batch = Bf16MatVec.Multiply(x, weight, loops);
             for (int i = 0; i < inputs; i++)
             {
                 var expected = batch[i].to(ScalarType.Float32).data<float>().ToArray();
-                Assert.Equal(Bf16MatVec.Multiply(cat([x[i], x[(i + 1) % inputs]]), weight, wide)[0].to(ScalarType.Float32).data<float>().ToArray(), expected);
+                Assert.Equal(Bf16MatVec.Multiply(cat([x[i], x[(i + 1) % inputs]]), weight, loops)[0].to(ScalarType.Float32).data<float>().ToArray(), expected);
                 var ninth = cat([.. Enumerable.Range(1, 8).Select(k => x[(i + k) % inputs]), x[i]]);
-                Assert.Equal(Bf16MatVec.Multiply(ninth, weight, wide)[8].to(ScalarType.Float32).data<float>().ToArray(), expected);
+                Assert.Equal(Bf16MatVec.Multiply(ninth, weight, loops)[8].to(ScalarType.Float32).data<float>().ToArray(), expected);
             }
         }
     }
@@ -182,5 +182,9 @@ public class Bf16MatVecTests
         if (!File.Exists("/proc/cpuinfo")) return;
         var flags = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ');
         Assert.Equal(flags.Contains("avx512_bf16") || flags.Contains("amx_bf16"), Bf16MatVec.CpuHasBf16Dot);
+        // The native loops: AVX512_BF16 (with AVX-512 BW, which every CPU with it has), on Linux x86-64.
+        bool linuxX64 = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
+        Assert.Equal(flags.Contains("avx512_bf16") && flags.Contains("avx512bw") && linuxX64, Bf16MatVec.Dot);
+        Assert.Equal(Bf16MatVec.Dot ? MatVecLoops.Bf16Dot : Bf16MatVec.Wide ? MatVecLoops.Avx512 : MatVecLoops.Avx2, Bf16MatVec.Best);
     }
 }
