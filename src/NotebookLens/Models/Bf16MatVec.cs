@@ -240,7 +240,7 @@ internal static unsafe class Bf16MatVec
     struct Bf16DotArgs
     {
         public ushort* Weight;
-        public long Cols, Pairs, Second;
+        public long Cols, Steps, Rows;
         public ushort* Inputs;
         public long InputStride, FirstColumn, EndColumn;
         public float* Sums;
@@ -438,15 +438,15 @@ internal static unsafe class Bf16MatVec
                 for (i = 0; i < _count; i++) Dot(to - 1, 1, 1, i, 1);
         }
 
-        /// <summary><paramref name="pairs"/> pairs of weight rows from r (or the one row r: <paramref name="rows"/> 1) against <paramref name="group"/> inputs from <paramref name="first"/>.</summary>
-        void Dot(int r, int pairs, int rows, int first, int group)
+        /// <summary><paramref name="steps"/> steps of <paramref name="rows"/> weight rows from r against <paramref name="group"/> inputs from <paramref name="first"/>.</summary>
+        void Dot(int r, int steps, int rows, int first, int group)
         {
-            fixed (float* start = Sums(pairs * 2 * group * WideLane), inputs = _inputs)
+            fixed (float* start = Sums(steps * rows * group * WideLane), inputs = _inputs)
             {
                 float* acc = Aligned(start);
                 var args = new Bf16DotArgs
                 {
-                    Weight = _weight + (long)r * _cols, Cols = _cols, Pairs = pairs, Second = rows == 2 ? _cols : 0,
+                    Weight = _weight + (long)r * _cols, Cols = _cols, Steps = steps, Rows = rows,
                     Inputs = (ushort*)(Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride, Sums = acc, Count = group,
                     Ahead = 4L * _cols, // two pairs of rows ahead, into L2, as Rows2InputsWide
                 };
@@ -455,7 +455,7 @@ internal static unsafe class Bf16MatVec
                     (args.FirstColumn, args.EndColumn) = (tile, Math.Min(_cols, tile + Tile));
                     _dot(&args);
                 }
-                WriteSums(acc, r, pairs, rows, group, _result + (long)first * _outputs);
+                WriteSums(acc, r, steps, rows, group, _result + (long)first * _outputs);
             }
         }
 
@@ -468,21 +468,17 @@ internal static unsafe class Bf16MatVec
         }
 
         /// <summary>
-        /// The outputs of <paramref name="pairs"/> pairs of weight rows from <paramref name="from"/> (only the first of
-        /// each when <paramref name="rows"/> is 1) against <paramref name="group"/> inputs, from their sums: per pair,
-        /// input i's for the first row at vector 2i, for the second at 2i + 1.
+        /// The outputs of <paramref name="steps"/> steps of <paramref name="rows"/> weight rows from <paramref name="from"/>
+        /// against <paramref name="group"/> inputs, from their sums: per step, input i's for the step's row q at vector
+        /// rows x i + q.
         /// </summary>
-        void WriteSums(float* acc, int from, int pairs, int rows, int group, ushort* output)
+        void WriteSums(float* acc, int from, int steps, int rows, int group, ushort* output)
         {
             long n = _outputs;
-            int perPair = 2 * group * WideLane;
-            for (int p = 0; p < pairs; p++)
-                for (int k = 0; k < 2 * group; k++)
-                {
-                    if ((k & 1) >= rows) continue;
-                    int r = from + 2 * p + (k & 1);
-                    output[(k >> 1) * n + r] = Bf16.Round(Vector512.Sum(Vector512.Load(acc + (long)p * perPair + k * WideLane)));
-                }
+            int perStep = rows * group;
+            for (int p = 0; p < steps; p++)
+                for (int k = 0; k < perStep; k++)
+                    output[k / rows * n + from + p * rows + k % rows] = Bf16.Round(Vector512.Sum(Vector512.Load(acc + (long)(p * perStep + k) * WideLane)));
         }
 
         /// <summary>

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace NotebookLens.Runtime;
 
 /// <summary>
-/// Machine code the engine carries as bytes (<see cref="Models.Bf16DotCode"/>), mapped executable: instructions .NET
+/// Machine code the engine carries as bytes (Bf16MatVec's loops with bf16 dot products), mapped executable: instructions .NET
 /// has no intrinsic for, without a native library to build and ship for each platform. Linux on x86-64 only (the code
 /// follows the System V calling convention); elsewhere, or where the system refuses executable memory (SELinux's
 /// execmem), <see cref="Map"/> says no and the managed loops run.
