@@ -245,6 +245,7 @@ internal static unsafe class Bf16MatVec
         public long InputStride, FirstColumn, EndColumn;
         public float* Sums;
         public long Count, Ahead;
+        public float* Totals;
     }
 
     readonly struct Job(Family family, ushort* weight, int outputs, int cols, float[] inputs, ushort* rows, int count, ushort* result)
@@ -416,7 +417,7 @@ internal static unsafe class Bf16MatVec
                     int end = Math.Min(_cols, tile + Tile);
                     for (int p = 0; p < pairs; p++) Rows2InputsWide<TGroup>(from + 2 * p, x, tile, end, acc + (long)p * perPair);
                 }
-                WriteSums(acc, from, pairs, 2, group, output);
+                WriteSums(acc, from, pairs, 2, group, output, summed: false);
             }
         }
 
@@ -441,9 +442,10 @@ internal static unsafe class Bf16MatVec
         /// <summary><paramref name="steps"/> steps of <paramref name="rows"/> weight rows from r against <paramref name="group"/> inputs from <paramref name="first"/>.</summary>
         void Dot(int r, int steps, int rows, int first, int group)
         {
-            fixed (float* start = Sums(steps * rows * group * WideLane), inputs = _inputs)
+            int vectors = steps * rows * group;
+            fixed (float* start = Sums(vectors * WideLane + steps * WideLane, clear: false), inputs = _inputs)
             {
-                float* acc = Aligned(start);
+                float* acc = Aligned(start), totals = acc + (long)vectors * WideLane;
                 var args = new Bf16DotArgs
                 {
                     Weight = _weight + (long)r * _cols, Cols = _cols, Steps = steps, Rows = rows,
@@ -453,32 +455,41 @@ internal static unsafe class Bf16MatVec
                 for (int tile = 0; tile < _cols; tile += Tile)
                 {
                     (args.FirstColumn, args.EndColumn) = (tile, Math.Min(_cols, tile + Tile));
+                    // The last tile sums each vector's lanes (bf16dot.c's sum16) instead of keeping the vectors.
+                    args.Totals = args.EndColumn == _cols ? totals : null;
                     _dot(&args);
                 }
-                WriteSums(acc, r, steps, rows, group, _result + (long)first * _outputs);
+                WriteSums(totals, r, steps, rows, group, _result + (long)first * _outputs, summed: true);
             }
         }
 
-        /// <summary>This thread's buffer for <paramref name="floats"/> sums and an alignment's slack, cleared.</summary>
-        static float[] Sums(int floats)
+        /// <summary>This thread's buffer for <paramref name="floats"/> sums and an alignment's slack, cleared unless <c>bf16dot</c> starts them (from its first tile).</summary>
+        static float[] Sums(int floats, bool clear = true)
         {
             var sums = _sums is { } buffer && buffer.Length >= floats + WideLane ? buffer : _sums = GC.AllocateUninitializedArray<float>(floats + WideLane, pinned: true);
-            fixed (float* start = sums) new Span<float>(Aligned(start), floats).Clear();
+            if (clear)
+                fixed (float* start = sums) new Span<float>(Aligned(start), floats).Clear();
             return sums;
         }
 
         /// <summary>
         /// The outputs of <paramref name="steps"/> steps of <paramref name="rows"/> weight rows from <paramref name="from"/>
-        /// against <paramref name="group"/> inputs, from their sums: per step, input i's for the step's row q at vector
-        /// rows x i + q.
+        /// against <paramref name="group"/> inputs, from their sums: per step, input i's for the step's row q in vector
+        /// k = rows x i + q, whose lanes are summed here, or, <paramref name="summed"/> by <c>bf16dot</c>, 16 floats a
+        /// step with vector k's sum at 4 (k mod 4) + k / 4.
         /// </summary>
-        void WriteSums(float* acc, int from, int steps, int rows, int group, ushort* output)
+        void WriteSums(float* sums, int from, int steps, int rows, int group, ushort* output, bool summed)
         {
             long n = _outputs;
-            int perStep = rows * group;
             for (int p = 0; p < steps; p++)
-                for (int k = 0; k < perStep; k++)
-                    output[k / rows * n + from + p * rows + k % rows] = Bf16.Round(Vector512.Sum(Vector512.Load(acc + (long)(p * perStep + k) * WideLane)));
+                for (int i = 0; i < group; i++)
+                    for (int q = 0; q < rows; q++)
+                    {
+                        int k = rows * i + q;
+                        output[i * n + from + p * rows + q] = Bf16.Round(summed
+                            ? sums[p * WideLane + 4 * (k & 3) + (k >> 2)]
+                            : Vector512.Sum(Vector512.Load(sums + (long)(p * rows * group + k) * WideLane)));
+                    }
         }
 
         /// <summary>
