@@ -244,7 +244,7 @@ internal static unsafe class Bf16MatVec
         public ushort* Inputs;
         public long InputStride, FirstColumn, EndColumn;
         public float* Sums;
-        public long Count, Ahead;
+        public long Count, Ahead, Far;
         public float* Totals;
     }
 
@@ -451,6 +451,7 @@ internal static unsafe class Bf16MatVec
                     Weight = _weight + (long)r * _cols, Cols = _cols, Steps = steps, Rows = rows,
                     Inputs = (ushort*)(Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride, Sums = acc, Count = group,
                     Ahead = 4L * _cols, // two pairs of rows ahead, into L2, as Rows2InputsWide
+                    Far = 32L * _cols, // and sixteen pairs ahead (bf16dot.c)
                 };
                 for (int tile = 0; tile < _cols; tile += Tile)
                 {
