@@ -73,7 +73,7 @@ internal static unsafe class Bf16MatVec
     static bool CpuHasAvx512Bf16 => X86Base.IsSupported && (X86Base.CpuId(7, 1).Eax & (1 << 5)) != 0;
 
     /// <summary>Which products the kernel takes in this process (<see cref="ProductsFor"/>): <c>NOTEBOOKLENS_MATVEC</c> and what the CPU has.</summary>
-    public static KernelProducts Takes { get; } = ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Supported, Wide, CpuHasBf16Dot);
+    public static KernelProducts Takes { get; } = ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Supported, Wide, CpuHasBf16Dot, Dot);
 
     /// <summary>
     /// <c>NOTEBOOKLENS_MATVEC=torch</c>: none; <c>=ours</c>: all (both to compare, as the benchmark does). By default, one
@@ -82,20 +82,24 @@ internal static unsafe class Bf16MatVec
     /// two rows or more unless the CPU has bf16 dot products (above), which libtorch's products use; there, with AVX-512,
     /// the kernel keeps the products of a decode batch (up to <see cref="DecodeBatch"/> rows), where oneDNN repacks the
     /// weights on every call: with the column-tiled loops, a decode step of 8 sequences took 100 ms against libtorch's 133
-    /// (Llama-3.2-1B shapes, AMD EPYC Zen 5; `bench decode`; on Zen 4 with the dot products, 165 against 233), and from
-    /// 16 rows on libtorch's were as fast or faster on Zen 4 (`bench matvec`); the refusal experiment's stages, whose passes include
+    /// (Llama-3.2-1B shapes, AMD EPYC Zen 5; `bench decode`), and the refusal experiment's stages, whose passes include
     /// products of a few rows, ran as fast as with libtorch's (`bench refusal`: scoring 11.5-14.1 against 12.7 s), while
-    /// a 128-token prefill runs at about twice the kernel's speed in libtorch.
+    /// a 128-token prefill runs at about twice the kernel's speed in libtorch. With its own loops for bf16 dot products
+    /// (<paramref name="dot"/>), the kernel keeps up to <see cref="DotRows"/> rows: on an AMD EPYC Zen 4, 16 rows of
+    /// Llama-3.2-1B's shapes took 0.6-0.85x libtorch's time except the 2048 x 2048 ones (1.15x), 32 rows 0.95-1.4x.
     /// </summary>
-    internal static KernelProducts ProductsFor(string? setting, bool supported, bool wide, bool cpuHasBf16Dot) => !supported ? default : setting switch
+    internal static KernelProducts ProductsFor(string? setting, bool supported, bool wide, bool cpuHasBf16Dot, bool dot) => !supported ? default : setting switch
     {
         "torch" => default,
         "ours" => new(OneRow: true, ManyRowsUpTo: int.MaxValue),
-        _ => new(OneRow: wide, ManyRowsUpTo: !cpuHasBf16Dot ? int.MaxValue : wide ? DecodeBatch : 0),
+        _ => new(OneRow: wide, ManyRowsUpTo: !cpuHasBf16Dot ? int.MaxValue : dot ? DotRows : wide ? DecodeBatch : 0),
     };
 
-    /// <summary>Rows of a decode batch the kernel keeps where libtorch has bf16 dot products (<see cref="ProductsFor"/>).</summary>
+    /// <summary>Rows of a decode batch the managed loops keep where libtorch has bf16 dot products (<see cref="ProductsFor"/>).</summary>
     internal const int DecodeBatch = 8;
+
+    /// <summary>Rows the kernel keeps with its own bf16 dot products (<see cref="ProductsFor"/>): a decode batch of up to 16, a prefill of up to 16 tokens.</summary>
+    internal const int DotRows = 16;
 
     [ThreadStatic] static float[]? _inputs;
     /// <summary>The accumulators of <see cref="Job.GroupWide{TGroup}"/> between column tiles: two vectors per input for each pair of weight rows.</summary>

@@ -142,7 +142,7 @@ public class Bf16MatVecTests
         using var scope = NewDisposeScope();
         var weight = zeros(8, 32, dtype: ScalarType.BFloat16);
         var rows = zeros(2, 1, 32, dtype: ScalarType.BFloat16);
-        Assert.Equal(Bf16MatVec.ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Bf16MatVec.Supported, Bf16MatVec.Wide, Bf16MatVec.CpuHasBf16Dot), Bf16MatVec.Takes);
+        Assert.Equal(Bf16MatVec.ProductsFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Bf16MatVec.Supported, Bf16MatVec.Wide, Bf16MatVec.CpuHasBf16Dot, Bf16MatVec.Dot), Bf16MatVec.Takes);
         Assert.Equal(Bf16MatVec.Takes.OneRow, Bf16MatVec.Applies(zeros(1, 1, 32, dtype: ScalarType.BFloat16), weight));
         Assert.Equal(Bf16MatVec.Takes.Rows(2), Bf16MatVec.Applies(rows, weight));
         Assert.False(Bf16MatVec.Applies(rows.to(ScalarType.Float32), weight.to(ScalarType.Float32)));
@@ -155,16 +155,18 @@ public class Bf16MatVecTests
     }
 
     [Theory]
-    [InlineData(null, true, false, false, false, int.MaxValue)] // AVX2: one row is libtorch's, two and more the kernel's
-    [InlineData(null, true, true, false, true, int.MaxValue)] // AVX-512: one row too
-    [InlineData(null, true, true, true, true, Bf16MatVec.DecodeBatch)] // bf16 dot products: libtorch's prefills beat the kernel, not its decode batches
-    [InlineData(null, true, false, true, false, 0)] // bf16 dot products and AVX2 only: libtorch's products all beat the kernel's
-    [InlineData("ours", true, false, true, true, int.MaxValue)]
-    [InlineData("torch", true, true, false, false, 0)]
-    [InlineData(null, false, true, false, false, 0)] // no AVX2: the kernel cannot run
-    [InlineData("ours", false, false, false, false, 0)]
-    public void The_kernel_takes_the_products_the_setting_and_the_cpu_give_it(string? setting, bool supported, bool wide, bool bf16Dot, bool oneRow, int manyRowsUpTo) =>
-        Assert.Equal(new KernelProducts(oneRow, manyRowsUpTo), Bf16MatVec.ProductsFor(setting, supported, wide, bf16Dot));
+    [InlineData(null, true, false, false, false, false, int.MaxValue)] // AVX2: one row is libtorch's, two and more the kernel's
+    [InlineData(null, true, true, false, false, true, int.MaxValue)] // AVX-512: one row too
+    [InlineData(null, true, true, true, false, true, Bf16MatVec.DecodeBatch)] // bf16 dot products: libtorch's prefills beat the managed loops, not its decode batches
+    [InlineData(null, true, true, true, true, true, Bf16MatVec.DotRows)] // and the kernel's own bf16 dot products: up to 16 rows
+    [InlineData(null, true, false, true, false, false, 0)] // bf16 dot products and AVX2 only: libtorch's products all beat the kernel's
+    [InlineData("ours", true, false, true, false, true, int.MaxValue)]
+    [InlineData("torch", true, true, false, false, false, 0)]
+    [InlineData("torch", true, true, true, true, false, 0)]
+    [InlineData(null, false, true, false, false, false, 0)] // no AVX2: the kernel cannot run
+    [InlineData("ours", false, false, false, false, false, 0)]
+    public void The_kernel_takes_the_products_the_setting_and_the_cpu_give_it(string? setting, bool supported, bool wide, bool bf16Dot, bool dot, bool oneRow, int manyRowsUpTo) =>
+        Assert.Equal(new KernelProducts(oneRow, manyRowsUpTo), Bf16MatVec.ProductsFor(setting, supported, wide, bf16Dot, dot));
 
     [Theory]
     [InlineData(1, true)]
