@@ -79,6 +79,19 @@ public sealed class LensModel : TextModel, IDisposable
         }, cancel).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// How the engine runs in this process, in words: how libtorch was loaded and prepared (<see cref="TorchRuntime.Status"/>:
+    /// the OpenMP wait policy, the malloc threshold) and which bf16 products NotebookLens's own kernel takes on this CPU.
+    /// </summary>
+    public static string Engine
+    {
+        get
+        {
+            TorchRuntime.EnsureLoaded();
+            return $"{TorchRuntime.Status}; {Bf16MatVec.Description}";
+        }
+    }
+
     /// <summary>A name usable as a C# identifier: "tiny", "Llama-3.2-3B-Instruct" → "llama_3_2_3b_instruct".</summary>
     public static string DefaultName(string source)
     {

@@ -17,7 +17,7 @@ public sealed class InfoCommand : Verb
     {
         _model = new ModelArgs(this);
         _parameters = Declare(CliOptions.Flag("--parameters", "Also list every parameter (weight matrix) with its name, shape and dtype, grouped by layer."));
-        _output = new ViewOutput(this, json: "the architecture's numbers (model_type, num_layers, num_parameters, hidden_size, vocab_size, ...)", html: false);
+        _output = new ViewOutput(this, json: "the architecture's numbers (model_type, num_layers, num_parameters, hidden_size, vocab_size, ...) and how the engine runs here (engine)", html: false);
     }
 
     protected override int Run(ParseResult args, CliIO io)
@@ -48,6 +48,7 @@ public sealed class InfoCommand : Verb
             ["dtype"] = DTypes.Name(model.DType),
             ["sliding_window"] = c.SlidingWindow,
             ["layer_types"] = c.SlidingLayers.Select(s => s ? "sliding_attention" : "full_attention").ToArray(),
+            ["engine"] = LensModel.Engine,
         };
         if (parameters)
             summary["parameters"] = model.Parameters.Select(p => new Dictionary<string, object>

@@ -95,6 +95,24 @@ internal static unsafe class Bf16MatVec
         _ => new(OneRow: wide, ManyRowsUpTo: !cpuHasBf16Dot ? int.MaxValue : dot ? DotRows : wide ? DecodeBatch : 0),
     };
 
+    /// <summary>Which bf16 products the kernel takes in this process and with which loops, in words (<c>info --json</c>'s <c>engine</c>).</summary>
+    internal static string Description => Describe(Supported, Takes, Best);
+
+    /// <summary>What <see cref="Description"/> says for a kernel that runs or not, takes <paramref name="takes"/> and runs <paramref name="loops"/>.</summary>
+    internal static string Describe(bool supported, KernelProducts takes, MatVecLoops loops)
+    {
+        if (!supported) return "bf16 products: libtorch's (NotebookLens's kernel needs AVX2 with FMA)";
+        string kernel = $"NotebookLens's kernel ({loops switch { MatVecLoops.Bf16Dot => "AVX512_BF16 dot products", MatVecLoops.Avx512 => "AVX-512", _ => "AVX2" }})";
+        string one = takes.OneRow ? $"NotebookLens's kernel ({(loops == MatVecLoops.Avx2 ? "AVX2" : "AVX-512")})" : "libtorch's";
+        string many = takes.ManyRowsUpTo switch
+        {
+            0 => "2 rows or more libtorch's",
+            int.MaxValue => $"2 rows or more {kernel}",
+            var n => $"2 to {n} rows {kernel}, more libtorch's",
+        };
+        return $"bf16 products: 1 row {one}; {many}";
+    }
+
     /// <summary>Rows of a decode batch the managed loops keep where libtorch has bf16 dot products (<see cref="ProductsFor"/>).</summary>
     internal const int DecodeBatch = 8;
 

@@ -28,6 +28,10 @@ public class CliTests
         Assert.Equal(hidden, r.GetProperty("hidden_size").GetInt32());
         Assert.Equal(vocab, r.GetProperty("vocab_size").GetInt32());
         Assert.Equal("bfloat16", r.GetProperty("dtype").GetString());
+        // How the engine runs: libtorch's preparation and the bf16 kernel's loops on this CPU.
+        var engine = r.GetProperty("engine").GetString()!;
+        Assert.Contains("OpenMP", engine);
+        Assert.Contains(NotebookLens.Models.Bf16MatVec.Dot ? "AVX512_BF16 dot products" : "bf16 products: 1 row", engine);
     }
 
     [Fact]

@@ -169,6 +169,15 @@ public class Bf16MatVecTests
         Assert.Equal(new KernelProducts(oneRow, manyRowsUpTo), Bf16MatVec.ProductsFor(setting, supported, wide, bf16Dot, dot));
 
     [Theory]
+    [InlineData(true, true, 16, "Bf16Dot", "bf16 products: 1 row NotebookLens's kernel (AVX-512); 2 to 16 rows NotebookLens's kernel (AVX512_BF16 dot products), more libtorch's")]
+    [InlineData(true, true, int.MaxValue, "Avx512", "bf16 products: 1 row NotebookLens's kernel (AVX-512); 2 rows or more NotebookLens's kernel (AVX-512)")]
+    [InlineData(true, false, int.MaxValue, "Avx2", "bf16 products: 1 row libtorch's; 2 rows or more NotebookLens's kernel (AVX2)")]
+    [InlineData(true, false, 0, "Avx2", "bf16 products: 1 row libtorch's; 2 rows or more libtorch's")]
+    [InlineData(false, false, 0, "Avx2", "bf16 products: libtorch's (NotebookLens's kernel needs AVX2 with FMA)")]
+    public void The_kernel_says_which_products_it_takes(bool supported, bool oneRow, int manyRowsUpTo, string loops, string expected) =>
+        Assert.Equal(expected, Bf16MatVec.Describe(supported, new KernelProducts(oneRow, manyRowsUpTo), Enum.Parse<MatVecLoops>(loops)));
+
+    [Theory]
     [InlineData(1, true)]
     [InlineData(2, true)]
     [InlineData(8, true)]
