@@ -20,7 +20,7 @@ namespace NotebookLens.Models;
 /// take its dot products in native code (<see cref="Dot"/>): eight rows of the 2048 x 8192 down projection in 1.0 ms
 /// against 2.0 with the managed loops and libtorch's on an AMD EPYC Zen 4. Like libtorch it widens to fp32 (the dot
 /// products' bf16 products are exact in fp32), accumulates in fp32 and rounds each output once to bf16 (nearest even);
-/// only the order of the additions differs. Which products it takes depends on the CPU (<see cref="ProductsFor"/>).
+/// only the order of the additions differs (and the dot products count fp32 values below 1.2e-38 as zero). Which products it takes depends on the CPU (<see cref="ProductsFor"/>).
 /// </summary>
 internal static unsafe class Bf16MatVec
 {
@@ -120,7 +120,7 @@ internal static unsafe class Bf16MatVec
     internal const int DotRows = 16;
 
     [ThreadStatic] static float[]? _inputs;
-    /// <summary>The accumulators of <see cref="Job.GroupWide{TGroup}"/> between column tiles: two vectors per input for each pair of weight rows.</summary>
+    /// <summary>The accumulators of <see cref="Job.GroupWide{TGroup}"/> and <see cref="Job.Dots"/> between column tiles (two vectors per input for each pair of weight rows), and the latter's sums.</summary>
     [ThreadStatic] static float[]? _sums;
     /// <summary>Columns of a tile of <see cref="Job.GroupWide{TGroup}"/>: eight fp32 inputs' share (32 KB) stays in a 48 KB L1 cache.</summary>
     const int Tile = 1024;
