@@ -26,10 +26,10 @@ typedef struct {
     float *totals;      // null, or (the last columns) where each step's sums go, 16 floats a step (sum16), instead of acc
 } dot_args;
 
-// The 16 lanes of each of 16 vectors summed, vector 4m + g's sum in lane 4g + m (putting it in lane 4m + g would take
-// a permutation whose indices live in .rodata; the caller reads the lanes in this order), every vector's lanes added in the same tree whatever its
-// place: lane j + lane j + 8, then j + 4, j + 2, j + 1. Lanes of different vectors are only moved, never added: zero
-// vectors standing in for absent ones change nothing. Summed one vector at a time in C#, with the writes, they were 3 %
+// The 16 lanes of each of 16 vectors summed, vector 4m + g's sum in lane 4g + m (lane 4m + g would take a permutation
+// whose indices live in .rodata; the caller reads the lanes in this order). Every vector's lanes are added in the same
+// tree whatever its place: lane j + lane j + 8, then j + 4, j + 2, j + 1. Lanes of different vectors are only moved,
+// never added: zero vectors standing in for absent ones change nothing. Summed one vector at a time in C#, with the writes, they were 3 %
 // of a batch-8 decode's samples, now 2 %, and the step took 150-155 ms instead of 170-190.
 static inline __attribute__((always_inline)) __m512 sum16(const __m512 *v) {
     __m512 t[8], u[4], w[2];
