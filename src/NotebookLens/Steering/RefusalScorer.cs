@@ -20,10 +20,10 @@ namespace NotebookLens.Steering;
 public sealed class RefusalScorer : IDisposable
 {
     readonly LanguageModel _model;
-    readonly IReadOnlyList<IReadOnlyList<int>> _harmful;
     readonly IReadOnlyList<IReadOnlyList<int>> _harmless;
-    /// <summary>The harmful prompts, then the harmless ones: the ablation pass of <see cref="Score"/> runs them together.</summary>
+    /// <summary>The harmful prompts (the first <see cref="_harmfulCount"/>), then the harmless ones: the ablation pass of <see cref="Score"/> runs them together.</summary>
     readonly IReadOnlyList<IReadOnlyList<int>> _both;
+    readonly int _harmfulCount;
     readonly Tensor _refusalIds;
     readonly int _batchSize;
     // Untouched harmless next-token distributions P, and Σ P log P per row: KL(P ‖ Q) = Σ P log P − Σ P log Q.
@@ -41,7 +41,7 @@ public sealed class RefusalScorer : IDisposable
         if (harmful.Count == 0 || harmless.Count == 0) throw new ArgumentException("Both validation sets need at least one prompt.");
         if (refusalTokenIds.Count == 0) throw new ArgumentException("At least one refusal token is needed.", nameof(refusalTokenIds));
         _model = model;
-        _harmful = harmful;
+        _harmfulCount = harmful.Count;
         _harmless = harmless;
         _both = [.. harmful, .. harmless];
         _batchSize = batchSize;
@@ -99,9 +99,8 @@ public sealed class RefusalScorer : IDisposable
         // libtorch's GEMM runs faster (Llama-3.2-3B's up projection: 271 GF/s on 120 rows, 415 on 240), and the shared
         // prefix once instead of twice.
         var logP = LastLogProbs(_both, ablation, cancel);
-        int h = _harmful.Count;
-        double refusal = RefusalScores(logP.narrow(0, 0, h), _refusalIds).mean().item<double>();
-        double kl = (_harmlessNegEntropy - (_harmlessProbs * logP.narrow(0, h, _harmless.Count)).sum(dim: 1)).mean().item<double>();
+        double refusal = RefusalScores(logP.narrow(0, 0, _harmfulCount), _refusalIds).mean().item<double>();
+        double kl = (_harmlessNegEntropy - (_harmlessProbs * logP.narrow(0, _harmfulCount, _harmless.Count)).sum(dim: 1)).mean().item<double>();
         return new CandidateScore(position, layer, norm, refusal, steering, kl);
     }
 
