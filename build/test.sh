@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash build/fetch-tokenizers.sh
 bash build/install-chromium.sh
 bash build/install-jupyter.sh
-# The machine code the engine carries (Bf16DotCode.cs) must be what its C source compiles to.
+# The machine code the engine carries (Bf16DotCode.cs, F32GemmCode.cs) must be what its C sources compile to.
 bash build/native-code.sh --check
 dotnet build NotebookLens.sln -c Release --nologo -v quiet
 log=$(mktemp)

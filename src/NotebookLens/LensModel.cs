@@ -81,14 +81,14 @@ public sealed class LensModel : TextModel, IDisposable
 
     /// <summary>
     /// How the engine runs in this process, in words: how libtorch was loaded and prepared (<see cref="TorchRuntime.Status"/>:
-    /// the OpenMP wait policy, the malloc threshold) and which bf16 products NotebookLens's own kernel takes on this CPU.
+    /// the OpenMP wait policy, the malloc threshold) and which bf16 and fp32 products NotebookLens's own kernels take on this CPU.
     /// </summary>
     public static string Engine
     {
         get
         {
             TorchRuntime.EnsureLoaded();
-            return $"{TorchRuntime.Status}; {Bf16MatVec.Description}";
+            return $"{TorchRuntime.Status}; {Bf16MatVec.Description}; {F32Gemm.Description}";
         }
     }
 

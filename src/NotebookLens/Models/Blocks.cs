@@ -9,9 +9,14 @@ internal sealed record Linear(Tensor Weight, Tensor? Bias)
 {
     public Tensor Forward(Tensor x) => Bias is null ? Project(x, Weight) : F.linear(x, Weight, Bias);
 
-    /// <summary><c>x · weightᵀ</c>: bf16 rows go through <see cref="Bf16MatVec"/> where it is the faster on this CPU (<see cref="Bf16MatVec.Applies"/>), the rest through libtorch.</summary>
+    /// <summary>
+    /// <c>x · weightᵀ</c>: bf16 rows go through <see cref="Bf16MatVec"/> and fp32 rows through <see cref="F32Gemm"/> where
+    /// each is the faster on this CPU (their <c>Applies</c>), the rest through libtorch.
+    /// </summary>
     public static Tensor Project(Tensor x, Tensor weight) =>
-        Bf16MatVec.Applies(x, weight) ? Bf16MatVec.Multiply(x, weight) : F.linear(x, weight);
+        Bf16MatVec.Applies(x, weight) ? Bf16MatVec.Multiply(x, weight)
+        : F32Gemm.Applies(x, weight) ? F32Gemm.Multiply(x, weight)
+        : F.linear(x, weight);
 
     /// <summary>Each layer's <see cref="Forward"/> of the same <paramref name="x"/>: bias-free layers the kernel takes share one pass of it.</summary>
     public static Tensor[] ForwardEach(Tensor x, params Linear[] layers) =>

@@ -32,6 +32,7 @@ public class CliTests
         var engine = r.GetProperty("engine").GetString()!;
         Assert.Contains("OpenMP", engine);
         Assert.Contains(NotebookLens.Models.Bf16MatVec.Dot ? "AVX512_BF16 dot products" : "bf16 products: 1 row", engine);
+        Assert.Contains(NotebookLens.Models.F32Gemm.Description, engine);
     }
 
     [Fact]
