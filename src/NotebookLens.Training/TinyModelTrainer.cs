@@ -26,7 +26,7 @@ public static class TinyModelTrainer
         recipe.Validate();
         TorchRuntime.EnsureLoaded();
         // Every step frees and remakes the same activations: keep them in the heap (glibc's largest fixed threshold).
-        using var heap = NativeHeap.KeepBlocksBelow(32 * 1024 * 1024);
+        using var heap = NativeHeap.ReuseBlocks();
         Directory.CreateDirectory(folder);
         var clock = Stopwatch.StartNew();
         TrainTokenizer(recipe, folder);

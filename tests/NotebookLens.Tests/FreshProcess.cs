@@ -12,6 +12,7 @@ public static class FreshProcess
     {
         [Runtime.NativeHeapTests.Probe] = Runtime.NativeHeapTests.RunProbe,
         [Runtime.NativeHeapTests.ProbeAfterTraining] = Runtime.NativeHeapTests.RunProbeAfterTraining,
+        [Runtime.NativeHeapTests.ProbeReuse] = Runtime.NativeHeapTests.RunReuseProbe,
     };
 
     /// <summary>Entry point when started by <see cref="Run"/>: runs one probe and prints what it returns.</summary>

@@ -16,6 +16,8 @@ public abstract partial class LanguageModel
         options ??= ForwardOptions.Default;
         foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
         CheckCache(cache);
+        // Disposed last, after the pass's activations: the blocks they leave free in the heap are handed back then.
+        using var heap = NativeHeap.ReuseBlocks();
         using var noGrad = options.RecordGradients ? null : no_grad();
         using var scope = NewDisposeScope();
         var ids = CheckIds(inputIds);
@@ -48,6 +50,7 @@ public abstract partial class LanguageModel
         foreach (var name in options.Hooks?.Names ?? []) HookPoints.Validate(name, Config);
         CheckCache(cache);
         CheckContext(cache?.Length ?? 0, residual.shape[^2]);
+        using var heap = NativeHeap.ReuseBlocks();
         using var noGrad = options.RecordGradients ? null : no_grad();
         using var scope = NewDisposeScope();
         var h = residual.dim() == 2 ? residual.unsqueeze(0) : residual;
