@@ -9,8 +9,8 @@ namespace NotebookLens.Models;
 /// <summary>
 /// fp32 rows times an fp32 weight matrix <c>[out, in]</c> (every linear layer of a model loaded in float32) in native
 /// AVX-512 loops (<c>f32gemm.c</c>, mapped by <see cref="NativeCode"/>), on AMD CPUs. libtorch's fp32 products are MKL's,
-/// whose code for other vendors' CPUs runs at about half the FMA units' rate: on an AMD EPYC Zen 4 with two threads, 128
-/// rows times Llama-3.2-1B's weights took MKL 95-118 GF/s and these loops 160-220 (OpenBLAS: 180), eight rows of the
+/// whose code for other vendors' CPUs runs at about half the FMA units' rate: on an AMD EPYC Zen 5 with two threads, 128
+/// rows times Llama-3.2-1B's weights took MKL 95-118 GF/s and these loops 160-280 (OpenBLAS: 145-186), eight rows of the
 /// output layer 30 against 97, one row as fast (both read the weights at memory speed). On Intel CPUs MKL keeps them.
 /// Each output is the fused multiply-adds of its row and weight row in column order, rounded once per addition in fp32
 /// as libtorch's are; only the order differs from MKL's blocked sums.

@@ -1,6 +1,6 @@
 // fp32 products x · wᵀ for F32Gemm, with AVX-512. libtorch's fp32 products go to MKL, which on AMD CPUs takes code
-// paths that reach about half of the FMA units' rate: on an AMD EPYC Zen 4, 128 rows times Llama-3.2-1B's weights ran
-// at 95-118 GF/s on two threads where these loops run at 160-220 (and OpenBLAS at 180).
+// paths that reach about half of the FMA units' rate: on an AMD EPYC Zen 5, 128 rows times Llama-3.2-1B's weights ran
+// at 95-118 GF/s on two threads where these loops run at 160-280 (and OpenBLAS at 145-186).
 //
 // Not compiled by the build: build/native-code.sh compiles it with gcc into a position-independent leaf function (no
 // calls, no data, no relocations) and writes its bytes into F32GemmCode.cs, which NativeCode maps executable at run
