@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 
 namespace NotebookLens;
 
-/// <summary>Architecture and parameters of a loaded model, as the lecture lists them.</summary>
-public sealed record ModelSummary(ModelRef Model, ModelConfig Config, long NumParameters, IReadOnlyList<ModelParameter> Parameters);
+/// <summary>Architecture and parameters of a loaded model, as the lecture lists them, and how the process runs it (<see cref="LensModel.Engine"/>).</summary>
+public sealed record ModelSummary(ModelRef Model, ModelConfig Config, long NumParameters, IReadOnlyList<ModelParameter> Parameters, string Engine);
 
 /// <summary>
 /// What a notebook user types against (as <c>HookedTransformer</c> in TransformerLens): a model with its tokenizer,
@@ -105,7 +105,7 @@ public sealed class LensModel : TextModel, IDisposable
 
     // ---- the model itself ----
 
-    public ModelSummary Summary() => new(Ref, Config, Model.NumParameters, Model.Parameters);
+    public ModelSummary Summary() => new(Ref, Config, Model.NumParameters, Model.Parameters, Engine);
 
     public IReadOnlyList<ModelParameter> Parameters => Model.Parameters;
 

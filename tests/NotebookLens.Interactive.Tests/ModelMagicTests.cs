@@ -64,6 +64,10 @@ public sealed class ModelMagicTests(SharedNotebook shared) : IClassFixture<Share
         var info = (await Submit($"#!model info --model {name}")).AssertSucceeded();
         Assert.Contains($"<dt>layers</dt><dd>{config.NumLayers}</dd>", info.Html);
         Assert.Contains($"<dt>hidden size</dt><dd>{config.HiddenSize}</dd>", info.Html);
+        // How the kernel process runs it: libtorch's set-up and which products NotebookLens's own kernels take.
+        Assert.Contains("nl-engine", info.Html);
+        Assert.Contains("bf16 products", info.Html);
+        Assert.Contains("fp32 products", info.Html);
 
         // The checkpoint's own header: names and shapes of the layer-0 tensors.
         var expected = SafeTensorsHeader(Path.Combine(folder, "model.safetensors"))

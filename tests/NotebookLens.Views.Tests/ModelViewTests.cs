@@ -56,4 +56,16 @@ public class ModelViewTests(TinyModel tiny)
         foreach (var p in tiny.Lens.Model.Parameters) Assert.Contains(p.Name, text);
         Assert.Contains("layer 5 (9 tensors", text);
     }
+
+    [Fact]
+    public void The_summary_says_how_the_engine_runs_the_model()
+    {
+        // #!model info's view: which products libtorch and NotebookLens's kernels take in this process.
+        var view = ModelView.Create(tiny.Lens.Summary());
+        Assert.Equal($"engine: {LensModel.Engine}", Dom.Parse(view).QuerySelector(".nl-engine")!.TextContent);
+        Assert.Contains($"engine: {LensModel.Engine}\n", view.Text);
+        Assert.Contains("bf16 products", LensModel.Engine);
+        Assert.Contains("fp32 products", LensModel.Engine);
+        Assert.Null(Dom.Parse(ModelView.Create(tiny.Lens.Config, tiny.Lens.Parameters)).QuerySelector(".nl-engine"));
+    }
 }

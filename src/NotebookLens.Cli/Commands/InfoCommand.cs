@@ -25,7 +25,7 @@ public sealed class InfoCommand : Verb
         bool parameters = args.GetValue(_parameters);
         using var model = _model.Load(args, _model.Resolve(args, io, ModelParts.Weights));
         var reference = new ModelRef(LensModel.DefaultName(_model.Name(args)), _model.Name(args), model.Config.ModelType, DTypes.Name(model.DType), model.Device.ToString());
-        _output.Write(args, io, $"model {reference.Name}", [ModelView.Create(model.Config, model.Parameters, reference, listParameters: parameters)], () => Summary(model, parameters));
+        _output.Write(args, io, $"model {reference.Name}", [ModelView.Create(model.Config, model.Parameters, reference, listParameters: parameters, engine: LensModel.Engine)], () => Summary(model, parameters));
         return 0;
     }
 

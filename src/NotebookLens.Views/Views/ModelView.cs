@@ -22,16 +22,19 @@ public static partial class ModelView
 {
     public static View Create(LensModel model) => Create(model.Summary());
 
-    public static View Create(ModelSummary summary) => Create(summary.Config, summary.Parameters, summary.Model);
+    public static View Create(ModelSummary summary) => Create(summary.Config, summary.Parameters, summary.Model, engine: summary.Engine);
 
     /// <param name="listParameters">False: the architecture and totals only (the CLI's <c>info</c> without <c>--parameters</c>).</param>
-    public static View Create(ModelConfig config, IReadOnlyList<ModelParameter> parameters, ModelRef? model = null, bool listParameters = true)
+    /// <param name="engine">How the process runs the model (<see cref="LensModel.Engine"/>), shown under the architecture.</param>
+    public static View Create(ModelConfig config, IReadOnlyList<ModelParameter> parameters, ModelRef? model = null, bool listParameters = true, string? engine = null)
     {
         var facts = Architecture(config, parameters);
         var html = new HtmlBuilder();
         if (model is not null) Pieces.ModelLine(html, model);
         Pieces.Facts(html, facts);
+        if (engine is not null) html.Element("div", $"engine: {engine}", Attr.Class("nl-sub nl-engine"));
         var text = new StringBuilder(model is null ? "" : $"{Pieces.ModelText(model)}, from {model.Source}\n").Append(Pieces.FactsText(facts));
+        if (engine is not null) text.Append($"engine: {engine}\n");
         var title = model is null ? $"Model ({config.ModelType})" : $"Model {model.Name} ({config.ModelType}, from {model.Source})";
         if (!listParameters) return new View(title, html.ToString(), text.ToString(), HasCharts: false);
         text.Append('\n');

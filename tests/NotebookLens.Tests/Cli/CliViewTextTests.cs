@@ -18,7 +18,7 @@ public sealed class CliViewTextTests(FixtureLenses lenses) : IClassFixture<Fixtu
     /// <summary>A verb's arguments (on a fixture model, float32) and the text its result's views give through the core API.</summary>
     static readonly Dictionary<string, (string Model, string[] Args, Func<LensModel, string> Expected)> Cases = new()
     {
-        ["info"] = ("gemma", ["info"], lens => ModelView.Create(lens.Config, lens.Parameters, lens.Ref, listParameters: false).Text),
+        ["info"] = ("gemma", ["info"], lens => ModelView.Create(lens.Config, lens.Parameters, lens.Ref, listParameters: false, engine: LensModel.Engine).Text),
         ["info --parameters"] = ("gemma", ["info", "--parameters"], lens => LensViews.ToText(lens)),
         ["tokenize"] = ("llama", ["tokenize", "--text", "大家好 apple\n"], lens => LensViews.ToText(lens.Prompt("大家好 apple\n"))),
         ["tokenize --no-special"] = ("gemma", ["tokenize", "--text", "大家好", "--no-special"], lens => LensViews.ToText(lens.Prompt("大家好", addSpecialTokens: false))),
