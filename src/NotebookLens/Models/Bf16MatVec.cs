@@ -184,7 +184,8 @@ internal static unsafe class Bf16MatVec
                 jobs[j] = new Job(family, (ushort*)TensorMemory.Address(weights[j]), outputs, cols, widened, source, count,
                     (ushort*)TensorMemory.Address(results[j]) + (long)first * outputs);
             }
-            if (pieces.Count == 1 || get_num_threads() == 1) for (int i = 0; i < pieces.Count; i++) pieces.Run(jobs, i);
+            // One piece runs here without a closure (a decode step's small products).
+            if (pieces.Count == 1) pieces.Run(jobs, 0);
             else KernelThreads.For(pieces.Count, i => pieces.Run(jobs, i));
         }
         return results;

@@ -44,7 +44,7 @@ internal static unsafe class DecodeAttention
         var step = new Step(queries, keys, values, visible, output, (float)scale);
         long work = q.shape[0] * q.shape[2] * step.Positions * step.HeadDim;
         int groups = checked((int)(q.shape[0] * keys.shape[1]));
-        if (work < ParallelWork || get_num_threads() == 1) for (int g = 0; g < groups; g++) step.Group(g);
+        if (work < ParallelWork) for (int g = 0; g < groups; g++) step.Group(g);
         else KernelThreads.For(groups, step.Group);
         return output;
     }

@@ -96,19 +96,13 @@ internal static unsafe class F32Gemm
         public void Run(long first, int count)
         {
             (_first, _rows, _tiles) = (first, count, (count + Tile - 1) / Tile);
-            For(_tiles, Pack);
+            KernelThreads.For(_tiles, Pack);
             int pieces = (int)Math.Min(_groups, Math.Max(16, _groups / PieceGroups));
-            For(pieces, piece =>
+            KernelThreads.For(pieces, piece =>
             {
                 for (long g = _groups * piece / pieces, end = _groups * (piece + 1) / pieces; g < end; g++)
                     for (int t = 0; t < _tiles; t++) Multiply(t, g);
             });
-        }
-
-        static void For(int count, Action<int> body)
-        {
-            if (count == 1 || get_num_threads() == 1) for (int i = 0; i < count; i++) body(i);
-            else KernelThreads.For(count, body);
         }
 
         int TileRows(int t) => Math.Min(Tile, _rows - t * Tile);

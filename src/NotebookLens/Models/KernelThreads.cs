@@ -22,11 +22,12 @@ internal static class KernelThreads
     /// Runs <paramref name="body"/> for 0 .. <paramref name="count"/> - 1, the indices taken one at a time by the caller and
     /// the workers (a thread that starts late leaves its share to the others), and returns when all have run, rethrowing
     /// the first exception. Loops started while another runs (from other threads, or from a body) are as correct: each
-    /// caller works on its own loop until no index is left, and idle workers join the newest.
+    /// caller works on its own loop until no index is left, and idle workers join the newest. With libtorch set to one
+    /// thread since (<c>torch.set_num_threads(1)</c>), the caller runs every index itself.
     /// </summary>
     public static void For(int count, Action<int> body)
     {
-        if (count > 1 && Shared.Value is { Workers: > 0 } team) team.For(count, body);
+        if (count > 1 && TorchSharp.torch.get_num_threads() > 1 && Shared.Value is { Workers: > 0 } team) team.For(count, body);
         else Inline(count, body);
     }
 

@@ -30,6 +30,28 @@ public class KernelThreadsTests
     }
 
     [Fact]
+    public void With_libtorch_set_to_one_thread_the_caller_runs_every_index()
+    {
+        int threads = TorchSharp.torch.get_num_threads();
+        var seen = new ConcurrentDictionary<int, int>();
+        TorchSharp.torch.set_num_threads(1);
+        try
+        {
+            KernelThreads.For(64, i =>
+            {
+                Thread.Sleep(1);
+                seen[i] = Environment.CurrentManagedThreadId;
+            });
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+        Assert.Equal(64, seen.Count);
+        Assert.All(seen.Values, id => Assert.Equal(Environment.CurrentManagedThreadId, id));
+    }
+
+    [Fact]
     public void Returns_only_when_every_index_has_run()
     {
         int done = 0;
