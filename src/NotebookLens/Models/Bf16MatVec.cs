@@ -38,7 +38,7 @@ internal static unsafe class Bf16MatVec
     /// widening 16 at a time, and a product of one row then streams its weights as fast as a plain read of them.
     /// </summary>
     const int PairLane = 32;
-    /// <summary>Weight bytes a thread takes at a time (<see cref="Pieces"/>).</summary>
+    /// <summary>The least weight bytes a thread takes at a time (<see cref="Pieces"/>).</summary>
     const int PieceBytes = 256 << 10;
 
     /// <summary>Whether the products take the 512-bit loops (AVX-512), for columns in steps of <see cref="PairLane"/>.</summary>
@@ -159,15 +159,15 @@ internal static unsafe class Bf16MatVec
         var results = weights.Select(w => empty([.. x.shape[..^1], w.shape[0]], dtype: ScalarType.BFloat16, device: x.device)).ToArray();
         using var rows = x.contiguous();
         var source = (ushort*)TensorMemory.Address(rows);
-        var pieces = new Pieces([.. weights.Select(w => checked((int)w.shape[0]))], cols);
+        // A lone row with the AVX-512 loops is read as it is (Row1Input1Wide); the others are widened once for every
+        // weight row, or for the loops with bf16 dot products copied as they are, a row where a widened one would
+        // start (a cache line past a multiple of 4 KB: 8 rows of a 2,048-wide product took twice as long without).
+        bool lone = pairs && inputs == 1;
+        var pieces = new Pieces([.. weights.Select(w => checked((int)w.shape[0]))], cols, stream: lone);
         var jobs = new Job[weights.Count];
         for (int first = 0; first < inputs; first += Chunk)
         {
             int count = Math.Min(Chunk, inputs - first);
-            // A lone row with the AVX-512 loops is read as it is (Row1Input1Wide); the others are widened once for every
-            // weight row, or for the loops with bf16 dot products copied as they are, a row where a widened one would
-            // start (a cache line past a multiple of 4 KB: 8 rows of a 2,048-wide product took twice as long without).
-            bool lone = pairs && inputs == 1;
             if (!lone)
                 fixed (float* start = widened)
                     for (int i = 0; i < count; i++)
@@ -192,38 +192,70 @@ internal static unsafe class Bf16MatVec
     }
 
     /// <summary>
-    /// The weights' rows in pieces of about <see cref="PieceBytes"/>, each starting on a whole block, which the threads
-    /// take one at a time: a thread that starts late or is interrupted (two cores shared with libtorch's workers and the
-    /// machine's other work) leaves its share to the others instead of holding up the product. With one half per
-    /// thread, a decode step's products averaged 1.4 times their best time. A piece is found from its index: with the pieces
-    /// listed, a decode step of Llama-3.2-1B's shapes allocated 851 KB of managed memory, now 395.
+    /// The weights' rows in pieces, each within one weight and starting on a whole block, which the threads take one at a
+    /// time in order: a thread that starts late or is interrupted (two cores shared with libtorch's workers and the
+    /// machine's other work) leaves its share to the others instead of holding up the product (with one half per thread,
+    /// a decode step's products averaged 1.4 times their best time). Pieces of <see cref="PieceBytes"/>, except for one
+    /// input row streamed one weight row at a time, where each piece starts a stream the hardware prefetcher has to find
+    /// again: there they are as large as they can be and still share the work out, largest first, each the rows not yet
+    /// given out over twice the threads, down to <see cref="PieceBytes"/> (guided scheduling). With pieces of 256 KB
+    /// throughout, the 65 products of a decode step of one sequence (Llama-3.2-1B's shapes) ran at 61-64 % of a plain
+    /// read of the same weights, with these at 71-75 % (1 MB throughout: 72-73 %; AMD EPYC Zen 5 VM, two threads,
+    /// medians of ten alternating runs), and the step took 54-56 ms instead of 59-62. The loops for several inputs read
+    /// a piece in column tiles, whose rows stay in L2 only while the piece is small: a decode step of eight sequences
+    /// with guided pieces took 126-132 ms against 120-130. The list lives in a buffer of the calling thread's, reused
+    /// from call to call (a decode step makes 65).
     /// </summary>
     readonly struct Pieces
     {
-        readonly int[] _outputs, _firsts;
-        readonly int _rows;
+        [ThreadStatic] static Piece[]? _buffer;
+        readonly Piece[] _pieces;
 
         /// <param name="outputs">Each job's weight rows.</param>
         /// <param name="cols">The weights' columns (all jobs have the same).</param>
-        public Pieces(int[] outputs, int cols)
+        /// <param name="stream">Whether the jobs stream one input against one weight row at a time (guided pieces).</param>
+        public Pieces(int[] outputs, int cols, bool stream)
         {
-            _outputs = outputs;
-            _rows = Math.Max(Block, PieceBytes / (2 * cols) / Block * Block);
-            _firsts = new int[outputs.Length + 1];
-            for (int j = 0; j < outputs.Length; j++) _firsts[j + 1] = _firsts[j] + (outputs[j] + _rows - 1) / _rows;
+            int threads = stream ? KernelThreads.Threads : 0, most = Cut(outputs, cols, threads, null);
+            _pieces = _buffer is { } buffer && buffer.Length >= most ? buffer : _buffer = new Piece[most];
+            Count = Cut(outputs, cols, threads, _pieces);
         }
 
-        public int Count => _firsts[^1];
+        public int Count { get; }
 
-        /// <summary>Runs piece <paramref name="index"/>: its job's rows from index x rows per piece, to the next piece's or the job's end.</summary>
+        /// <summary>Runs piece <paramref name="index"/>.</summary>
         public void Run(Job[] jobs, int index)
         {
-            int j = 0;
-            while (index >= _firsts[j + 1]) j++;
-            int from = (index - _firsts[j]) * _rows;
-            jobs[j].Run(from, Math.Min(_outputs[j], from + _rows));
+            var piece = _pieces[index];
+            jobs[piece.Weight].Run(piece.From, piece.To);
         }
     }
+
+    /// <summary>
+    /// Cuts the rows of weights of <paramref name="outputs"/> rows and <paramref name="cols"/> columns into pieces
+    /// (<see cref="Pieces"/>), guided for <paramref name="threads"/> threads or, with 0, of <see cref="PieceBytes"/>
+    /// throughout; writes them into <paramref name="into"/> and returns their count, or without an array returns how
+    /// many there can be at most (every piece of <see cref="PieceBytes"/>).
+    /// </summary>
+    internal static int Cut(int[] outputs, int cols, int threads, Piece[]? into)
+    {
+        int least = Math.Max(Block, PieceBytes / (2 * cols) / Block * Block);
+        if (into is null) return outputs.Sum(rows => (rows + least - 1) / least);
+        long left = outputs.Sum(rows => (long)rows);
+        int count = 0;
+        for (int j = 0; j < outputs.Length; j++)
+            for (int from = 0; from < outputs[j];)
+            {
+                int rows = threads == 0 ? least : (int)Math.Max(least, left / (2 * threads) / Block * Block), to = Math.Min(outputs[j], from + rows);
+                into[count++] = new Piece(j, from, to);
+                left -= to - from;
+                from = to;
+            }
+        return count;
+    }
+
+    /// <summary>Rows [<see cref="From"/>, <see cref="To"/>) of the product's weight number <see cref="Weight"/>.</summary>
+    internal readonly record struct Piece(int Weight, int From, int To);
 
     /// <summary>
     /// One input row widened to fp32, as the weights are (<paramref name="cols"/> is a multiple of <see cref="Lane"/>);

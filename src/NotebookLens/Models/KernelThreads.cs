@@ -31,6 +31,9 @@ internal static class KernelThreads
         else Inline(count, body);
     }
 
+    /// <summary>The threads <see cref="For"/> runs a loop on, the caller's included: one where libtorch is set to one thread.</summary>
+    public static int Threads => TorchSharp.torch.get_num_threads() > 1 ? 1 + Shared.Value.Workers : 1;
+
     static void Inline(int count, Action<int> body)
     {
         for (int i = 0; i < count; i++) body(i);

@@ -98,6 +98,45 @@ public class Bf16MatVecTests
     }
 
     [Fact]
+    public void A_lone_rows_pieces_start_with_the_rows_left_over_twice_the_threads_down_to_256_KB()
+    {
+        // 2,048 columns: 256 KB are 64 rows. Worked by hand: 1,000 rows for two threads, 1000 / 4 = 250 -> 248 (whole
+        // blocks of four rows), 752 / 4 = 188, 564 / 4 = 141 -> 140, 424 / 4 = 106 -> 104, 320 / 4 = 80, then 64s and the rest.
+        Assert.Equal([new(0, 0, 248), new(0, 248, 436), new(0, 436, 576), new(0, 576, 680), new(0, 680, 760),
+            new(0, 760, 824), new(0, 824, 888), new(0, 888, 952), new(0, 952, 1000)], Cut([1000], 2048, threads: 2));
+        // Several weights (q, k, v): the rows left counted over all of them (296 / 4 = 74 -> 72, then 56 -> 64), no piece across two.
+        Assert.Equal([new(0, 0, 72), new(0, 72, 136), new(0, 136, 160), new(1, 0, 64), new(1, 64, 100), new(2, 0, 36)], Cut([160, 100, 36], 2048, threads: 2));
+        // Without threads (the loops for several inputs), 256 KB throughout: 8,192 columns are 16 rows.
+        Assert.Equal([new(0, 0, 16), new(0, 16, 32), new(0, 32, 40)], Cut([40], 8192, threads: 0));
+    }
+
+    [Theory]
+    [InlineData(2048, 1)]
+    [InlineData(2048, 2)]
+    [InlineData(8192, 4)]
+    [InlineData(2048, 0)]
+    public void Pieces_cover_every_row_once_in_order_within_the_counted_bound(int cols, int threads)
+    {
+        int[] outputs = [2048, 512, 512, 8192, 4, 1];
+        var pieces = Cut(outputs, cols, threads);
+        Assert.True(pieces.Length <= Bf16MatVec.Cut(outputs, cols, threads, null));
+        for (int j = 0; j < outputs.Length; j++)
+        {
+            var own = pieces.Where(p => p.Weight == j).ToArray();
+            Assert.Equal(0, own[0].From);
+            Assert.Equal(outputs[j], own[^1].To);
+            Assert.All(own.Zip(own.Skip(1)), pair => Assert.Equal(pair.First.To, pair.Second.From));
+            Assert.All(own, p => Assert.True(p.From % 4 == 0 && p.To > p.From, $"{p}"));
+        }
+    }
+
+    static Bf16MatVec.Piece[] Cut(int[] outputs, int cols, int threads)
+    {
+        var pieces = new Bf16MatVec.Piece[Bf16MatVec.Cut(outputs, cols, threads, null)];
+        return pieces[..Bf16MatVec.Cut(outputs, cols, threads, pieces)];
+    }
+
+    [Fact]
     public void Keeps_the_leading_shape_of_a_single_row()
     {
         using var scope = NewDisposeScope();

@@ -34,9 +34,11 @@ public class KernelThreadsTests
     {
         int threads = TorchSharp.torch.get_num_threads();
         var seen = new ConcurrentDictionary<int, int>();
+        int counted;
         TorchSharp.torch.set_num_threads(1);
         try
         {
+            counted = KernelThreads.Threads;
             KernelThreads.For(64, i =>
             {
                 Thread.Sleep(1);
@@ -49,7 +51,12 @@ public class KernelThreadsTests
         }
         Assert.Equal(64, seen.Count);
         Assert.All(seen.Values, id => Assert.Equal(Environment.CurrentManagedThreadId, id));
+        Assert.Equal(1, counted);
     }
+
+    [Fact]
+    public void Threads_counts_the_caller_and_a_worker_for_each_other_thread_libtorch_computes_with() =>
+        Assert.Equal(Math.Min(Environment.ProcessorCount, TorchSharp.torch.get_num_threads()), KernelThreads.Threads);
 
     [Fact]
     public void Returns_only_when_every_index_has_run()
