@@ -206,7 +206,7 @@ internal static unsafe class Bf16MatVec
     /// read of the same weights, with these at 71-75 % (1 MB throughout: 72-73 %; AMD EPYC Zen 5 VM, two threads,
     /// medians of ten alternating runs), and the step took 54-56 ms instead of 59-62. The loops for several inputs read
     /// a piece in column tiles, whose rows stay in L2 only while the piece is small: a decode step of eight sequences
-    /// with guided pieces took 126-132 ms against 120-130. The list lives in a buffer of the calling thread's, reused
+    /// was no faster with guided pieces (126-132 ms against 120-130). The list lives in a buffer of the calling thread's, reused
     /// from call to call (a decode step makes 65).
     /// </summary>
     readonly struct Pieces
