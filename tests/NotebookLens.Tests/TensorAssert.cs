@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Tests;
@@ -22,7 +23,11 @@ public static class TensorAssert
         var e = expected.to(ScalarType.Float64);
         var diff = (a - e).abs();
         double maxAbs = diff.max().item<double>();
-        var excess = diff - (e.abs() * rtol + atol);
+        // Rooted scalars: implicit double -> Scalar temporaries may be freed by the GC during the native call.
+        using var relative = rtol.ToScalar();
+        using var absolute = atol.ToScalar();
+        using var one = 1.0.ToScalar();
+        var excess = diff - e.abs().mul(relative).add(absolute, one);
         double worst = excess.max().item<double>();
         Assert.True(worst <= 0, $"{what}: max |diff| {maxAbs:E3} exceeds atol {atol:E1} + rtol {rtol:E1}");
         return maxAbs;

@@ -81,7 +81,9 @@ internal sealed record RopeTables(Tensor Cos, Tensor Sin) : IDisposable
         using var scope = NewDisposeScope();
         long half = x.shape[^1] / 2;
         var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1);
-        return (x * Cos + rotated * Sin).MoveToOuterDisposeScope();
+        // Scalars.Plus: the tensor + passes a temporary alpha the GC may free during the call (a fresh-clone test run
+        // failed here with "Expected false to be true" in Scalar::toBFloat16).
+        return Scalars.Plus(x * Cos, rotated * Sin).MoveToOuterDisposeScope();
     }
 
     public void Dispose()
