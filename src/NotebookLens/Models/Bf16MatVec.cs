@@ -157,8 +157,7 @@ internal static unsafe class Bf16MatVec
         bool dot = pairs && chosen == MatVecLoops.Bf16Dot;
         int inputs = checked((int)(x.numel() / cols));
         int stride = Stride(cols);
-        var widened = _inputs is { } buffer && buffer.Length >= Math.Min(inputs, Chunk) * stride + WideLane ? buffer
-            : _inputs = GC.AllocateUninitializedArray<float>(Chunk * stride + WideLane, pinned: true);
+        var widened = PinnedBuffer.AtLeast(ref _inputs, (long)Math.Min(inputs, Chunk) * stride, (long)Chunk * stride);
         var results = weights.Select(w => empty([.. x.shape[..^1], w.shape[0]], dtype: ScalarType.BFloat16, device: x.device)).ToArray();
         using var rows = x.contiguous();
         var source = (ushort*)TensorMemory.Address(rows);
@@ -176,7 +175,7 @@ internal static unsafe class Bf16MatVec
                     for (int i = 0; i < count; i++)
                     {
                         ushort* row = source + (long)(first + i) * cols;
-                        float* into = Aligned(start) + (long)i * stride;
+                        float* into = PinnedBuffer.Aligned(start) + (long)i * stride;
                         if (dot) new Span<ushort>(row, cols).CopyTo(new Span<ushort>(into, cols));
                         else WidenRow(row, cols, into, pairs);
                     }
@@ -278,12 +277,6 @@ internal static unsafe class Bf16MatVec
     }
 
     /// <summary>
-    /// The first cache-line boundary in a (pinned) buffer of widened inputs: with whole-line rows (<see cref="Stride"/>),
-    /// no 512-bit load of an input crosses two lines.
-    /// </summary>
-    static float* Aligned(float* buffer) => (float*)(((nint)buffer + 63) & ~(nint)63);
-
-    /// <summary>
     /// The distance between input rows in floats: a cache line past a multiple of 4 KB, so that the rows one step
     /// reads do not all fall in the same L1 sets (4K aliasing: the 2048-wide products ran 2.5 times slower per flop
     /// than the output layer).
@@ -341,7 +334,7 @@ internal static unsafe class Bf16MatVec
             }
             fixed (float* buffer = _inputs)
             {
-                float* inputs = Aligned(buffer);
+                float* inputs = PinnedBuffer.Aligned(buffer);
                 int r = from;
                 if (_family == Family.Wide)
                 {
@@ -475,7 +468,7 @@ internal static unsafe class Bf16MatVec
             int group = TGroup.Count, pairs = (to - from) / 2, perPair = 2 * group * WideLane;
             fixed (float* start = Sums(pairs * perPair))
             {
-                float* acc = Aligned(start);
+                float* acc = PinnedBuffer.Aligned(start);
                 for (int tile = 0; tile < _cols; tile += Tile)
                 {
                     int end = Math.Min(_cols, tile + Tile);
@@ -509,11 +502,11 @@ internal static unsafe class Bf16MatVec
             int vectors = steps * rows * group;
             fixed (float* start = Sums(vectors * WideLane + steps * WideLane, clear: false), inputs = _inputs)
             {
-                float* acc = Aligned(start), totals = acc + (long)vectors * WideLane;
+                float* acc = PinnedBuffer.Aligned(start), totals = acc + (long)vectors * WideLane;
                 var args = new Bf16DotArgs
                 {
                     Weight = _weight + (long)r * _cols, Cols = _cols, Steps = steps, Rows = rows,
-                    Inputs = (ushort*)(Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride, Sums = acc, Count = group,
+                    Inputs = (ushort*)(PinnedBuffer.Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride, Sums = acc, Count = group,
                     Ahead = 4L * _cols, // two pairs of rows ahead, into L2, as Rows2InputsWide
                     Far = 32L * _cols, // and sixteen pairs ahead (bf16dot.c)
                 };
@@ -531,9 +524,9 @@ internal static unsafe class Bf16MatVec
         /// <summary>This thread's buffer for <paramref name="floats"/> sums and an alignment's slack, cleared unless <c>bf16dot</c> starts them (from its first tile).</summary>
         static float[] Sums(int floats, bool clear = true)
         {
-            var sums = _sums is { } buffer && buffer.Length >= floats + WideLane ? buffer : _sums = GC.AllocateUninitializedArray<float>(floats + WideLane, pinned: true);
+            var sums = PinnedBuffer.AtLeast(ref _sums, floats);
             if (clear)
-                fixed (float* start = sums) new Span<float>(Aligned(start), floats).Clear();
+                fixed (float* start = sums) new Span<float>(PinnedBuffer.Aligned(start), floats).Clear();
             return sums;
         }
 

@@ -72,12 +72,10 @@ internal static unsafe class F32Gemm
         long cols = weight.shape[1], outputs = weight.shape[0], inputs = x.numel() / cols;
         var result = empty([.. x.shape[..^1], outputs], dtype: ScalarType.Float32, device: x.device);
         using var rows = x.contiguous();
-        var need = ChunkRows * cols + 16;
-        var packed = _packed is { } buffer && buffer.LongLength >= need ? buffer : _packed = GC.AllocateUninitializedArray<float>(checked((int)need), pinned: true);
-        fixed (float* start = packed)
+        fixed (float* start = PinnedBuffer.AtLeast(ref _packed, ChunkRows * cols))
         {
             var product = new Product(
-                (float*)TensorMemory.Address(rows), (float*)(((nint)start + 63) & ~(nint)63), (float*)TensorMemory.Address(weight),
+                (float*)TensorMemory.Address(rows), PinnedBuffer.Aligned(start), (float*)TensorMemory.Address(weight),
                 (float*)TensorMemory.Address(result), cols, outputs);
             for (long first = 0; first < inputs; first += ChunkRows)
                 product.Run(first, (int)Math.Min(ChunkRows, inputs - first));

@@ -27,7 +27,7 @@ internal static class KernelThreads
     /// </summary>
     public static void For(int count, Action<int> body)
     {
-        if (count > 1 && TorchSharp.torch.get_num_threads() > 1 && Shared.Value is { Workers: > 0 } team) team.For(count, body);
+        if (count > 1 && Threads > 1) Shared.Value.For(count, body);
         else Inline(count, body);
     }
 
