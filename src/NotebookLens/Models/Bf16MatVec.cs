@@ -38,8 +38,12 @@ internal static unsafe class Bf16MatVec
     /// widening 16 at a time, and a product of one row then streams its weights as fast as a plain read of them.
     /// </summary>
     const int PairLane = 32;
-    /// <summary>The least weight bytes a thread takes at a time (<see cref="Pieces"/>).</summary>
-    const int PieceBytes = 256 << 10;
+    /// <summary>
+    /// The least weight bytes a thread takes at a time (<see cref="Pieces"/>): with 512 KB instead of 256, eight rows of
+    /// a layer's MLP took 4-7 % less time (three alternating rounds, AMD EPYC Zen 5 VM; one row: no change); in the
+    /// loops' own harness, pieces of 32 rows of the 2048 x 8192 down projection streamed at 36 GB/s, of 16 rows at 29.
+    /// </summary>
+    const int PieceBytes = 512 << 10;
 
     /// <summary>Whether the products take the 512-bit loops (AVX-512), for columns in steps of <see cref="PairLane"/>.</summary>
     internal static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
@@ -128,6 +132,24 @@ internal static unsafe class Bf16MatVec
     /// <summary>Columns of a tile of <see cref="Job.GroupWide{TGroup}"/>: eight fp32 inputs' share (32 KB) stays in a 48 KB L1 cache.</summary>
     const int Tile = 1024;
 
+    /// <summary>
+    /// Columns of a tile of <see cref="Job.Dots"/> on this CPU (<see cref="DotTileFor"/>): 2,048 with a 48 KB L1 data
+    /// cache, where eight rows of the output layer streamed from memory 4-7 % faster than in tiles of 1,024, and of the
+    /// 2048 x 8192 down projection 14 % faster than in tiles of 1,024 and 18 % than of 4,096 (AMD EPYC Zen 5 VM).
+    /// </summary>
+    internal static int DotTile { get; } = DotTileFor(Cpu.L1DataBytes);
+
+    /// <summary>
+    /// The most columns, a power of two from 256, whose share of eight bf16 inputs takes at most two thirds of an L1
+    /// data cache of <paramref name="l1Bytes"/> (the rest for the weights streaming through): 1,024 for 32 KB, 2,048 for 48 KB.
+    /// </summary>
+    internal static int DotTileFor(int l1Bytes)
+    {
+        int tile = 256;
+        while (2 * tile * Eight.Count * sizeof(ushort) <= l1Bytes * 2 / 3) tile *= 2;
+        return tile;
+    }
+
     /// <summary>Whether <see cref="Multiply"/> handles <c>x · weightᵀ</c>: bf16 rows it <see cref="Takes"/> against a contiguous bf16 CPU matrix.</summary>
     public static bool Applies(Tensor x, Tensor weight) =>
         !x.requires_grad && !weight.requires_grad && x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16
@@ -201,9 +223,9 @@ internal static unsafe class Bf16MatVec
     /// input row streamed one weight row at a time, where each piece starts a stream the hardware prefetcher has to find
     /// again: there they are as large as they can be and still share the work out, largest first, each the rows not yet
     /// given out over twice the threads, down to <see cref="PieceBytes"/> (guided scheduling). With pieces of 256 KB
-    /// throughout, the 65 products of a decode step of one sequence (Llama-3.2-1B's shapes) ran at 61-64 % of a plain
-    /// read of the same weights, with these at 71-75 % (1 MB throughout: 72-73 %; AMD EPYC Zen 5 VM, two threads,
-    /// medians of ten alternating runs), and the step took 54-56 ms instead of 59-62. The loops for several inputs read
+    /// throughout (<see cref="PieceBytes"/> then), the 65 products of a decode step of one sequence (Llama-3.2-1B's
+    /// shapes) ran at 61-64 % of a plain read of the same weights, with these at 71-75 % (1 MB throughout: 72-73 %; AMD
+    /// EPYC Zen 5 VM, two threads, medians of ten alternating runs), and the step took 54-56 ms instead of 59-62. The loops for several inputs read
     /// a piece in column tiles, whose rows stay in L2 only while the piece is small: a decode step of eight sequences
     /// was no faster with guided pieces (126-132 ms against 120-130). The list lives in a buffer of the calling thread's, reused
     /// from call to call (a decode step makes 65).
@@ -295,7 +317,7 @@ internal static unsafe class Bf16MatVec
         public ushort* Inputs;
         public long InputStride, FirstColumn, EndColumn;
         public float* Sums;
-        public long Count, Ahead, Far;
+        public long Count, Ahead;
         public float* Totals;
     }
 
@@ -507,12 +529,11 @@ internal static unsafe class Bf16MatVec
                 {
                     Weight = _weight + (long)r * _cols, Cols = _cols, Steps = steps, Rows = rows,
                     Inputs = (ushort*)(PinnedBuffer.Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride, Sums = acc, Count = group,
-                    Ahead = 4L * _cols, // two pairs of rows ahead, into L2, as Rows2InputsWide
-                    Far = 32L * _cols, // and sixteen pairs ahead (bf16dot.c)
+                    Ahead = 2L * _cols, // the next pair of rows at these columns (bf16dot.c)
                 };
-                for (int tile = 0; tile < _cols; tile += Tile)
+                for (int tile = 0; tile < _cols; tile += DotTile)
                 {
-                    (args.FirstColumn, args.EndColumn) = (tile, Math.Min(_cols, tile + Tile));
+                    (args.FirstColumn, args.EndColumn) = (tile, Math.Min(_cols, tile + DotTile));
                     // The last tile sums each vector's lanes (bf16dot.c's sum16) instead of keeping the vectors.
                     args.Totals = args.EndColumn == _cols ? totals : null;
                     _dot(&args);

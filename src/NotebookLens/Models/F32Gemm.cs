@@ -36,11 +36,8 @@ internal static unsafe class F32Gemm
     /// <summary>Whether the loops run in this process (AVX-512, Linux x86-64).</summary>
     internal static bool Available => _gemm != null;
 
-    /// <summary>Whether the CPU is AMD's (CPUID leaf 0: "AuthenticAMD"), where MKL does not run its fastest code.</summary>
-    internal static bool CpuIsAmd { get; } = X86Base.IsSupported && X86Base.CpuId(0, 0) is (_, 0x68747541, 0x444D4163, 0x69746E65);
-
     /// <summary>Whether the fp32 products are this kernel's in this process (<see cref="TakesFor"/>).</summary>
-    public static bool Takes { get; } = TakesFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Available, CpuIsAmd);
+    public static bool Takes { get; } = TakesFor(Environment.GetEnvironmentVariable("NOTEBOOKLENS_MATVEC"), Available, Cpu.IsAmd);
 
     /// <summary>
     /// <c>NOTEBOOKLENS_MATVEC=torch</c> (libtorch for every product): no; <c>=ours</c>: wherever the loops run; by default

@@ -23,6 +23,7 @@ public class Bf16MatVecTests
     [InlineData(8, 301, 2048)]
     [InlineData(9, 7, 96)]
     [InlineData(13, 37, 1568)] // AVX-512: eight inputs, four, then one; column tiles of 1,024 and 544
+    [InlineData(13, 21, 4640)] // with bf16 dot products and a 48 KB L1 cache, column tiles of 2,048, 2,048 and 544
     [InlineData(64, 9, 256)] // one whole chunk of inputs
     [InlineData(130, 37, 512)] // two chunks and a part: a prefill
     public void Equals_the_exact_product_rounded_once_to_bf16(int inputs, int rows, int cols)
@@ -98,17 +99,31 @@ public class Bf16MatVecTests
     }
 
     [Fact]
-    public void A_lone_rows_pieces_start_with_the_rows_left_over_twice_the_threads_down_to_256_KB()
+    public void A_lone_rows_pieces_start_with_the_rows_left_over_twice_the_threads_down_to_512_KB()
     {
-        // 2,048 columns: 256 KB are 64 rows. Worked by hand: 1,000 rows for two threads, 1000 / 4 = 250 -> 248 (whole
-        // blocks of four rows), 752 / 4 = 188, 564 / 4 = 141 -> 140, 424 / 4 = 106 -> 104, 320 / 4 = 80, then 64s and the rest.
-        Assert.Equal([new(0, 0, 248), new(0, 248, 436), new(0, 436, 576), new(0, 576, 680), new(0, 680, 760),
-            new(0, 760, 824), new(0, 824, 888), new(0, 888, 952), new(0, 952, 1000)], Cut([1000], 2048, threads: 2));
-        // Several weights (q, k, v): the rows left counted over all of them (296 / 4 = 74 -> 72, then 56 -> 64), no piece across two.
-        Assert.Equal([new(0, 0, 72), new(0, 72, 136), new(0, 136, 160), new(1, 0, 64), new(1, 64, 100), new(2, 0, 36)], Cut([160, 100, 36], 2048, threads: 2));
-        // Without threads (the loops for several inputs), 256 KB throughout: 8,192 columns are 16 rows.
-        Assert.Equal([new(0, 0, 16), new(0, 16, 32), new(0, 32, 40)], Cut([40], 8192, threads: 0));
+        // 2,048 columns: 512 KB are 128 rows. Worked by hand: 1,000 rows for two threads, 1000 / 4 = 250 -> 248 (whole
+        // blocks of four rows), 752 / 4 = 188, 564 / 4 = 141 -> 140, then 424 / 4 = 106 is below 128: 128s and the rest.
+        Assert.Equal([new(0, 0, 248), new(0, 248, 436), new(0, 436, 576), new(0, 576, 704), new(0, 704, 832),
+            new(0, 832, 960), new(0, 960, 1000)], Cut([1000], 2048, threads: 2));
+        // Several weights (Llama-3.2-1B's q, k and v): the rows left counted over all of them, no piece across two.
+        // 3072 / 4 = 768, 2304 / 4 = 576, 1728 / 4 = 432, 1296 / 4 = 324 (q's last 272), 1024 / 4 = 256, 768 / 4 = 192,
+        // 576 / 4 = 144 (k's last 64), then 512 / 4 = 128 and below: 128s.
+        Assert.Equal([new(0, 0, 768), new(0, 768, 1344), new(0, 1344, 1776), new(0, 1776, 2048), new(1, 0, 256), new(1, 256, 448),
+            new(1, 448, 512), new(2, 0, 128), new(2, 128, 256), new(2, 256, 384), new(2, 384, 512)], Cut([2048, 512, 512], 2048, threads: 2));
+        // Without threads (the loops for several inputs), 512 KB throughout: 8,192 columns are 32 rows.
+        Assert.Equal([new(0, 0, 32), new(0, 32, 64), new(0, 64, 72)], Cut([72], 8192, threads: 0));
     }
+
+    [Theory]
+    // Eight bf16 inputs of the tile's columns within two thirds of the L1 data cache: 8 x 2 x 1024 = 16 KB <= 21.3 KB but
+    // 32 KB > 21.3 (32 KB, Zen 4); 32 KB <= 32 KB (48 KB, Zen 5; Intel since Ice Lake); 64 KB > 42.7 (64 KB); 256 the least.
+    [InlineData(32 << 10, 1024)]
+    [InlineData(48 << 10, 2048)]
+    [InlineData(64 << 10, 2048)]
+    [InlineData(96 << 10, 4096)]
+    [InlineData(4 << 10, 256)]
+    public void The_dot_loops_tile_holds_eight_inputs_in_two_thirds_of_the_l1_cache(int l1Bytes, int tile) =>
+        Assert.Equal(tile, Bf16MatVec.DotTileFor(l1Bytes));
 
     [Theory]
     [InlineData(2048, 1)]

@@ -101,12 +101,11 @@ public class F32GemmTests
         Assert.Equal(takes, F32Gemm.TakesFor(setting, available, amd));
 
     [Fact]
-    public void The_vendor_and_the_loops_are_detected_as_linux_lists_the_cpu()
+    public void The_loops_are_detected_as_linux_lists_the_cpu()
     {
         // Independent of CPUID: what Linux reports.
         if (!File.Exists("/proc/cpuinfo")) return;
         var lines = File.ReadLines("/proc/cpuinfo").ToArray();
-        Assert.Equal(lines.First(l => l.StartsWith("vendor_id", StringComparison.Ordinal)).EndsWith("AuthenticAMD", StringComparison.Ordinal), F32Gemm.CpuIsAmd);
         var flags = lines.First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ');
         bool linuxX64 = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
         Assert.Equal(flags.Contains("avx512f") && linuxX64, F32Gemm.Available);

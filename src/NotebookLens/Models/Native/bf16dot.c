@@ -20,9 +20,12 @@ typedef struct {
     int64_t c0, c1;     // the columns to take, [c0, c1), multiples of 32
     float *acc;         // for each step, rows x n vectors of 16 fp32 sums between tiles (from c0 = 0, not read): input i's for the step's row q at rows x i + q
     int64_t n;          // inputs: 8, 4 or 1
-    int64_t ahead;      // elements ahead of the weights being summed to prefetch into L2 (prefetcht1)
-    int64_t far;        // and further ahead, prefetcht2: read from memory, eight rows of the down projection and the
-                        // output layer took 1.15-1.4x one row's time against 1.35-1.75x without (AMD EPYC Zen 4)
+    int64_t ahead;      // elements ahead of the weights being summed to prefetch into L1 (prefetcht0): the next step's
+                        // rows at these columns. Eight rows of the 525 MB output layer, read from memory on two threads
+                        // of an AMD EPYC Zen 5 VM, streamed at 78-83 % of a plain read of it so, against 56 % with the
+                        // prefetcht1 two steps ahead and prefetcht2 sixteen ahead this had before (that second one had
+                        // helped on Zen 4 with tiles of 1,024 columns and 256 KB pieces; here it cost 10-25 % in every
+                        // arrangement tried), 73 % with prefetcht1 one step ahead, 71-76 % with prefetcht0 two or three.
     float *totals;      // null, or (the last columns) where each step's sums go, 16 floats a step (sum16), instead of acc
 } dot_args;
 
@@ -52,7 +55,7 @@ static inline __attribute__((always_inline)) __m512 sum16(const __m512 *v) {
 // stack, and eight rows took 1.2x the managed loops' time instead of 0.8x).
 #define GROUP(N, R)                                                                                                    \
     static inline __attribute__((always_inline)) void group_##N##_##R(const dot_args *a) {                             \
-        const int64_t cols = a->cols, s = a->xstride, ahead = a->ahead, far = a->far;                                  \
+        const int64_t cols = a->cols, s = a->xstride, ahead = a->ahead;                                               \
         for (int64_t p = 0; p < a->steps; p++) {                                                                       \
             const uint16_t *w = a->w + p * R * cols;                                                                   \
             float *acc = a->acc + p * (R * N * 16);                                                                    \
@@ -62,8 +65,7 @@ static inline __attribute__((always_inline)) __m512 sum16(const __m512 *v) {
             for (int64_t j = a->c0; j < a->c1; j += 32) {                                                              \
                 __m512bh v[R];                                                                                         \
                 _Pragma("GCC unroll 2") for (int q = 0; q < R; q++) {                                                  \
-                    _mm_prefetch((const char *)(w + q * cols + j + ahead), _MM_HINT_T1);                               \
-                    _mm_prefetch((const char *)(w + q * cols + j + far), _MM_HINT_T2);                                 \
+                    _mm_prefetch((const char *)(w + q * cols + j + ahead), _MM_HINT_T0);                               \
                     v[q] = (__m512bh)_mm512_loadu_si512(w + q * cols + j);                                             \
                 }                                                                                                      \
                 _Pragma("GCC unroll 8") for (int i = 0; i < N; i++) {                                                  \
