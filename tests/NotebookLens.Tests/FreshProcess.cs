@@ -13,6 +13,7 @@ public static class FreshProcess
         [Runtime.NativeHeapTests.Probe] = Runtime.NativeHeapTests.RunProbe,
         [Runtime.NativeHeapTests.ProbeAfterTraining] = Runtime.NativeHeapTests.RunProbeAfterTraining,
         [Runtime.NativeHeapTests.ProbeReuse] = Runtime.NativeHeapTests.RunReuseProbe,
+        [Runtime.NativeHeapTests.ProbeDecode] = Runtime.NativeHeapTests.RunDecodeProbe,
     };
 
     /// <summary>Entry point when started by <see cref="Run"/>: runs one probe and prints what it returns.</summary>
