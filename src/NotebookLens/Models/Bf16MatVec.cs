@@ -127,7 +127,7 @@ internal static unsafe class Bf16MatVec
     const int NonTemporalAhead = 1024;
 
     [ThreadStatic] static float[]? _inputs;
-    /// <summary>The accumulators of <see cref="Job.GroupWide{TGroup}"/> and <see cref="Job.Dots"/> between column tiles (two vectors per input for each pair of weight rows), and the latter's sums.</summary>
+    /// <summary>The accumulators of <see cref="Job.GroupWide{TGroup}"/> and <see cref="Job.Dots"/> between column tiles (two vectors per input for each pair of weight rows).</summary>
     [ThreadStatic] static float[]? _sums;
     /// <summary>Columns of a tile of <see cref="Job.GroupWide{TGroup}"/>: eight fp32 inputs' share (32 KB) stays in a 48 KB L1 cache.</summary>
     const int Tile = 1024;
@@ -318,7 +318,8 @@ internal static unsafe class Bf16MatVec
         public long InputStride, FirstColumn, EndColumn;
         public float* Sums;
         public long Count, Ahead;
-        public float* Totals;
+        public ushort* Out;
+        public long OutStride;
     }
 
     readonly struct Job(Family family, ushort* weight, int outputs, int cols, float[] inputs, ushort* rows, int count, ushort* result)
@@ -496,7 +497,7 @@ internal static unsafe class Bf16MatVec
                     int end = Math.Min(_cols, tile + Tile);
                     for (int p = 0; p < pairs; p++) Rows2InputsWide<TGroup>(from + 2 * p, x, tile, end, acc + (long)p * perPair);
                 }
-                WriteSums(acc, from, pairs, 2, group, output, summed: false);
+                WriteSums(acc, from, pairs, 2, group, output);
             }
         }
 
@@ -521,24 +522,23 @@ internal static unsafe class Bf16MatVec
         /// <summary><paramref name="steps"/> steps of <paramref name="rows"/> weight rows from r against <paramref name="group"/> inputs from <paramref name="first"/>.</summary>
         void Dot(int r, int steps, int rows, int first, int group)
         {
-            int vectors = steps * rows * group;
-            fixed (float* start = Sums(vectors * WideLane + steps * WideLane, clear: false), inputs = _inputs)
+            fixed (float* start = Sums(steps * rows * group * WideLane, clear: false), inputs = _inputs)
             {
-                float* acc = PinnedBuffer.Aligned(start), totals = acc + (long)vectors * WideLane;
                 var args = new Bf16DotArgs
                 {
                     Weight = _weight + (long)r * _cols, Cols = _cols, Steps = steps, Rows = rows,
-                    Inputs = (ushort*)(PinnedBuffer.Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride, Sums = acc, Count = group,
+                    Inputs = (ushort*)(PinnedBuffer.Aligned(inputs) + (long)first * _stride), InputStride = 2L * _stride,
+                    Sums = PinnedBuffer.Aligned(start), Count = group,
                     Ahead = 2L * _cols, // the next pair of rows at these columns (bf16dot.c)
+                    OutStride = _outputs,
                 };
                 for (int tile = 0; tile < _cols; tile += DotTile)
                 {
                     (args.FirstColumn, args.EndColumn) = (tile, Math.Min(_cols, tile + DotTile));
-                    // The last tile sums each vector's lanes (bf16dot.c's sum16) instead of keeping the vectors.
-                    args.Totals = args.EndColumn == _cols ? totals : null;
+                    // The last tile sums each vector's lanes, rounds them and writes the outputs instead of keeping the vectors.
+                    args.Out = args.EndColumn == _cols ? _result + (long)first * _outputs + r : null;
                     _dot(&args);
                 }
-                WriteSums(totals, r, steps, rows, group, _result + (long)first * _outputs, summed: true);
             }
         }
 
@@ -554,21 +554,15 @@ internal static unsafe class Bf16MatVec
         /// <summary>
         /// The outputs of <paramref name="steps"/> steps of <paramref name="rows"/> weight rows from <paramref name="from"/>
         /// against <paramref name="group"/> inputs, from their sums: per step, input i's for the step's row q in vector
-        /// k = rows x i + q, whose lanes are summed here, or, <paramref name="summed"/> by <c>bf16dot</c>, 16 floats a
-        /// step with vector k's sum at 4 (k mod 4) + k / 4.
+        /// k = rows x i + q, whose lanes are summed here.
         /// </summary>
-        void WriteSums(float* sums, int from, int steps, int rows, int group, ushort* output, bool summed)
+        void WriteSums(float* sums, int from, int steps, int rows, int group, ushort* output)
         {
             long n = _outputs;
             for (int p = 0; p < steps; p++)
                 for (int i = 0; i < group; i++)
                     for (int q = 0; q < rows; q++)
-                    {
-                        int k = rows * i + q;
-                        output[i * n + from + p * rows + q] = Bf16.Round(summed
-                            ? sums[p * WideLane + 4 * (k & 3) + (k >> 2)]
-                            : Vector512.Sum(Vector512.Load(sums + (long)(p * rows * group + k) * WideLane)));
-                    }
+                        output[i * n + from + p * rows + q] = Bf16.Round(Vector512.Sum(Vector512.Load(sums + (long)(p * rows * group + rows * i + q) * WideLane)));
         }
 
         /// <summary>

@@ -191,6 +191,35 @@ public class Bf16MatVecTests
     }
 
     [Fact]
+    public void Every_loop_family_rounds_its_sums_to_nearest_even_and_keeps_nan_and_infinity()
+    {
+        // Weight rows against inputs of [1, 1, 0, 0, ...]: exact fp32 sums chosen by hand. 1 + 2^-8 is 0x3F808000, a tie
+        // with an even neighbour (-> 0x3F80); 1.0078125 + 2^-8 a tie with an odd one (-> 0x3F82); infinity times the
+        // input's 0 a NaN (-> 0x7FC0, as libtorch and Bf16.Round write one); the largest bf16 twice overflows to infinity.
+        ushort[][] rows = [[0x3F80, 0x3B80, 0], [0x3F81, 0x3B80, 0], [0, 0, 0x7F80], [0x7F7F, 0x7F7F, 0], [0x3FC0, 0, 0]];
+        ushort[] expected = [0x3F80, 0x3F82, 0x7FC0, 0x7F80, 0x3FC0];
+        const int cols = 64;
+        var values = new float[rows.Length * cols]; // each bf16 widened exactly
+        for (int r = 0; r < rows.Length; r++)
+            for (int c = 0; c < 3; c++) values[r * cols + c] = BitConverter.Int32BitsToSingle(rows[r][c] << 16);
+        using var scope = NewDisposeScope();
+        var weight = tensor(values).view(rows.Length, cols).to(ScalarType.BFloat16);
+        // One input (the lone row's loop); four and one; eight and one: with five weight rows, pairs and a last odd row.
+        foreach (int inputs in new[] { 1, 5, 9 })
+        {
+            var x = zeros(inputs, cols, dtype: ScalarType.BFloat16);
+            x[.., ..2] = ones(inputs, 2, dtype: ScalarType.BFloat16);
+            foreach (var loops in Families)
+            {
+                var ours = Bf16Ulps.Bits(Bf16MatVec.Multiply(x, weight, loops));
+                for (int i = 0; i < inputs; i++)
+                    for (int r = 0; r < rows.Length; r++)
+                        Assert.True(expected[r] == ours[i * rows.Length + r], $"loops {loops}, {inputs} inputs, input {i}, row {r}: {ours[i * rows.Length + r]:X4}, not {expected[r]:X4}");
+            }
+        }
+    }
+
+    [Fact]
     public void Applies_to_a_decode_batch_of_bf16_rows_against_a_contiguous_bf16_matrix()
     {
         using var scope = NewDisposeScope();

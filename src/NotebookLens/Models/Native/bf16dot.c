@@ -26,7 +26,9 @@ typedef struct {
                         // prefetcht1 two steps ahead and prefetcht2 sixteen ahead this had before (that second one had
                         // helped on Zen 4 with tiles of 1,024 columns and 256 KB pieces; here it cost 10-25 % in every
                         // arrangement tried), 73 % with prefetcht1 one step ahead, 71-76 % with prefetcht0 two or three.
-    float *totals;      // null, or (the last columns) where each step's sums go, 16 floats a step (sum16), instead of acc
+    uint16_t *out;      // null, or (the last columns) the outputs: input i's for the step's row q at out[i x ostride +
+                        // step x rows + q], each sum rounded once to bf16 (nearest even; a NaN as 0x7FC0), instead of acc
+    int64_t ostride;    // elements from one input's outputs to the next's
 } dot_args;
 
 // The 16 lanes of each of 16 vectors summed, vector 4m + g's sum in lane 4g + m (lane 4m + g would take a permutation
@@ -47,6 +49,15 @@ static inline __attribute__((always_inline)) __m512 sum16(const __m512 *v) {
         w[i] = _mm512_add_ps(_mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0x44), _mm512_shuffle_ps(u[2 * i], u[2 * i + 1], 0xEE));
     // group g: the sums of v(g), v(4 + g), v(8 + g), v(12 + g)
     return _mm512_add_ps(_mm512_shuffle_ps(w[0], w[1], 0x88), _mm512_shuffle_ps(w[0], w[1], 0xDD));
+}
+
+// The 16 sums of sum16 rounded to bf16 as Bf16.Round rounds (nearest even; a NaN becomes 0x7FC0), one per 32-bit lane.
+// Here rather than in C#, where the scattered writes of eight rows of the output layer took a quarter of its time.
+static inline __attribute__((always_inline)) __m512i round16(__m512 sums) {
+    __m512i bits = _mm512_castps_si512(sums);
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(0x7FFF)), odd), 16);
+    return _mm512_mask_mov_epi32(rounded, _mm512_cmp_ps_mask(sums, sums, _CMP_UNORD_Q), _mm512_set1_epi32(0x7FC0));
 }
 
 // Every input gets the same instructions in the same order, whatever n and rows are: a row's outputs depend neither
@@ -74,10 +85,14 @@ static inline __attribute__((always_inline)) __m512 sum16(const __m512 *v) {
                         sum[R * i + q] = _mm512_dpbf16_ps(sum[R * i + q], v[q], xi);                                   \
                 }                                                                                                      \
             }                                                                                                          \
-            if (a->totals) {                                                                                           \
+            if (a->out) {                                                                                              \
                 __m512 all[16];                                                                                        \
                 _Pragma("GCC unroll 16") for (int k = 0; k < 16; k++) all[k] = k < R * N ? sum[k] : _mm512_setzero_ps(); \
-                _mm512_storeu_ps(a->totals + p * 16, sum16(all));                                                      \
+                uint32_t lanes[16]; /* vector k's rounded sum at lane 4 (k mod 4) + k / 4 (sum16) */                   \
+                _mm512_storeu_si512(lanes, round16(sum16(all)));                                                       \
+                _Pragma("GCC unroll 8") for (int i = 0; i < N; i++)                                                   \
+                    _Pragma("GCC unroll 2") for (int q = 0; q < R; q++)                                               \
+                        a->out[i * a->ostride + p * R + q] = (uint16_t)lanes[4 * ((R * i + q) & 3) + (R * i + q) / 4]; \
             } else {                                                                                                   \
                 _Pragma("GCC unroll 16") for (int k = 0; k < R * N; k++) _mm512_storeu_ps(acc + 16 * k, sum[k]);       \
             }                                                                                                          \
