@@ -32,10 +32,10 @@ typedef struct {
 } dot_args;
 
 // The 16 lanes of each of 16 vectors summed, vector 4m + g's sum in lane 4g + m (lane 4m + g would take a permutation
-// whose indices live in .rodata; the caller reads the lanes in this order). Every vector's lanes are added in the same
-// tree whatever its place: lane j + lane j + 8, then j + 4, j + 2, j + 1. Lanes of different vectors are only moved,
-// never added: zero vectors standing in for absent ones change nothing. Summed one vector at a time in C#, with the writes, they were 3 %
-// of a batch-8 decode's samples, now 2 %, and the step took 150-155 ms instead of 170-190.
+// whose indices live in .rodata; the writes below read the lanes in this order). Every vector's lanes are added in the
+// same tree whatever its place: lane j + lane j + 8, then j + 4, j + 2, j + 1. Lanes of different vectors are only
+// moved, never added: zero vectors standing in for absent ones change nothing. Summed one vector at a time in C#, they
+// were 3 % of a batch-8 decode's samples, 2 % here, and the step took 150-155 ms instead of 170-190 (AMD EPYC Zen 4).
 static inline __attribute__((always_inline)) __m512 sum16(const __m512 *v) {
     __m512 t[8], u[4], w[2];
     _Pragma("GCC unroll 8")
