@@ -65,6 +65,15 @@ internal static partial class NativeHeap
     /// <summary>Scopes of <see cref="ReuseBlocks"/> not yet disposed.</summary>
     static int _reusers;
 
+    /// <summary>Whether a scope of <see cref="ReuseBlocks"/> is open (blocks up to 32 MB come from the heap).</summary>
+    internal static bool Reusing
+    {
+        get
+        {
+            lock (Gate) return _reusers > 0;
+        }
+    }
+
     sealed class Reuse(bool counted) : IDisposable
     {
         int _disposed;
