@@ -107,7 +107,7 @@ public static class TextGeneration
                     var logits = result.Logits.select(1, 0);
                     // Greedy: every row's argmax in one call (libtorch's bf16 argmax widens as it goes: eight rows of
                     // 128,256 took 3.8 ms one at a time, 2.0 in one call).
-                    long[]? greedy = options.Temperature == 0 ? logits.argmax(1).data<long>().ToArray() : null;
+                    long[]? greedy = options.Temperature == 0 ? logits.argmax(1).ToHostArray<long>() : null;
                     next = new long[batch];
                     for (int r = 0; r < batch; r++)
                     {
