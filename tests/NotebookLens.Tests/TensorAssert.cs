@@ -26,8 +26,7 @@ public static class TensorAssert
         // Rooted scalars: implicit double -> Scalar temporaries may be freed by the GC during the native call.
         using var relative = rtol.ToScalar();
         using var absolute = atol.ToScalar();
-        using var one = 1.0.ToScalar();
-        var excess = diff - e.abs().mul(relative).add(absolute, one);
+        var excess = diff - e.abs().mul(relative).add(absolute, NotebookLens.Runtime.Scalars.Of(1.0));
         double worst = excess.max().item<double>();
         Assert.True(worst <= 0, $"{what}: max |diff| {maxAbs:E3} exceeds atol {atol:E1} + rtol {rtol:E1}");
         return maxAbs;

@@ -497,7 +497,7 @@ internal static unsafe class Bf16MatVec
                     int end = Math.Min(_cols, tile + Tile);
                     for (int p = 0; p < pairs; p++) Rows2InputsWide<TGroup>(from + 2 * p, x, tile, end, acc + (long)p * perPair);
                 }
-                WriteSums(acc, from, pairs, 2, group, output);
+                WriteSums(acc, from, pairs, group, output);
             }
         }
 
@@ -552,17 +552,17 @@ internal static unsafe class Bf16MatVec
         }
 
         /// <summary>
-        /// The outputs of <paramref name="steps"/> steps of <paramref name="rows"/> weight rows from <paramref name="from"/>
-        /// against <paramref name="group"/> inputs, from their sums: per step, input i's for the step's row q in vector
-        /// k = rows x i + q, whose lanes are summed here.
+        /// The outputs of <paramref name="pairs"/> pairs of weight rows from <paramref name="from"/> against
+        /// <paramref name="group"/> inputs, from <see cref="GroupWide{TGroup}"/>'s sums: per pair, input i's for its row q
+        /// in vector 2i + q, whose lanes are summed here.
         /// </summary>
-        void WriteSums(float* sums, int from, int steps, int rows, int group, ushort* output)
+        void WriteSums(float* sums, int from, int pairs, int group, ushort* output)
         {
             long n = _outputs;
-            for (int p = 0; p < steps; p++)
+            for (int p = 0; p < pairs; p++)
                 for (int i = 0; i < group; i++)
-                    for (int q = 0; q < rows; q++)
-                        output[i * n + from + p * rows + q] = Bf16.Round(Vector512.Sum(Vector512.Load(sums + (long)(p * rows * group + rows * i + q) * WideLane)));
+                    for (int q = 0; q < 2; q++)
+                        output[i * n + from + 2 * p + q] = Bf16.Round(Vector512.Sum(Vector512.Load(sums + (long)(2 * p * group + 2 * i + q) * WideLane)));
         }
 
         /// <summary>
