@@ -162,13 +162,14 @@ internal static unsafe class Bf16MatVec
     /// The loops to use: by default the fastest the CPU runs (<see cref="Best"/>); tests run each. The AVX-512 loops and
     /// those with bf16 dot products take columns in steps of 32; other widths take AVX2's.
     /// </param>
-    public static Tensor Multiply(Tensor x, Tensor weight, MatVecLoops? loops = null) => MultiplyEach(x, [weight], loops)[0];
+    /// <param name="kept">The output outlives the forward pass (the logits): in <see cref="HugePages"/> when it is that large.</param>
+    public static Tensor Multiply(Tensor x, Tensor weight, MatVecLoops? loops = null, bool kept = false) => MultiplyEach(x, [weight], loops, kept)[0];
 
     /// <summary>
     /// <c>x · weightᵀ</c> for each of <paramref name="weights"/> (the same columns, e.g. a layer's q, k and v), in one
     /// parallel pass over all their rows: a decode step's small products cost one dispatch instead of three.
     /// </summary>
-    public static Tensor[] MultiplyEach(Tensor x, IReadOnlyList<Tensor> weights, MatVecLoops? loops = null)
+    public static Tensor[] MultiplyEach(Tensor x, IReadOnlyList<Tensor> weights, MatVecLoops? loops = null, bool kept = false)
     {
         if (loops == MatVecLoops.Avx512 && !Wide) throw new PlatformNotSupportedException("The AVX-512 loops need AVX-512.");
         if (loops == MatVecLoops.Bf16Dot && !Dot) throw new PlatformNotSupportedException("The loops with bf16 dot products need AVX512_BF16, on Linux x86-64.");
@@ -180,7 +181,7 @@ internal static unsafe class Bf16MatVec
         int inputs = checked((int)(x.numel() / cols));
         int stride = Stride(cols);
         var widened = PinnedBuffer.AtLeast(ref _inputs, (long)Math.Min(inputs, Chunk) * stride, (long)Chunk * stride);
-        var results = weights.Select(w => empty([.. x.shape[..^1], w.shape[0]], dtype: ScalarType.BFloat16, device: x.device)).ToArray();
+        var results = weights.Select(w => HugePages.Output([.. x.shape[..^1], w.shape[0]], ScalarType.BFloat16, x.device, kept)).ToArray();
         using var rows = x.contiguous();
         var source = (ushort*)TensorMemory.Address(rows);
         // A lone row with the AVX-512 loops is read as it is (Row1Input1Wide); the others are widened once for every

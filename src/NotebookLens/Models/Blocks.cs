@@ -1,4 +1,5 @@
 using NotebookLens.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -11,12 +12,28 @@ internal sealed record Linear(Tensor Weight, Tensor? Bias)
 
     /// <summary>
     /// <c>x · weightᵀ</c>: bf16 rows go through <see cref="Bf16MatVec"/> and fp32 rows through <see cref="F32Gemm"/> where
-    /// each is the faster on this CPU (their <c>Applies</c>), the rest through libtorch.
+    /// each is the faster on this CPU (their <c>Applies</c>), the rest through libtorch. An output that outlives the
+    /// forward pass (<paramref name="kept"/>: the logits) goes into <see cref="HugePages"/> when it is that large.
     /// </summary>
-    public static Tensor Project(Tensor x, Tensor weight) =>
-        Bf16MatVec.Applies(x, weight) ? Bf16MatVec.Multiply(x, weight)
-        : F32Gemm.Applies(x, weight) ? F32Gemm.Multiply(x, weight)
-        : F.linear(x, weight);
+    public static Tensor Project(Tensor x, Tensor weight, bool kept = false) =>
+        Bf16MatVec.Applies(x, weight) ? Bf16MatVec.Multiply(x, weight, kept: kept)
+        : F32Gemm.Applies(x, weight) ? F32Gemm.Multiply(x, weight, kept)
+        : (kept ? IntoHugePages(x, weight) : null) ?? F.linear(x, weight);
+
+    /// <summary>libtorch's product of a CPU <paramref name="x"/> without gradients into <see cref="HugePages"/>; null where those do not take the output.</summary>
+    static Tensor? IntoHugePages(Tensor x, Tensor weight)
+    {
+        if (x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || x.requires_grad || weight.requires_grad
+            || x.dtype != weight.dtype || weight.dim() != 2 || x.dim() == 0 || x.shape[^1] != weight.shape[1]) return null;
+        long rows = x.numel() / x.shape[^1], features = weight.shape[0];
+        if (HugePages.Empty([rows, features], x.dtype) is not { } output) return null;
+        using (output) // the view returned holds the block
+        {
+            // beta 0: the output's unwritten elements are ignored, not multiplied (libtorch's addmm takes the same product as linear).
+            output.addmm_(x.reshape(rows, x.shape[^1]), weight.t(), beta: 0, alpha: 1);
+            return output.view([.. x.shape[..^1], features]);
+        }
+    }
 
     /// <summary>Each layer's <see cref="Forward"/> of the same <paramref name="x"/>: bias-free layers the kernel takes share one pass of it.</summary>
     public static Tensor[] ForwardEach(Tensor x, params Linear[] layers) =>

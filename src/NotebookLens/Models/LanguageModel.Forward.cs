@@ -131,7 +131,7 @@ public abstract partial class LanguageModel
 
     Tensor HeadLogits(Tensor normed)
     {
-        var logits = Models.Linear.Project(normed, LmHead);
+        var logits = Models.Linear.Project(normed, LmHead, kept: true);
         return Config.FinalLogitSoftcapping is double cap ? (logits / Scalars.Of(cap)).tanh() * Scalars.Of(cap) : logits;
     }
 
