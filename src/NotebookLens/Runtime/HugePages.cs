@@ -31,8 +31,12 @@ internal static unsafe partial class HugePages
     /// <summary>Blocks mapped and not yet handed back: tests check that a tensor's storage going unmaps its block.</summary>
     internal static int Live => Blocks.Count;
 
-    /// <summary>The least bytes a tensor takes to be mapped here: two huge pages (rounding up to whole pages wastes at most a third).</summary>
-    internal const long MinBytes = 2 * Size;
+    /// <summary>
+    /// The least bytes a tensor takes to be mapped here: eight huge pages (rounding up wastes at most a ninth). A prompt's
+    /// logits from 64 tokens up in bf16; a decode step's (one row a sequence: 4 MB for 16 sequences) stay on the heap,
+    /// which reuses one step's block at the next without zeroing it (<see cref="NativeHeap.ReuseBlocks"/>).
+    /// </summary>
+    internal const long MinBytes = 8 * Size;
 
     /// <summary>
     /// An uninitialised CPU tensor in huge pages of its own when it takes <see cref="MinBytes"/> or more and the system
