@@ -10,8 +10,8 @@ namespace NotebookLens.Runtime;
 /// forward pass (a prompt's logits): the heap cannot hand them a block it already has in memory, so every 4 KB page of
 /// theirs faults at its first write. The 128 x 128,256 bf16 logits of a 128-token prompt made 8,100 faults a pass, and
 /// the head's product took 156-162 ms (best of seven) against 108-109 with its output in pages already written (AMD EPYC
-/// Zen 5 VM, where a fault costs 6-14 µs); in 2 MB pages, 110-111 ms. Where the system refuses (<c>transparent_hugepage</c> set to
-/// <c>never</c>) the memory is faulted in 4 KB pages, as the heap's would be.
+/// Zen 5 VM, where a fault costs 6-14 µs); in 2 MB pages, 110-111 ms. Where the system refuses (<c>transparent_hugepage</c>
+/// set to <c>never</c>) the memory is faulted in 4 KB pages, as the heap's would be.
 /// </summary>
 internal static unsafe partial class HugePages
 {
@@ -33,8 +33,8 @@ internal static unsafe partial class HugePages
 
     /// <summary>
     /// The least bytes a tensor takes to be mapped here: eight huge pages (rounding up wastes at most a ninth). A prompt's
-    /// logits from 64 tokens up in bf16; a decode step's (one row a sequence: 4 MB for 16 sequences) stay on the heap,
-    /// which reuses one step's block at the next without zeroing it (<see cref="NativeHeap.ReuseBlocks"/>).
+    /// logits from 66 tokens up over a 128,256-token vocabulary in bf16; a decode step's (one row a sequence: 4 MB for 16
+    /// sequences) stay on the heap, which reuses one step's block at the next without zeroing it (<see cref="NativeHeap.ReuseBlocks"/>).
     /// </summary>
     internal const long MinBytes = 8 * Size;
 
