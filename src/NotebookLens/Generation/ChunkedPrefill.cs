@@ -16,8 +16,8 @@ internal static class ChunkedPrefill
     /// <summary>Token rows (prompts × positions) of one chunk. Our bf16 kernel reads the weights once per 64 rows, so smaller chunks cost no extra weight reads.</summary>
     public const int Rows = 128;
 
-    /// <summary>Attention scores of one chunk, <c>[B, H, positions, S]</c> in fp32: 16 MB.</summary>
-    public const long ScoreElements = 4L << 20;
+    /// <summary>Attention scores of one chunk, <c>[B, H, positions, S]</c> in fp32: 16 MB, as a block of the attention's own (<see cref="Attention.ScoreBlockElements"/>).</summary>
+    public const long ScoreElements = Attention.ScoreBlockElements;
 
     /// <summary>Positions per chunk for <paramref name="batch"/> prompts of <paramref name="length"/> positions (the cache's included) through <paramref name="heads"/> query heads.</summary>
     public static long Positions(long batch, int heads, long length, int rows = Rows) =>

@@ -175,19 +175,50 @@ internal sealed class Attention
     }
 
     /// <summary>
+    /// fp32 scores <c>[B, H, queries, S]</c> one block of queries takes at most in <see cref="Eager"/>: 4M elements, 16 MB.
+    /// glibc maps every block from 32 MB up anew, and each of its 4 KB pages faults at its first write: a 1,000-token
+    /// prompt through Llama-3.2-1B's 32 heads made 384 MB of scores and probabilities a layer and 1.65 million faults a
+    /// pass. Blocks below that come from the heap, which reuses them from block to block and layer to layer.
+    /// </summary>
+    internal const long ScoreBlockElements = 4L << 20;
+
+    /// <summary>
     /// Attention as transformers' eager path computes it, with its hooks: <paramref name="q"/> <c>[B, H, T, d]</c> against
     /// keys and values <c>[B, KV, S, d]</c>; the heads' outputs <c>[B, T, H, d]</c>, and <paramref name="weights"/> the fp32
-    /// probabilities when the caller keeps them.
+    /// probabilities when the caller keeps them. Unless a hook reads the scores or the pattern (they see them whole), the
+    /// queries go in blocks of at most <see cref="ScoreBlockElements"/> scores: each query's row is computed as it would be
+    /// whole, and kept probabilities are written into one tensor.
     /// </summary>
     Tensor Eager(Tensor q, Tensor k, Tensor v, Tensor mask, ForwardContext ctx, out Tensor? weights)
+    {
+        long b = q.shape[0], t = q.shape[2], s = k.shape[2];
+        bool whole = ctx.Hooks.Covers(Names.Scores) || ctx.Hooks.Covers(Names.Pattern);
+        long rows = whole ? t : Math.Clamp(ScoreBlockElements / (b * NumHeads * s), 1, t);
+        if (rows == t) return EagerBlock(q, k, v, mask, ctx, out weights);
+        var kept = ctx.KeepAttentionWeights ? HugePages.Output([b, NumHeads, t, s], ScalarType.Float32, q.device, kept: true) : null;
+        var heads = new List<Tensor>();
+        for (long start = 0; start < t; start += rows)
+        {
+            long n = Math.Min(rows, t - start);
+            using var block = NewDisposeScope();
+            var output = EagerBlock(q.narrow(2, start, n), k, v, mask.narrow(2, start, n), ctx, out var probs);
+            if (kept is not null) kept.narrow(2, start, n).copy_(probs!);
+            heads.Add(output.MoveToOuterDisposeScope());
+        }
+        weights = kept;
+        return cat(heads, 1);
+    }
+
+    /// <summary>One block of <see cref="Eager"/>'s queries, <paramref name="q"/> <c>[B, H, T, d]</c>: the heads' outputs <c>[B, T, H, d]</c> and, kept, the probabilities.</summary>
+    Tensor EagerBlock(Tensor q, Tensor k, Tensor v, Tensor mask, ForwardContext ctx, out Tensor? weights)
     {
         long b = q.shape[0], t = q.shape[2], s = k.shape[2];
         // KV head j serves query heads j*G .. j*G+G-1: their queries are stacked as G*T rows against that head's keys,
         // so the keys and values are read in place rather than copied G times (6.4 -> 2.6 ms a layer decoding 8 prompts).
         var grouped = q.reshape(b, NumKeyValueHeads, NumHeads / NumKeyValueHeads * t, HeadDim);
-        // The scores [B, H, T, S] are the pass's largest activations (a 2,000-token prompt of 24 heads: 384 MB in fp32):
-        // they are scaled and masked in place, and each copy is freed as soon as the next exists, unless a hook has seen
-        // it or the caller keeps the probabilities.
+        // The scores [B, H, T, S] are the pass's largest activations (a 2,000-token prompt of 24 heads: 384 MB in fp32,
+        // whole): they are scaled and masked in place, and each copy is freed as soon as the next exists, unless a hook
+        // has seen it or the caller keeps the probabilities.
         bool release = ctx.Hooks.IsEmpty;
         var raw = grouped.matmul(k.transpose(-2, -1)).view(b, NumHeads, t, s).mul_(Scalars.Of(Scale));
         if (Softcap is double cap) raw.div_(Scalars.Of(cap)).tanh_().mul_(Scalars.Of(cap));
