@@ -13,9 +13,9 @@ namespace NotebookLens.Runtime;
 /// Zen 5 VM, where a fault costs 6-14 µs); in 2 MB pages, 110-111 ms. Where the system refuses (<c>transparent_hugepage</c>
 /// set to <c>never</c>) the memory is faulted in 4 KB pages, as the heap's would be.
 /// </summary>
-internal static unsafe partial class HugePages
+internal static unsafe class HugePages
 {
-    const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2, MapAnonymous = 0x20, MadvHugepage = 14;
+    const int MadvHugepage = 14;
     /// <summary>The size of a huge page on x86-64, and the alignment a block needs to be made of them.</summary>
     internal const long Size = 2 << 20;
 
@@ -66,11 +66,10 @@ internal static unsafe partial class HugePages
         var used = (nuint)((bytes + Size - 1) / Size * Size);
         // One huge page more than needed, to start on a boundary: the slack is address space only, never written.
         var length = used + (nuint)Size;
-        nint start = Mmap(0, length, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-        if (start == -1) return null;
+        if (SystemPages.Map(length, SystemPages.Read | SystemPages.Write) is not { } start) return null;
         nint at = (start + (nint)Size - 1) & ~((nint)Size - 1);
         // Refused where huge pages are off: the block is then faulted in 4 KB pages, as glibc's would be.
-        Madvise(at, used, MadvHugepage);
+        SystemPages.Advise(at, used, MadvHugepage);
         Blocks[at] = (start, length);
         return at;
     }
@@ -92,15 +91,6 @@ internal static unsafe partial class HugePages
 
     static void Unmap(nint elements)
     {
-        if (Blocks.TryRemove(elements, out var block)) Munmap(block.Start, block.Length);
+        if (Blocks.TryRemove(elements, out var block)) SystemPages.Unmap(block.Start, block.Length);
     }
-
-    [LibraryImport("libc", EntryPoint = "mmap")]
-    private static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
-
-    [LibraryImport("libc", EntryPoint = "munmap")]
-    private static partial int Munmap(nint address, nuint length);
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 }

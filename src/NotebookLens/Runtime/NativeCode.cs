@@ -8,9 +8,8 @@ namespace NotebookLens.Runtime;
 /// follows the System V calling convention); elsewhere, or where the system refuses executable memory (SELinux's
 /// execmem), <see cref="Map"/> says no and the managed loops run.
 /// </summary>
-internal static unsafe partial class NativeCode
+internal static unsafe class NativeCode
 {
-    const int ProtRead = 1, ProtWrite = 2, ProtExec = 4, MapPrivate = 2, MapAnonymous = 0x20;
     const int Page = 4096;
 
     /// <summary>
@@ -23,11 +22,10 @@ internal static unsafe partial class NativeCode
         var size = (nuint)((code.Length + Page - 1) / Page * Page);
         try
         {
-            nint at = Mmap(0, size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-            if (at == -1) return null;
+            if (SystemPages.Map(size, SystemPages.Read | SystemPages.Write) is not { } at) return null;
             code.CopyTo(new Span<byte>((void*)at, code.Length));
-            if (Mprotect(at, size, ProtRead | ProtExec) == 0) return (void*)at;
-            Munmap(at, size);
+            if (SystemPages.Protect(at, size, SystemPages.Read | SystemPages.Execute) == 0) return (void*)at;
+            SystemPages.Unmap(at, size);
             return null;
         }
         catch (EntryPointNotFoundException)
@@ -35,13 +33,4 @@ internal static unsafe partial class NativeCode
             return null;
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "mmap")]
-    private static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
-
-    [LibraryImport("libc", EntryPoint = "mprotect")]
-    private static partial int Mprotect(nint address, nuint length, int protection);
-
-    [LibraryImport("libc", EntryPoint = "munmap")]
-    private static partial int Munmap(nint address, nuint length);
 }
