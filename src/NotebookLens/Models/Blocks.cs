@@ -62,7 +62,38 @@ internal sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
 /// <summary>The gated MLP of both families: <c>down(act(gate(x)) * up(x))</c>. Its hidden activations are the neurons.</summary>
 internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Activation)
 {
+    /// <summary>
+    /// Hidden activations <c>[rows, I]</c> one block of a long prompt's rows makes at most, each: as many elements as a
+    /// block of attention scores (<see cref="Attention.ScoreBlockElements"/>), 8 MB in bf16 (512 rows of Llama-3.2's
+    /// 8,192 neurons). Whole, a 1,000-token prompt's gate, activation and up are 16 MB each, and freeing them lets glibc
+    /// trim the heap's top at every layer, which the next layer faults in again page by page; from 2,048 tokens they
+    /// are mapped anew. On the 1B shapes (an AMD EPYC VM) a 1,000-token pass took 6.3-6.9 s whole and 5.4-5.7 s in
+    /// blocks (169-214 and 112-126 thousand faults), a 2,000-token pass peaked 100 MB lower.
+    /// </summary>
+    internal const long BlockElements = Attention.ScoreBlockElements;
+
+    /// <summary>
+    /// The MLP of <paramref name="x"/> <c>[..., H]</c>, row by row: unless a hook reads the gate or the neurons (they see
+    /// every row at once), a long prompt's rows go in blocks of at most <see cref="BlockElements"/> activations.
+    /// </summary>
     public Tensor Forward(Tensor x, ForwardContext ctx, int layer, LayerHookNames names)
+    {
+        long features = x.shape[^1], rows = x.numel() / features;
+        bool whole = ctx.Hooks.Covers(names.MlpPre) || ctx.Hooks.Covers(names.MlpPost);
+        long blockRows = whole ? rows : Math.Clamp(BlockElements / Gate.Weight.shape[0], 1, rows);
+        if (blockRows == rows) return Block(x, ctx, layer, names);
+        using var scope = NewDisposeScope();
+        var flat = x.reshape(rows, features);
+        var outputs = new List<Tensor>();
+        for (long start = 0; start < rows; start += blockRows)
+        {
+            using var block = NewDisposeScope();
+            outputs.Add(Block(flat.narrow(0, start, Math.Min(blockRows, rows - start)), ctx, layer, names).MoveToOuterDisposeScope());
+        }
+        return cat(outputs, 0).view(x.shape).MoveToOuterDisposeScope();
+    }
+
+    Tensor Block(Tensor x, ForwardContext ctx, int layer, LayerHookNames names)
     {
         using var scope = NewDisposeScope();
         // Without hooks, at most two [T, I] activations live at once (a long prompt's are the largest after the scores).
