@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 /// </summary>
 static class DecodeBenchmark
 {
-    const int PromptTokens = 128, NewTokens = 32, Batch = 8;
+    const int PromptTokens = 128, NewTokens = 32, Batch = 8, LongPromptTokens = 1000;
 
     public static int Run(string dir)
     {
@@ -40,6 +40,9 @@ static class DecodeBenchmark
             + $"the GEMM probe: {d[7] / 1e9:F2} GB, the prefill keeping everything: {d[8] / 1e9:F2} GB ({d[8] / weightBytes:F2}x)");
         Console.WriteLine($"of which the runtime before any model is loaded (.NET, libtorch's code and start-up heap): {d[9] / 1e9:F2} GB; "
             + $"generation's peak without it: {(Math.Max(d[5], d[6]) - d[9]) / weightBytes:F2}x the file");
+        var l = Child.Run("measure-long", dir);
+        Console.WriteLine($"a long prompt, {LongPromptTokens:N0} tokens, the last position's logits: {l[0] / 1e9:F1} GF/s ({l[0] / d[3]:P0} of the GEMM ceiling above, "
+            + $"another process), {l[1]:N0} page faults a pass, peak RSS {l[2] / 1e9:F2} GB ({l[2] / weightBytes:F2}x the file)");
         var n = Child.Run("measure-neighbors", dir);
         Console.WriteLine($"nearest neighbours over {n[0]:F0} x {n[1]:F0}: {n[2]:F2} s once (norms), then {n[3] * 1000:F0} ms per query");
         Console.WriteLine("goals (issue #15), default row:");
@@ -86,6 +89,41 @@ static class DecodeBenchmark
         long prefillPeak = PeakSinceLast();
         Console.WriteLine($"{ofBound} {single} {batched} {gemm} {prefill} {singlePeak} {batchPeak} {gemmPeak} {prefillPeak} {runtime} {bound} {steps.Average()}");
         return 0;
+    }
+
+    /// <summary>
+    /// Prints "flops/s page-faults peak-RSS" of a <see cref="LongPromptTokens"/>-token prompt's pass computing only the
+    /// last position's logits (best of two after a warm-up pass; the faults of the best): a chat transcript or a document
+    /// fed to the model, where attention's scores and the MLP's activations are the largest transient memory.
+    /// </summary>
+    public static int MeasureLong(string dir)
+    {
+        TorchRuntime.EnsureLoaded();
+        using var model = LanguageModel.Load(dir);
+        var random = new Random(2);
+        using var ids = tensor(Enumerable.Range(0, LongPromptTokens).Select(_ => (long)random.Next(1000, 100000)).ToArray());
+        var options = new ForwardOptions { LastPositionLogitsOnly = true };
+        double best = double.MaxValue;
+        long faults = 0;
+        for (int pass = 0; pass < 3; pass++)
+        {
+            long before = MinorFaults();
+            var clock = Stopwatch.StartNew();
+            using (model.Forward(ids, options)) { }
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (pass == 0 || seconds >= best) continue; // the first pass touches the weights and JIT-compiles
+            best = seconds;
+            faults = MinorFaults() - before;
+        }
+        Console.WriteLine($"{FlopCount.Pass(model.Config, 1, LongPromptTokens, 0, 1) / best} {faults} {LoadBenchmark.Status("VmHWM")}");
+        return 0;
+    }
+
+    /// <summary>The process's minor page faults: field 10 of /proc/self/stat, the eighth after the command's closing parenthesis and state.</summary>
+    static long MinorFaults()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7]);
     }
 
     /// <summary>The peak RSS (VmHWM) since the last reset, then a reset: the peak of the phase just ended.</summary>

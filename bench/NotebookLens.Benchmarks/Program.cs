@@ -13,8 +13,9 @@ using static TorchSharp.torch;
 //   measure-generate DIR DTYPE CAPTURE   (internal) one measurement in a fresh process
 //   neighbors [DIR]            nearest-token search over the whole 128k vocabulary of the 1B-shaped model
 //   decode [DIR]               the performance goals in one run: decode against the read bandwidth, prefill against
-//                              the GEMM ceiling, peak memory, nearest neighbours; our bf16 kernel and libtorch's
+//                              the GEMM ceiling, peak memory, a long prompt, nearest neighbours; our bf16 kernel and libtorch's
 //   measure-decode DIR         (internal) one measurement in a fresh process
+//   measure-long DIR           (internal) a 1,000-token prompt's pass in a fresh process
 //   eager [DIR]                fp32 prefill against an HF-style PyTorch eager forward (eager_llama.py), when python3
 //                              has torch; the two passes' logits are compared first
 //   measure-eager DIR IDS OUT  (internal) NotebookLens's side in a fresh process
@@ -36,6 +37,7 @@ return args.FirstOrDefault() switch
     "goals" => AllGoals(Folder(1, oneB), Folder(2, threeB)),
     "measure-decode" => DecodeBenchmark.Measure(args[1]),
     "measure-neighbors" => NeighborsBenchmark.Measure(args[1]),
+    "measure-long" => DecodeBenchmark.MeasureLong(args[1]),
     "neighbors" => NeighborsBenchmark.Run(Folder(1, oneB)),
     "generate" => GenerateBenchmark.Run(Folder(1, oneB)),
     "measure-generate" => GenerateBenchmark.Measure(args[1], args[2], args[3] == "capture"),
