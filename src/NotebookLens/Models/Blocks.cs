@@ -49,12 +49,16 @@ internal sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
     public Tensor Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        // Scaled in place where the tensor is the norm's own: a long prompt's [T, H] temporaries are the heap's blocks
+        // of every layer (fp32 x of an fp32 model is x itself, which stays as it is).
+        bool copied = x.dtype != ScalarType.Float32;
         var xf = x.to(ScalarType.Float32);
-        var normed = xf * Scalars.Plus(xf.pow(Scalars.Of(2L)).mean([-1], keepdim: true), Eps).rsqrt();
+        var inverse = Scalars.Plus(xf.pow(Scalars.Of(2L)).mean([-1], keepdim: true), Eps).rsqrt_();
+        var normed = copied ? xf.mul_(inverse) : xf * inverse;
         // Each family's own rounding: Gemma scales in fp32 then casts; Llama casts then scales in the weight dtype.
         var y = OffsetWeight
-            ? (normed * Scalars.Plus(Weight.to(ScalarType.Float32), 1.0)).to(x.dtype)
-            : Weight * normed.to(x.dtype);
+            ? normed.mul_(Scalars.Plus(Weight.to(ScalarType.Float32), 1.0)).to(x.dtype)
+            : normed.to(x.dtype).mul_(Weight);
         return y.MoveToOuterDisposeScope();
     }
 }
@@ -84,13 +88,15 @@ internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Acti
         if (blockRows == rows) return Block(x, ctx, layer, names);
         using var scope = NewDisposeScope();
         var flat = x.reshape(rows, features);
-        var outputs = new List<Tensor>();
+        // Made before the blocks, as the attention's output is (see Attention.Eager).
+        var output = empty([rows, Down.Weight.shape[0]], x.dtype, device: x.device);
         for (long start = 0; start < rows; start += blockRows)
         {
             using var block = NewDisposeScope();
-            outputs.Add(Block(flat.narrow(0, start, Math.Min(blockRows, rows - start)), ctx, layer, names).MoveToOuterDisposeScope());
+            long n = Math.Min(blockRows, rows - start);
+            output.narrow(0, start, n).copy_(Block(flat.narrow(0, start, n), ctx, layer, names));
         }
-        return cat(outputs, 0).view(x.shape).MoveToOuterDisposeScope();
+        return output.view([.. x.shape[..^1], output.shape[1]]).MoveToOuterDisposeScope();
     }
 
     Tensor Block(Tensor x, ForwardContext ctx, int layer, LayerHookNames names)
@@ -227,17 +233,19 @@ internal sealed class Attention
         long rows = whole ? t : Math.Clamp(ScoreBlockElements / (b * NumHeads * s), 1, t);
         if (rows == t) return EagerBlock(q, k, v, mask, ctx, out weights);
         var kept = ctx.KeepAttentionWeights ? HugePages.Output([b, NumHeads, t, s], ScalarType.Float32, q.device, kept: true) : null;
-        var heads = new List<Tensor>();
+        // Made before the blocks and written block by block: outputs kept until a final cat would lie among the freed
+        // scores, and the next 16 MB block would no longer fit in the holes they left.
+        var heads = empty([b, t, NumHeads, HeadDim], q.dtype, device: q.device);
         for (long start = 0; start < t; start += rows)
         {
             long n = Math.Min(rows, t - start);
             using var block = NewDisposeScope();
             var output = EagerBlock(q.narrow(2, start, n), k, v, mask.narrow(2, start, n), ctx, out var probs);
             if (kept is not null) kept.narrow(2, start, n).copy_(probs!);
-            heads.Add(output.MoveToOuterDisposeScope());
+            heads.narrow(1, start, n).copy_(output);
         }
         weights = kept;
-        return cat(heads, 1);
+        return heads;
     }
 
     /// <summary>One block of <see cref="Eager"/>'s queries, <paramref name="q"/> <c>[B, H, T, d]</c>: the heads' outputs <c>[B, T, H, d]</c> and, kept, the probabilities.</summary>
