@@ -49,8 +49,8 @@ internal sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
     public Tensor Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        // Scaled in place where the tensor is the norm's own: a long prompt's [T, H] temporaries are the heap's blocks
-        // of every layer (fp32 x of an fp32 model is x itself, which stays as it is).
+        // Scaled in place where the tensor is the norm's own: two [T, H] temporaries fewer at every norm of a long prompt
+        // (the fp32 x of an fp32 model is x itself, which must stay as it is).
         bool copied = x.dtype != ScalarType.Float32;
         var xf = x.to(ScalarType.Float32);
         var inverse = Scalars.Plus(xf.pow(Scalars.Of(2L)).mean([-1], keepdim: true), Eps).rsqrt_();
