@@ -158,7 +158,9 @@ public sealed class RefusalScorer : IDisposable
     {
         const double eps = 1e-8;
         var p = logProbs.index_select(1, refusalIds).exp().sum(dim: 1);
-        return (p + eps).log() - (1 - p + eps).log();
+        // Rooted scalars (see Scalars): `p + eps` and `1 - p` made temporaries the GC freed during the call, seen once
+        // in a clean clone's test run as "Expected false to be true" in Scalar.toDouble. -p + 1 is 1 - p exactly.
+        return Scalars.Plus(p, eps).log() - Scalars.Plus(Scalars.Plus(p.neg(), 1.0), eps).log();
     }
 
     /// <summary>
