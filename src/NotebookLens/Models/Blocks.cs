@@ -83,9 +83,9 @@ internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Acti
     public Tensor Forward(Tensor x, ForwardContext ctx, int layer, LayerHookNames names)
     {
         long features = x.shape[^1], rows = x.numel() / features;
-        bool whole = ctx.Hooks.Covers(names.MlpPre) || ctx.Hooks.Covers(names.MlpPost);
-        long blockRows = whole ? rows : Math.Clamp(BlockElements / Gate.Weight.shape[0], 1, rows);
-        if (blockRows == rows) return Block(x, ctx, layer, names);
+        long blockRows = Math.Max(1, BlockElements / Gate.Weight.shape[0]);
+        // The hooks are looked up only for rows that would go in blocks: a decode step's never do.
+        if (rows <= blockRows || ctx.Hooks.Covers(names.MlpPre) || ctx.Hooks.Covers(names.MlpPost)) return Block(x, ctx, layer, names);
         using var scope = NewDisposeScope();
         var flat = x.reshape(rows, features);
         // Made before the blocks, as the attention's output is (see Attention.Eager).
@@ -229,9 +229,8 @@ internal sealed class Attention
     Tensor Eager(Tensor q, Tensor k, Tensor v, Tensor mask, ForwardContext ctx, out Tensor? weights)
     {
         long b = q.shape[0], t = q.shape[2], s = k.shape[2];
-        bool whole = ctx.Hooks.Covers(Names.Scores) || ctx.Hooks.Covers(Names.Pattern);
-        long rows = whole ? t : Math.Clamp(ScoreBlockElements / (b * NumHeads * s), 1, t);
-        if (rows == t) return EagerBlock(q, k, v, mask, ctx, out weights);
+        long rows = Math.Max(1, ScoreBlockElements / (b * NumHeads * s));
+        if (rows >= t || ctx.Hooks.Covers(Names.Scores) || ctx.Hooks.Covers(Names.Pattern)) return EagerBlock(q, k, v, mask, ctx, out weights);
         var kept = ctx.KeepAttentionWeights ? HugePages.Output([b, NumHeads, t, s], ScalarType.Float32, q.device, kept: true) : null;
         // Made before the blocks and written block by block: outputs kept until a final cat would lie among the freed
         // scores, and the next 16 MB block would no longer fit in the holes they left.

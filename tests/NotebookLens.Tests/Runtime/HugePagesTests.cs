@@ -18,8 +18,8 @@ public class HugePagesTests
     public void Small_tensors_and_integer_ones_are_left_to_libtorch()
     {
         if (!Linux) return;
-        using var two = HugePages.Empty([HugePages.MinBytes / 2], ScalarType.BFloat16);
-        Assert.NotNull(two); // exactly MinBytes
+        using var least = HugePages.Empty([HugePages.MinBytes / 2], ScalarType.BFloat16);
+        Assert.NotNull(least); // exactly MinBytes
         Assert.Null(HugePages.Empty([HugePages.MinBytes / 2 - 1], ScalarType.BFloat16));
         Assert.Null(HugePages.Empty([HugePages.MinBytes], ScalarType.Int64));
         using var small = HugePages.Output([HugePages.MinBytes / 4 - 1], ScalarType.Float32, CPU, kept: true);
