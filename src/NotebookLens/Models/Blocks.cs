@@ -131,6 +131,8 @@ internal sealed class ForwardContext : IDisposable
     public required Tensor GlobalMask { get; init; }
     public Tensor? SlidingMask { get; init; }
     public bool KeepAttentionWeights { get; init; }
+    /// <summary>Where the kept attention probabilities go (the pass owns it).</summary>
+    public KeptOutputs Kept { get; init; } = KeptOutputs.None;
     public HookSet Hooks { get; init; } = HookSet.Empty;
     public KvCache? Cache { get; init; }
     /// <summary>Absolute position of this pass's first token (tokens already in the cache).</summary>
@@ -230,8 +232,13 @@ internal sealed class Attention
     {
         long b = q.shape[0], t = q.shape[2], s = k.shape[2];
         long rows = Math.Max(1, ScoreBlockElements / (b * NumHeads * s));
-        if (rows >= t || ctx.Hooks.Covers(Names.Scores) || ctx.Hooks.Covers(Names.Pattern)) return EagerBlock(q, k, v, mask, ctx, out weights);
-        var kept = ctx.KeepAttentionWeights ? HugePages.Output([b, NumHeads, t, s], ScalarType.Float32, q.device, kept: true) : null;
+        if (rows >= t || ctx.Hooks.Covers(Names.Scores) || ctx.Hooks.Covers(Names.Pattern))
+        {
+            var whole = EagerBlock(q, k, v, mask, ctx, out weights);
+            if (weights is not null) weights = ctx.Kept.Keep(weights, release: ctx.Hooks.IsEmpty);
+            return whole;
+        }
+        var kept = ctx.KeepAttentionWeights ? ctx.Kept.Empty([b, NumHeads, t, s], ScalarType.Float32, q.device) : null;
         // Made before the blocks and written block by block: outputs kept until a final cat would lie among the freed
         // scores, and the next 16 MB block would no longer fit in the holes they left.
         var heads = empty([b, t, NumHeads, HeadDim], q.dtype, device: q.device);

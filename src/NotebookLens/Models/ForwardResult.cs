@@ -25,7 +25,8 @@ public sealed record ForwardOptions
 
 /// <summary>
 /// The outputs of a forward pass. Its tensors belong to the caller's dispose scope (<see cref="Runtime.Ownership"/>);
-/// disposing it frees them at once, <see cref="Keep"/> takes them out of the scope.
+/// disposing it frees them at once, <see cref="Keep"/> takes them out of the scope. Hidden states and attention maps
+/// of a large pass are views of one block of memory per dtype, freed when the last of them is: clone one to keep it alone.
 /// </summary>
 public sealed class ForwardResult : IDisposable
 {

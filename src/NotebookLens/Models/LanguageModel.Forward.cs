@@ -70,6 +70,13 @@ public abstract partial class LanguageModel
         var allPadding = cache?.PaddingMask is { } cached ? cat([cached, padding], 1) : padding;
         var positions = Scalars.Plus(allPadding.to(ScalarType.Int64).cumsum(1), -1L).clamp_min(Scalars.Of(0L)).narrow(1, past, t);
         var hooks = options.Hooks ?? HookSet.Empty;
+        long layers = Config.NumLayers - firstLayer;
+        using var kept = options.RecordGradients ? KeptOutputs.None : KeptOutputs.For(
+        [
+            (ScalarType.Float32, options.Attentions ? layers * b * Config.NumHeads * t * (past + t) : 0),
+            // The embedding output, every layer's, and the final norm's.
+            (DType, options.HiddenStates ? (layers + 2) * b * t * Config.HiddenSize : 0),
+        ], Device);
         using var ctx = new ForwardContext
         {
             GlobalRope = _rope.Tables(positions, DType),
@@ -77,28 +84,30 @@ public abstract partial class LanguageModel
             GlobalMask = AttentionMask.Additive(allPadding, past, t, null),
             SlidingMask = Config.SlidingWindow is int w && Config.SlidingLayers.Any(s => s) ? AttentionMask.Additive(allPadding, past, t, w) : null,
             KeepAttentionWeights = options.Attentions,
+            Kept = kept,
             Hooks = hooks,
             Cache = cache,
             PositionOffset = past,
         };
         if (fromEmbedding) h = ctx.Hook(HookPoints.Embed, null, h);
 
-        var hidden = options.HiddenStates ? new List<Tensor> { h } : null;
+        var hidden = options.HiddenStates ? new List<Tensor> { kept.Keep(h, release: false) } : null;
         var attentions = new List<Tensor>();
         // Unless they are kept or a hook may hold one, each layer's input is freed once its output exists: a long prompt's
-        // residual streams add up (2,000 tokens through Llama-3.2-3B's 28 layers: 350 MB in bf16).
+        // residual streams add up (2,000 tokens through Llama-3.2-3B's 28 layers: 350 MB in bf16). Kept ones are copied
+        // into the pass's block, and the copy goes on.
         bool release = hidden is null && hooks.IsEmpty;
         foreach (var block in _blocks.Skip(firstLayer))
         {
             var input = h;
             h = block.Forward(h, ctx, out var weights);
             if (weights is not null) attentions.Add(weights);
-            hidden?.Add(h);
+            if (hidden is not null) hidden.Add(h = kept.Keep(h, release: hooks.IsEmpty));
             if (release) input.Dispose();
         }
         cache?.Advance(padding);
         var final = ctx.Hook(HookPoints.FinalNorm, null, FinalNorm.Forward(h));
-        if (hidden is not null) hidden[^1] = final;
+        if (hidden is not null) hidden[^1] = final = kept.Keep(final, release: hooks.IsEmpty);
 
         // contiguous: a strided view sends a bfloat16 matmul down a path ~100x slower than a packed one.
         var head = options.LastPositionLogitsOnly ? final.narrow(1, t - 1, 1).contiguous() : final;

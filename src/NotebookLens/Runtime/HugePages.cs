@@ -39,18 +39,21 @@ internal static unsafe class HugePages
     internal const long MinBytes = 8 * Size;
 
     /// <summary>
-    /// An uninitialised CPU tensor in huge pages of its own when it takes <see cref="MinBytes"/> or more and the system
+    /// An uninitialised CPU tensor in huge pages of its own when it takes <paramref name="minBytes"/> or more and the system
     /// maps them (Linux, with TorchSharp's export); null otherwise (the caller takes libtorch's memory). Its elements start
     /// on a 2 MB boundary; the block goes back to the system when libtorch frees the storage (its last view disposed). Not
     /// for a pass's transient activations: the heap reuses their blocks without a fault, a new mapping zeroes its pages.
     /// </summary>
-    public static Tensor? Empty(long[] shape, ScalarType dtype)
+    public static Tensor? Empty(long[] shape, ScalarType dtype, long minBytes = MinBytes)
     {
-        // Outputs are floating point; other types take libtorch's memory.
-        long elementSize = dtype switch { ScalarType.BFloat16 or ScalarType.Float16 => 2, ScalarType.Float32 => 4, ScalarType.Float64 => 8, _ => 0 };
+        long elementSize = ElementSize(dtype);
         long bytes = shape.Aggregate(elementSize, (n, d) => checked(n * d));
-        return bytes >= MinBytes && Map(bytes) is { } at ? Wrap(at, shape, dtype) : null;
+        return elementSize > 0 && bytes >= minBytes && Map(bytes) is { } at ? Wrap(at, shape, dtype) : null;
     }
+
+    /// <summary>Bytes an element of a floating-point <paramref name="dtype"/> takes; 0 for other types, which take libtorch's memory (outputs are floating point).</summary>
+    internal static long ElementSize(ScalarType dtype) =>
+        dtype switch { ScalarType.BFloat16 or ScalarType.Float16 => 2, ScalarType.Float32 => 4, ScalarType.Float64 => 8, _ => 0 };
 
     /// <summary>
     /// A product's output: in huge pages when it outlives the forward pass (<paramref name="kept"/>: the logits) and
