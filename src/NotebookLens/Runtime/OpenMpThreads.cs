@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace NotebookLens.Runtime;
 
 /// <summary>
@@ -11,7 +9,7 @@ namespace NotebookLens.Runtime;
 /// libgomp reads its settings once, when libtorch loads it: this sets <c>OMP_WAIT_POLICY=PASSIVE</c> in the native
 /// environment before that, unless the environment already sets a policy.
 /// </summary>
-internal static partial class OpenMpThreads
+internal static class OpenMpThreads
 {
     const string Variable = "OMP_WAIT_POLICY";
 
@@ -20,25 +18,12 @@ internal static partial class OpenMpThreads
     {
         if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } set) return $"OpenMP wait policy {set} ({Variable})";
         if (OpenMpLoaded()) return "OpenMP wait policy unchanged (libgomp was loaded before NotebookLens)";
-        try
-        {
-            return SetEnv(Variable, "PASSIVE", overwrite: 0) == 0 ? "OpenMP workers sleep when idle (OMP_WAIT_POLICY=PASSIVE)" : "OpenMP wait policy unchanged (setenv refused)";
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return "OpenMP wait policy unchanged (no setenv)";
-        }
+        return NativeEnvironment.SetDefault(Variable, "PASSIVE") is { } held ? $"OpenMP wait policy {held}" : "OpenMP workers sleep when idle (OMP_WAIT_POLICY=PASSIVE)";
     }
 
     /// <summary>The policy libgomp will read, from the native environment (not .NET's copy of it).</summary>
-    internal static string? NativeValue() => Marshal.PtrToStringUTF8(GetEnv(Variable));
+    internal static string? NativeValue() => NativeEnvironment.Get(Variable);
 
     static bool OpenMpLoaded() =>
         File.Exists("/proc/self/maps") && File.ReadLines("/proc/self/maps").Any(l => l.Contains("libgomp", StringComparison.Ordinal));
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetEnv(string name, string value, int overwrite);
-
-    [LibraryImport("libc", EntryPoint = "getenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr GetEnv(string name);
 }

@@ -29,8 +29,9 @@ public static class TorchRuntime
             if (OperatingSystem.IsLinux())
             {
                 var threads = OpenMpThreads.SleepWhenIdle(); // before libtorch loads libgomp, which reads it once
+                var caches = OneDnnCaches.Cap(); // before libtorch's first product, which reads them once
                 PrepareLinux();
-                Status += "; " + NativeHeap.HandBackLargeBlocks() + "; " + threads;
+                Status += "; " + NativeHeap.HandBackLargeBlocks() + "; " + threads + "; " + caches;
             }
             else Status = "no preparation needed on this operating system";
             _done = true;
