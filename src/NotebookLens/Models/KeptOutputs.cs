@@ -8,8 +8,8 @@ namespace NotebookLens.Models;
 /// What a forward pass keeps beyond its end (hidden states, attention probabilities), in one block of huge pages per
 /// dtype mapped when the pass starts and filled slice by slice. Kept outputs cannot reuse memory the pass frees, so from
 /// the heap every 4 KB page of theirs faulted at its first write: a 128-token prefill of Llama-3.2-1B's shapes keeping
-/// everything (43 MB) made 19,000–20,000 faults a pass, 2,500–2,700 with the blocks, and the blocks took 15 % off its
-/// time (medians of ten passes each, alternating, twice, on an AMD EPYC Zen 5 VM, where a fault costs 6–14 µs). Each kept
+/// everything (43 MB) made 19,000–20,000 faults a pass, 2,200–2,700 with the blocks, and the blocks took 15 % off its
+/// time (medians of ten passes each, alternating, four runs, on an AMD EPYC Zen 5 VM, where a fault costs 6–14 µs). Each kept
 /// tensor is a view of its block, which goes back to the system when the last of them is disposed. Passes that keep
 /// less than <see cref="HugePages.MinBytes"/> in all, record gradients or run off the CPU take libtorch's memory.
 /// </summary>
@@ -30,7 +30,8 @@ internal sealed class KeptOutputs : IDisposable
 
     /// <summary>
     /// Blocks for a pass that keeps, of each dtype, at most the given number of elements; <see cref="None"/> when they
-    /// take less than <see cref="HugePages.MinBytes"/> together, the device is not the CPU or the system maps no huge pages.
+    /// take less than <see cref="HugePages.MinBytes"/> together, the device is not the CPU or <see cref="HugePages"/> maps
+    /// nothing here (not Linux). Where transparent huge pages are off the blocks are faulted in 4 KB pages.
     /// </summary>
     public static KeptOutputs For(IEnumerable<(ScalarType DType, long Elements)> kept, Device device)
     {
