@@ -35,6 +35,26 @@ internal sealed record Linear(Tensor Weight, Tensor? Bias)
         }
     }
 
+    /// <summary>
+    /// One weight <c>[out₁ + out₂, in]</c> over both layers' when the second's elements follow the first's in the same
+    /// storage, as a view (no copy); null otherwise. A checkpoint's mapped file holds a layer's <c>gate_proj</c> and
+    /// <c>up_proj</c> one after the other (Hugging Face sorts tensors by name), and one product of 128 rows through both
+    /// took 4–10 % less time than two on the 1B shapes (oneDNN, AMD EPYC Zen 5 VM).
+    /// </summary>
+    public static unsafe Tensor? Joined(Linear first, Linear second)
+    {
+        Tensor a = first.Weight, b = second.Weight;
+        if (first.Bias is not null || second.Bias is not null || !TensorMemory.Available
+            || a.device_type != DeviceType.CPU || b.device_type != DeviceType.CPU || a.dtype != b.dtype
+            || a.dim() != 2 || b.dim() != 2 || a.shape[1] != b.shape[1] || !a.is_contiguous() || !b.is_contiguous()) return null;
+        long size = a.ElementSize;
+        nint start = (nint)TensorMemory.Address(a), next = (nint)TensorMemory.Address(b);
+        bool sameStorage = start - a.storage_offset() * size == next - b.storage_offset() * size;
+        return sameStorage && next == start + a.numel() * size
+            ? a.as_strided([a.shape[0] + b.shape[0], a.shape[1]], [a.shape[1], 1], a.storage_offset())
+            : null;
+    }
+
     /// <summary>Each layer's <see cref="Forward"/> of the same <paramref name="x"/>: bias-free layers the kernel takes share one pass of it.</summary>
     public static Tensor[] ForwardEach(Tensor x, params Linear[] layers) =>
         layers.All(l => l.Bias is null && Bf16MatVec.Applies(x, l.Weight))
@@ -66,6 +86,9 @@ internal sealed record RmsNorm(Tensor Weight, double Eps, bool OffsetWeight)
 /// <summary>The gated MLP of both families: <c>down(act(gate(x)) * up(x))</c>. Its hidden activations are the neurons.</summary>
 internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Activation)
 {
+    /// <summary>The gate's and the up projection's weights as one, where they lie one after the other (<see cref="Linear.Joined"/>); the model owns it.</summary>
+    public Tensor? GateUp { get; init; }
+
     /// <summary>
     /// Hidden activations <c>[rows, I]</c> one block of a long prompt's rows makes at most, each: as many elements as a
     /// block of attention scores (<see cref="Attention.ScoreBlockElements"/>), 8 MB in bf16 (512 rows of Llama-3.2's
@@ -104,21 +127,41 @@ internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Acti
         using var scope = NewDisposeScope();
         // Without hooks, at most two [T, I] activations live at once (a long prompt's are the largest after the scores).
         bool release = ctx.Hooks.IsEmpty;
-        // A decode step's gate and up share one pass over their weights; a prompt's are computed one after the other.
+        // A decode step's gate and up share one pass over their weights; a prompt's are one product where their weights
+        // lie one after the other, else two.
         var both = x.numel() / x.shape[^1] <= Bf16MatVec.Chunk ? Linear.ForwardEach(x, Gate, Up) : null;
-        var gate = ctx.Hook(names.MlpPre, layer, both?[0] ?? Gate.Forward(x));
-        var act = Activation switch
+        if (both is null && release && GateUp is { } joined)
         {
-            "silu" => F.silu(gate),
-            "gelu_pytorch_tanh" => F.gelu(gate, TorchSharp.Modules.GELU.Approximate.tanh),
-            "gelu" => F.gelu(gate),
-            _ => throw new NotSupportedException($"Activation '{Activation}' is not supported."),
-        };
+            var products = Linear.Project(x, joined);
+            long i = Gate.Weight.shape[0];
+            // The activation goes in place into the gate's half, which becomes the neurons: no more [T, I] tensors live
+            // than on the two products' path.
+            var inPlace = Activate(products.narrow(-1, 0, i), inPlace: true).mul_(products.narrow(-1, i, i));
+            return Down.Forward(inPlace).MoveToOuterDisposeScope();
+        }
+        var gate = ctx.Hook(names.MlpPre, layer, both?[0] ?? Gate.Forward(x));
+        var act = Activate(gate, inPlace: false);
         if (release) gate.Dispose();
         var up = both?[1] ?? Up.Forward(x);
         var neurons = release ? act.mul_(up) : act * up;
         if (release) up.Dispose();
         return Down.Forward(ctx.Hook(names.MlpPost, layer, neurons)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The activation of <paramref name="gate"/>, written over it when <paramref name="inPlace"/>.</summary>
+    Tensor Activate(Tensor gate, bool inPlace)
+    {
+        if (Activation == "silu") return inPlace ? gate.silu_() : F.silu(gate);
+        var activated = Activation switch
+        {
+            "gelu_pytorch_tanh" => F.gelu(gate, TorchSharp.Modules.GELU.Approximate.tanh),
+            "gelu" => F.gelu(gate),
+            _ => throw new NotSupportedException($"Activation '{Activation}' is not supported."),
+        };
+        if (!inPlace) return activated;
+        gate.copy_(activated);
+        activated.Dispose();
+        return gate;
     }
 }
 

@@ -138,11 +138,11 @@ public abstract partial class LanguageModel
     {
         var c = Config;
         string p = $"layers.{layer}.mlp.";
-        return new GatedMlp(
-            Linear(p + "gate_proj", c.IntermediateSize, c.HiddenSize, c.MlpBias),
-            Linear(p + "up_proj", c.IntermediateSize, c.HiddenSize, c.MlpBias),
-            Linear(p + "down_proj", c.HiddenSize, c.IntermediateSize, c.MlpBias),
-            c.HiddenAct);
+        var gate = Linear(p + "gate_proj", c.IntermediateSize, c.HiddenSize, c.MlpBias);
+        var up = Linear(p + "up_proj", c.IntermediateSize, c.HiddenSize, c.MlpBias);
+        var joined = Models.Linear.Joined(gate, up)?.DetachFromDisposeScope();
+        if (joined is not null) _views.Add(joined);
+        return new GatedMlp(gate, up, Linear(p + "down_proj", c.HiddenSize, c.IntermediateSize, c.MlpBias), c.HiddenAct) { GateUp = joined };
     }
 
     Tensor Load(string storedName, params long[] shape)

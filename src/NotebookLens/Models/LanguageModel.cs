@@ -12,6 +12,8 @@ namespace NotebookLens.Models;
 public abstract partial class LanguageModel : IDisposable
 {
     readonly Dictionary<string, Tensor> _weights = new(StringComparer.Ordinal);
+    /// <summary>Views over several weights at once (<see cref="Linear.Joined"/>): not parameters of their own.</summary>
+    readonly List<Tensor> _views = [];
     readonly List<DecoderBlock> _blocks = [];
     RotaryEmbedding _rope = null!;
     RotaryEmbedding? _localRope;
@@ -85,6 +87,8 @@ public abstract partial class LanguageModel : IDisposable
     {
         foreach (var w in _weights.Values) w.Dispose();
         _weights.Clear();
+        foreach (var v in _views) v.Dispose();
+        _views.Clear();
         _rope?.Dispose();
         _localRope?.Dispose();
     }
