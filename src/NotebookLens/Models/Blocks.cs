@@ -130,7 +130,8 @@ internal sealed record GatedMlp(Linear Gate, Linear Up, Linear Down, string Acti
         // A decode step's gate and up share one pass over their weights; a prompt's are one product where their weights
         // lie one after the other, else two.
         var both = x.numel() / x.shape[^1] <= Bf16MatVec.Chunk ? Linear.ForwardEach(x, Gate, Up) : null;
-        if (both is null && release && GateUp is { } joined)
+        // Not while training: the joined view, made at load, is no step of the graph that reaches the weights.
+        if (both is null && release && GateUp is { } joined && !Gate.Weight.requires_grad && !Up.Weight.requires_grad)
         {
             var products = Linear.Project(x, joined);
             long i = Gate.Weight.shape[0];

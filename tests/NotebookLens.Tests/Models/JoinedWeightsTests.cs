@@ -72,6 +72,33 @@ public sealed class JoinedWeightsTests
     }
 
     [Fact]
+    public void Weights_that_train_get_their_gradients_from_the_two_products()
+    {
+        // The embedded model's training loads its fp32 weights as views of the file (joined at load) and then asks for their gradients.
+        using var scope = NewDisposeScope();
+        var generator = new Generator(5);
+        var weights = randn([64, 32], generator: generator) * 0.1;
+        var gate = new Linear(weights.narrow(0, 0, 32), null);
+        var up = new Linear(weights.narrow(0, 32, 32), null);
+        var down = new Linear(randn([32, 32], generator: generator) * 0.1, null);
+        var mlp = new GatedMlp(gate, up, down, "silu") { GateUp = Linear.Joined(gate, up) };
+        Assert.NotNull(mlp.GateUp);
+        gate.Weight.requires_grad_(true); // as the trainer does, weight by weight
+        up.Weight.requires_grad_(true);
+        using var ctx = new ForwardContext { GlobalRope = new RopeTables(zeros(1), zeros(1)), GlobalMask = zeros(1) };
+        var x = randn([100, 32], generator: generator);
+        mlp.Forward(x, ctx, 0, new LayerHookNames(0)).sum().backward();
+
+        // Independent: the same MLP's gradient from its formula.
+        var w = weights.detach().clone().requires_grad_(true);
+        F.linear(F.silu(F.linear(x, w.narrow(0, 0, 32))) * F.linear(x, w.narrow(0, 32, 32)), down.Weight).sum().backward();
+        Assert.NotNull(gate.Weight.grad);
+        Assert.NotNull(up.Weight.grad);
+        double error = (cat([gate.Weight.grad!, up.Weight.grad!]) - w.grad!).abs().max().item<float>();
+        Assert.True(error < 1e-4, $"the gate's and up's gradients differ from the formula's by {error}");
+    }
+
+    [Fact]
     public void A_checkpoints_gate_and_up_are_joined_where_it_stores_them_one_after_the_other()
     {
         using var model = LanguageModel.Load(Fixtures.Llama); // bf16 as stored: the weights are views of the mapped file
