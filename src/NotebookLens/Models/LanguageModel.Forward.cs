@@ -71,7 +71,8 @@ public abstract partial class LanguageModel
         var positions = Scalars.Plus(allPadding.to(ScalarType.Int64).cumsum(1), -1L).clamp_min(Scalars.Of(0L)).narrow(1, past, t);
         var hooks = options.Hooks ?? HookSet.Empty;
         long layers = Config.NumLayers - firstLayer;
-        using var kept = options.RecordGradients ? KeptOutputs.None : KeptOutputs.For(
+        // Sized only for passes that keep something: a decode step keeps nothing, and runs every few milliseconds.
+        using var kept = options.RecordGradients || !(options.HiddenStates || options.Attentions) ? KeptOutputs.None : KeptOutputs.For(
         [
             (ScalarType.Float32, options.Attentions ? layers * b * Config.NumHeads * t * (past + t) : 0),
             // The embedding output, every layer's, and the final norm's.
