@@ -10,8 +10,9 @@ namespace NotebookLens.Models;
 /// the heap every 4 KB page of theirs faulted at its first write: a 128-token prefill of Llama-3.2-1B's shapes keeping
 /// everything (43 MB) made 19,000–20,000 faults a pass, 2,200–2,700 with the blocks, and the blocks took 15 % off its
 /// time (medians of ten passes each, alternating, four runs, on an AMD EPYC Zen 5 VM, where a fault costs 6–14 µs). Each kept
-/// tensor is a view of its block, which goes back to the system when the last of them is disposed. Passes that keep
-/// less than <see cref="HugePages.MinBytes"/> in all, record gradients or run off the CPU take libtorch's memory.
+/// tensor is a view of its block, which is let go when the last of them is disposed (parked for the next pass's outputs:
+/// see <see cref="HugePages"/>). Passes that keep less than <see cref="HugePages.MinBytes"/> in all, record gradients or
+/// run off the CPU take libtorch's memory.
 /// </summary>
 internal sealed class KeptOutputs : IDisposable
 {

@@ -11,7 +11,9 @@ namespace NotebookLens.Runtime;
 /// theirs faults at its first write. The 128 x 128,256 bf16 logits of a 128-token prompt made 8,100 faults a pass, and
 /// the head's product took 156-162 ms (best of seven) against 108-109 with its output in pages already written (AMD EPYC
 /// Zen 5 VM, where a fault costs 6-14 µs); in 2 MB pages, 110-111 ms. Where the system refuses (<c>transparent_hugepage</c>
-/// set to <c>never</c>) the memory is faulted in 4 KB pages, as the heap's would be.
+/// set to <c>never</c>) the memory is faulted in 4 KB pages, as the heap's would be. A block whose tensors are gone is
+/// parked for <see cref="FreedMemory.Linger"/>: the next pass's outputs of the same size take it with its pages in memory
+/// (a new mapping's huge pages are zeroed at their first write, 0.5-16 GB/s on that VM).
 /// </summary>
 internal static unsafe class HugePages
 {
@@ -28,8 +30,25 @@ internal static unsafe class HugePages
     /// <summary>Each block's mapping (start and length, the alignment's slack included) by the address of its elements.</summary>
     static readonly ConcurrentDictionary<nint, (nint Start, nuint Length)> Blocks = new();
 
-    /// <summary>Blocks mapped and not yet handed back: tests check that a tensor's storage going unmaps its block.</summary>
+    /// <summary>Blocks some tensor's storage holds: tests check that a tensor's storage going lets go of its block.</summary>
     internal static int Live => Blocks.Count;
+
+    /// <summary>A block whose storage has gone, still mapped: <c>Used</c> bytes from <c>At</c>, the mapping's start and length.</summary>
+    readonly record struct ParkedBlock(nint At, nuint Used, nint Start, nuint Length);
+
+    /// <summary>Blocks no tensor holds, kept for the next pass (<see cref="FreedMemory.Linger"/>); guarded by <see cref="ParkGate"/>.</summary>
+    static readonly List<ParkedBlock> Parked = [];
+    static readonly Lock ParkGate = new();
+    static readonly Timer UnparkTimer = new(_ => HandBackParked());
+
+    /// <summary>Blocks parked: mapped, held by no tensor.</summary>
+    internal static int ParkedCount
+    {
+        get
+        {
+            lock (ParkGate) return Parked.Count;
+        }
+    }
 
     /// <summary>
     /// The least bytes a tensor takes to be mapped here: eight huge pages (rounding up wastes at most a ninth). A prompt's
@@ -67,6 +86,7 @@ internal static unsafe class HugePages
     {
         if (NewTensor == null) return null;
         var used = (nuint)((bytes + Size - 1) / Size * Size);
+        if (Unpark(used) is { } reused) return reused;
         // One huge page more than needed, to start on a boundary: the slack is address space only, never written.
         var length = used + (nuint)Size;
         if (SystemPages.Map(length, SystemPages.Read | SystemPages.Write) is not { } start) return null;
@@ -88,9 +108,58 @@ internal static unsafe class HugePages
         throw new InvalidOperationException("libtorch made no tensor over the mapped block.");
     }
 
-    /// <summary>libtorch's deleter of a block's storage, on whichever thread frees it.</summary>
+    /// <summary>
+    /// The smallest parked block of at least <paramref name="used"/> bytes and at most a quarter more, taken out of the
+    /// parking; null if there is none, and then the parked blocks are not what this work asks for (another prompt length,
+    /// another model): they go back to the system before a new block is mapped, so they never add to its memory.
+    /// </summary>
+    static nint? Unpark(nuint used)
+    {
+        lock (ParkGate)
+        {
+            int best = -1;
+            for (int i = 0; i < Parked.Count; i++)
+                if (Parked[i].Used >= used && Parked[i].Used <= used + used / 4 && (best < 0 || Parked[i].Used < Parked[best].Used)) best = i;
+            if (best < 0)
+            {
+                UnmapParkedLocked();
+                return null;
+            }
+            var block = Parked[best];
+            Parked.RemoveAt(best);
+            Blocks[block.At] = (block.Start, block.Length);
+            return block.At;
+        }
+    }
+
+    /// <summary>libtorch's deleter of a block's storage, on whichever thread frees it: the block is parked, or unmapped when nothing lingers.</summary>
     [UnmanagedCallersOnly]
-    static void Release(void* elements) => Unmap((nint)elements);
+    static void Release(void* elements)
+    {
+        if (!Blocks.TryRemove((nint)elements, out var block)) return;
+        if (FreedMemory.Linger <= TimeSpan.Zero)
+        {
+            SystemPages.Unmap(block.Start, block.Length);
+            return;
+        }
+        lock (ParkGate)
+        {
+            Parked.Add(new ParkedBlock((nint)elements, block.Length - (nuint)Size, block.Start, block.Length));
+            UnparkTimer.Change(FreedMemory.Linger, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Hands every parked block back to the system (the timer, <see cref="FreedMemory.Linger"/> after the last was parked).</summary>
+    internal static void HandBackParked()
+    {
+        lock (ParkGate) UnmapParkedLocked();
+    }
+
+    static void UnmapParkedLocked()
+    {
+        foreach (var block in Parked) SystemPages.Unmap(block.Start, block.Length);
+        Parked.Clear();
+    }
 
     static void Unmap(nint elements)
     {

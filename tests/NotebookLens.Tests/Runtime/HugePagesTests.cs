@@ -139,9 +139,83 @@ public class HugePageLifetimeTests
             Assert.Equal(live + 1, HugePages.Live); // the view holds the storage
             Assert.Equal(1000f * 2049 + 7, view[0, 7].item<float>());
         }
-        view.Dispose();
+        var linger = FreedMemory.Linger;
+        FreedMemory.Linger = TimeSpan.Zero; // nothing parked: the block goes back with its storage
+        try
+        {
+            view.Dispose();
+        }
+        finally
+        {
+            FreedMemory.Linger = linger;
+        }
         Assert.Equal(live, HugePages.Live);
         Assert.Null(HugePagesTests.Mapping.Containing(at)); // handed back to the system
+    }
+
+    [Fact]
+    public void A_freed_block_waits_for_the_next_output_of_its_size_then_goes_back()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var linger = FreedMemory.Linger;
+        FreedMemory.Linger = TimeSpan.FromMilliseconds(300);
+        try
+        {
+            HugePages.HandBackParked(); // what earlier tests left
+            var first = HugePages.Empty([2048, 2049], ScalarType.Float32)!; // nine huge pages
+            nint at = HugePagesTests.Mapping.AddressOf(first);
+            first.Dispose();
+            Assert.Equal(1, HugePages.ParkedCount);
+            Assert.NotNull(HugePagesTests.Mapping.Containing(at)); // still mapped, its pages in memory
+            using (var same = HugePages.Empty([2049, 2048], ScalarType.Float32)!) // the next pass's output of that size
+                Assert.Equal(at, HugePagesTests.Mapping.AddressOf(same));
+            Assert.Equal(1, HugePages.ParkedCount);
+            // Another size (another prompt length): the parked block is handed back before a new one is mapped.
+            var other = HugePages.Empty([4096, 4096], ScalarType.Float32)!;
+            nint otherAt = HugePagesTests.Mapping.AddressOf(other);
+            Assert.Equal(0, HugePages.ParkedCount);
+            // Unmapped: no mapping holds it, unless the new block's took its addresses.
+            Assert.True(HugePagesTests.Mapping.Containing(at) is not { } m || m.Start == HugePagesTests.Mapping.Of(other)!.Start, "the parked block is still mapped");
+            other.Dispose();
+            Assert.NotNull(HugePagesTests.Mapping.Containing(otherAt));
+            Thread.Sleep(1500); // the linger and then some: nothing asked for it
+            Assert.Equal(0, HugePages.ParkedCount);
+            Assert.Null(HugePagesTests.Mapping.Containing(otherAt));
+        }
+        finally
+        {
+            FreedMemory.Linger = linger;
+        }
+    }
+
+    /// <summary>
+    /// A parked block holds what its last tensors held: a product into it must write every element, where a new mapping
+    /// starts as zeros. Each product of <see cref="HugePagesTests.A_kept_product_is_the_same_product_in_huge_pages"/>, into
+    /// a block of NaN.
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.BFloat16, 40, 128, 110_000)]
+    [InlineData(ScalarType.BFloat16, 8, 32, 560_000)]
+    [InlineData(ScalarType.Float32, 33, 128, 64_000)]
+    public void A_kept_product_in_a_reused_block_overwrites_what_the_block_held(ScalarType dtype, int rows, int cols, int features)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var scope = NewDisposeScope();
+        HugePages.HandBackParked();
+        var generator = new Generator((ulong)(rows + cols + features));
+        var x = randn([2, rows, cols], generator: generator).to(dtype);
+        var weight = (randn([features, cols], generator: generator) * 0.05).to(dtype);
+        nint at;
+        using (NewDisposeScope()) // the block and every wrapper of it go at its end
+        {
+            var dirty = HugePages.Empty([2, rows, features], dtype)!;
+            dirty.fill_(float.NaN);
+            at = HugePagesTests.Mapping.AddressOf(dirty);
+        }
+        Assert.Equal(1, HugePages.ParkedCount);
+        var kept = Linear.Project(x, weight, kept: true);
+        Assert.Equal(at, HugePagesTests.Mapping.AddressOf(kept));
+        Assert.True(kept.equal(Linear.Project(x, weight)).all().item<bool>(), "the product in the reused block differs from the transient one");
     }
 
 }
