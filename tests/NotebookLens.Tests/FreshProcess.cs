@@ -14,7 +14,6 @@ public static class FreshProcess
         [Runtime.NativeHeapTests.ProbeAfterTraining] = Runtime.NativeHeapTests.RunProbeAfterTraining,
         [Runtime.NativeHeapTests.ProbeReuse] = Runtime.NativeHeapTests.RunReuseProbe,
         [Runtime.NativeHeapTests.ProbeDecode] = Runtime.NativeHeapTests.RunDecodeProbe,
-        [Runtime.NativeHeapTests.ProbeLinger] = Runtime.NativeHeapTests.RunLingerProbe,
     };
 
     /// <summary>Entry point when started by <see cref="Run"/>: runs one probe and prints what it returns.</summary>

@@ -39,9 +39,8 @@ internal static partial class NativeHeap
     /// heap and are reused instead of being mapped anew, which costs a page fault per 4 KB. On an AMD EPYC Zen 5 VM a
     /// 128-token prefill of Llama-3.2-1B's shapes keeping everything took 1.5 s in bf16 and 2.6 s in fp32 with every block
     /// mapped, 0.8 and 1.35 s in a scope (45 % of tiny's training time went to the faults). Scopes nest, from any thread;
-    /// <see cref="FreedMemory.Linger"/> after the last ends, unless another has begun, <see cref="HandBackLargeBlocks"/>
-    /// and glibc's default trim threshold are restored and the heap's free pages go back to the system (malloc_trim): the
-    /// next pass of a loop finds them in memory. A scope is one pass, or the decode steps of a generation after its
+    /// the last to end restores <see cref="HandBackLargeBlocks"/> and glibc's default trim threshold and hands the heap's
+    /// free pages back to the system (malloc_trim). A scope is one pass, or the decode steps of a generation after its
     /// prefill, not a whole generation or an experiment: libtorch allocates with posix_memalign, which in glibc 2.36 asks
     /// for more than the block and often cannot reuse a hole of the same size, so a long scope over blocks of many sizes
     /// grows the heap (five 20 MB tensors made and freed in turn each took new memory; over a whole generation, prefill
@@ -56,11 +55,10 @@ internal static partial class NativeHeap
     {
         if (UserThreshold is not null) return new Reuse(counted: false);
         lock (Gate)
-            if (_reusers++ == 0 && !_raised)
+            if (_reusers++ == 0)
             {
                 TrySet(MmapThreshold, ReusedBlock);
                 TrySet(TrimThreshold, 2 * ReusedBlock);
-                _raised = true;
             }
         return new Reuse(counted: true);
     }
@@ -68,37 +66,6 @@ internal static partial class NativeHeap
     static readonly Lock Gate = new();
     /// <summary>Scopes of <see cref="ReuseBlocks"/> not yet disposed.</summary>
     static int _reusers;
-    /// <summary>Whether the scopes' thresholds hold: from the first scope until the heap is handed back.</summary>
-    static bool _raised;
-    static readonly Timer HandBackTimer = new(_ => HandBack());
-
-    /// <summary>Whether the heap still keeps blocks up to 32 MB and its free pages (a scope is open or has just ended).</summary>
-    internal static bool Raised
-    {
-        get
-        {
-            lock (Gate) return _raised;
-        }
-    }
-
-    /// <summary>Restores the thresholds and trims the heap, unless a scope has begun since the timer was set.</summary>
-    static void HandBack()
-    {
-        lock (Gate)
-        {
-            if (_reusers > 0 || !_raised) return;
-            _raised = false;
-            HandBackLargeBlocks();
-            TrySet(TrimThreshold, DefaultTrimThreshold);
-            try
-            {
-                Trim(0);
-            }
-            catch (EntryPointNotFoundException)
-            {
-            }
-        }
-    }
 
     /// <summary>Whether a scope of <see cref="ReuseBlocks"/> is open (blocks up to 32 MB come from the heap).</summary>
     internal static bool Reusing
@@ -116,11 +83,19 @@ internal static partial class NativeHeap
         public void Dispose()
         {
             if (!counted || Interlocked.Exchange(ref _disposed, 1) != 0) return;
-            bool last;
-            lock (Gate) last = --_reusers == 0;
-            if (!last) return;
-            if (FreedMemory.Linger <= TimeSpan.Zero) HandBack();
-            else HandBackTimer.Change(FreedMemory.Linger, Timeout.InfiniteTimeSpan);
+            lock (Gate)
+                if (--_reusers == 0)
+                {
+                    HandBackLargeBlocks();
+                    TrySet(TrimThreshold, DefaultTrimThreshold);
+                    try
+                    {
+                        Trim(0);
+                    }
+                    catch (EntryPointNotFoundException)
+                    {
+                    }
+                }
         }
     }
 

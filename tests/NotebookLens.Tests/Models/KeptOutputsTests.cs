@@ -94,8 +94,8 @@ public sealed class KeptOutputsLifetimeTests
 
         using var held = result.HiddenStates[1].alias(); // a view the caller keeps past the result
         nint maps = HugePagesTests.Mapping.AddressOf(result.Attentions![0]);
-        var linger = FreedMemory.Linger;
-        FreedMemory.Linger = TimeSpan.Zero; // nothing parked for a next pass: a block goes back with its last slice
+        var linger = HugePages.Linger;
+        HugePages.Linger = TimeSpan.Zero; // nothing parked for a next pass: a block goes back with its last slice
         try
         {
             result.Dispose();
@@ -107,7 +107,7 @@ public sealed class KeptOutputsLifetimeTests
         }
         finally
         {
-            FreedMemory.Linger = linger;
+            HugePages.Linger = linger;
         }
     }
 }

@@ -139,15 +139,15 @@ public class HugePageLifetimeTests
             Assert.Equal(live + 1, HugePages.Live); // the view holds the storage
             Assert.Equal(1000f * 2049 + 7, view[0, 7].item<float>());
         }
-        var linger = FreedMemory.Linger;
-        FreedMemory.Linger = TimeSpan.Zero; // nothing parked: the block goes back with its storage
+        var linger = HugePages.Linger;
+        HugePages.Linger = TimeSpan.Zero; // nothing parked: the block goes back with its storage
         try
         {
             view.Dispose();
         }
         finally
         {
-            FreedMemory.Linger = linger;
+            HugePages.Linger = linger;
         }
         Assert.Equal(live, HugePages.Live);
         Assert.Null(HugePagesTests.Mapping.Containing(at)); // handed back to the system
@@ -157,8 +157,8 @@ public class HugePageLifetimeTests
     public void A_freed_block_waits_for_the_next_output_of_its_size_then_goes_back()
     {
         if (!OperatingSystem.IsLinux()) return;
-        var linger = FreedMemory.Linger;
-        FreedMemory.Linger = TimeSpan.FromMilliseconds(300);
+        var linger = HugePages.Linger;
+        HugePages.Linger = TimeSpan.FromMilliseconds(300);
         try
         {
             HugePages.HandBackParked(); // what earlier tests left
@@ -184,7 +184,7 @@ public class HugePageLifetimeTests
         }
         finally
         {
-            FreedMemory.Linger = linger;
+            HugePages.Linger = linger;
         }
     }
 

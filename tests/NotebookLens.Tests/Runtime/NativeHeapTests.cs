@@ -13,7 +13,7 @@ namespace NotebookLens.Tests.Runtime;
 /// </summary>
 public sealed class NativeHeapTests
 {
-    public const string Probe = "native-heap", ProbeAfterTraining = "native-heap-after-training", ProbeReuse = "native-heap-reuse", ProbeDecode = "native-heap-decode", ProbeLinger = "native-heap-linger";
+    public const string Probe = "native-heap", ProbeAfterTraining = "native-heap-after-training", ProbeReuse = "native-heap-reuse", ProbeDecode = "native-heap-decode";
 
     [Theory]
     [InlineData(Probe)]
@@ -37,7 +37,7 @@ public sealed class NativeHeapTests
     }
 
     [Fact]
-    public void Blocks_are_reused_until_the_last_scope_ends_and_handed_back_when_no_scope_follows()
+    public void Blocks_are_reused_until_the_last_scope_ends_then_handed_back()
     {
         var f = FreshProcess.Run(ProbeReuse).Split('\n').Select(long.Parse).ToArray();
         // Independent of malloc's own counters: the kernel's page-fault count and resident size.
@@ -45,47 +45,7 @@ public sealed class NativeHeapTests
         Assert.True(f[0] > pages / 2, $"outside a scope, a 20 MB tensor made after a 24 MB one was freed faulted {f[0]} pages: expected a fresh mapping");
         Assert.True(f[1] < pages / 20, $"in a scope, a 20 MB tensor made after a 24 MB one was freed faulted {f[1]} pages: the freed block was not reused");
         Assert.True(f[2] >= 16_000_000, $"after the inner of two scopes ended, {f[2] / 1e6:F1} MB of the freed blocks stayed resident: they were handed back too early");
-        Assert.True(f[3] < 4_000_000, $"once no scope had begun for the linger, {f[3] / 1e6:F1} MB of the freed blocks stayed resident");
-        Assert.Equal(0, f[4]); // the thresholds restored
-    }
-
-    [Fact]
-    public void A_pass_right_after_a_pass_finds_the_heap_in_memory_and_one_after_the_linger_does_not()
-    {
-        var f = FreshProcess.Run(ProbeLinger).Split('\n').Select(long.Parse).ToArray();
-        long warm = f[0], kept = f[1], raised = f[2], cold = f[3];
-        // 1,024 tokens through the Llama fixture fault ~13,500 pages in a heap handed back, 15-250 in one kept (up to 1,400
-        // with the other tests running: the heap settles less).
-        Assert.True(cold > 2_000, $"a pass after the linger faulted {cold} pages: the heap was not handed back");
-        Assert.True(warm < cold / 4, $"a pass right after another faulted {warm} pages against {cold} after the linger: the heap was not kept for it");
-        Assert.True(kept > 8_000_000, $"the hand-back made only {kept / 1e6:F1} MB of the passes' heap non-resident");
-        Assert.Equal(0, raised);
-    }
-
-    /// <summary>
-    /// Faults of a 1,024-token pass of the Llama fixture run right after two others; the resident bytes the hand-back
-    /// <see cref="FreedMemory.Linger"/> later took back; whether the scopes' thresholds still held then (1); the faults of
-    /// a pass after it.
-    /// </summary>
-    public static string RunLingerProbe()
-    {
-        TorchRuntime.EnsureLoaded();
-        FreedMemory.Linger = TimeSpan.FromMilliseconds(300);
-        using var model = LanguageModel.Load(Fixtures.Llama);
-        using var ids = arange(1024, dtype: ScalarType.Int64) + 10;
-        var options = new ForwardOptions { LastPositionLogitsOnly = true };
-        void Pass()
-        {
-            using (model.Forward(ids, options)) { }
-        }
-        Pass();
-        Pass(); // the heap settles over two passes (posix_memalign's holes: see ReuseBlocks)
-        long warm = FaultsOf(Pass);
-        long resident = MemorySnapshot.ResidentBytes();
-        Thread.Sleep(1500);
-        long kept = resident - MemorySnapshot.ResidentBytes();
-        int raised = NativeHeap.Raised ? 1 : 0;
-        return $"{warm}\n{kept}\n{raised}\n{FaultsOf(Pass)}";
+        Assert.True(f[3] < 4_000_000, $"after the last scope ended, {f[3] / 1e6:F1} MB of the freed blocks stayed resident");
     }
 
     [Fact]
@@ -132,13 +92,11 @@ public sealed class NativeHeapTests
     /// <summary>
     /// Prints the page faults of a 20 MB tensor made after a 24 MB one was freed, outside a scope of
     /// <see cref="NativeHeap.ReuseBlocks"/> and inside two nested ones (a hole of the same size is not always reused:
-    /// see there); the resident bytes the freed blocks left after the inner scope ended, and after the outer one and a
-    /// wait longer than <see cref="FreedMemory.Linger"/>; whether the scopes' thresholds still held then (1).
+    /// see there); then the resident bytes the freed blocks left after the inner scope ended, and after the outer one.
     /// </summary>
     public static string RunReuseProbe()
     {
         TorchRuntime.EnsureLoaded();
-        FreedMemory.Linger = TimeSpan.FromMilliseconds(300);
         Fill(1);
         Fill(24);
         long outside = FaultsOf(() => Fill(20));
@@ -153,8 +111,7 @@ public sealed class NativeHeapTests
             }
             afterInner = MemorySnapshot.ResidentBytes() - before;
         }
-        Thread.Sleep(1500);
-        return $"{outside}\n{inside}\n{afterInner}\n{MemorySnapshot.ResidentBytes() - before}\n{(NativeHeap.Raised ? 1 : 0)}";
+        return $"{outside}\n{inside}\n{afterInner}\n{MemorySnapshot.ResidentBytes() - before}";
     }
 
     static long FaultsOf(Action run)
@@ -184,12 +141,10 @@ public sealed class NativeHeapTests
         return $"{TorchRuntime.Status}\n{MemorySnapshot.ResidentBytes() - before}";
     }
 
-    /// <summary>The same after a short training run, which keeps large blocks in the heap while it runs, and the linger after it.</summary>
+    /// <summary>The same after a short training run, which keeps large blocks in the heap while it runs.</summary>
     public static string RunProbeAfterTraining()
     {
-        FreedMemory.Linger = TimeSpan.FromMilliseconds(200);
         TinyModelTrainer.Run(Training.TrainerTests.Small with { Steps = 2, WarmupSteps = 1 }, Fixtures.TempDir());
-        Thread.Sleep(1000);
         return RunProbe();
     }
 
