@@ -141,10 +141,17 @@ static class DecodeBenchmark
         return Timing.BestSeconds(3, () => { using (model.Forward(ids, ForwardOptions.Everything)) { } });
     }
 
-    /// <summary>libtorch's best bf16 GEMM throughput on the prefill's largest products (MLP up and down), best of five each.</summary>
+    /// <summary>
+    /// libtorch's best bf16 GEMM throughput on the prefill's largest products (MLP up and down), best of five each, with
+    /// the products' outputs reused from the heap as a pass's are (<see cref="NativeHeap.ReuseBlocks"/>). Outside such a
+    /// scope, whether glibc mapped each output anew (600 faults a product of the MLP's shapes, ~350 GF/s on the Zen 5 VM
+    /// against 600+) depended on what the process had done before: the probe read high after a generation and low first
+    /// thing.
+    /// </summary>
     internal static double GemmCeiling(LanguageModel model)
     {
         var c = model.Config;
+        using var reuse = NativeHeap.ReuseBlocks();
         double best = 0;
         foreach (var (outFeatures, inFeatures) in new[] { (c.IntermediateSize, c.HiddenSize), (c.HiddenSize, c.IntermediateSize) })
         {
