@@ -94,20 +94,12 @@ public sealed class KeptOutputsLifetimeTests
 
         using var held = result.HiddenStates[1].alias(); // a view the caller keeps past the result
         nint maps = HugePagesTests.Mapping.AddressOf(result.Attentions![0]);
-        var linger = HugePages.Linger;
-        HugePages.Linger = TimeSpan.Zero; // nothing parked for a next pass: a block goes back with its last slice
-        try
-        {
-            result.Dispose();
-            Assert.Equal(live + 1, HugePages.Live);
-            Assert.Null(HugePagesTests.Mapping.Containing(maps)); // the maps' block handed back
-            Assert.True(held.isfinite().all().item<bool>());
-            held.Dispose();
-            Assert.Equal(live, HugePages.Live);
-        }
-        finally
-        {
-            HugePages.Linger = linger;
-        }
+        using var linger = new LingerFor(TimeSpan.Zero); // nothing parked for a next pass: a block goes back with its last slice
+        result.Dispose();
+        Assert.Equal(live + 1, HugePages.Live);
+        Assert.Null(HugePagesTests.Mapping.Containing(maps)); // the maps' block handed back
+        Assert.True(held.isfinite().all().item<bool>());
+        held.Dispose();
+        Assert.Equal(live, HugePages.Live);
     }
 }

@@ -111,6 +111,16 @@ public class HugePagesTests
     }
 }
 
+/// <summary><see cref="HugePages.Linger"/> set until disposed, then as it was.</summary>
+internal sealed class LingerFor : IDisposable
+{
+    readonly TimeSpan _before = HugePages.Linger;
+
+    public LingerFor(TimeSpan linger) => HugePages.Linger = linger;
+
+    public void Dispose() => HugePages.Linger = _before;
+}
+
 /// <summary>A block's life, counted over the process's blocks: alone, so no other test maps or frees one meanwhile.</summary>
 [Collection(nameof(Robustness.AloneCollection))]
 public class HugePageLifetimeTests
@@ -139,16 +149,8 @@ public class HugePageLifetimeTests
             Assert.Equal(live + 1, HugePages.Live); // the view holds the storage
             Assert.Equal(1000f * 2049 + 7, view[0, 7].item<float>());
         }
-        var linger = HugePages.Linger;
-        HugePages.Linger = TimeSpan.Zero; // nothing parked: the block goes back with its storage
-        try
-        {
+        using (new LingerFor(TimeSpan.Zero)) // nothing parked: the block goes back with its storage
             view.Dispose();
-        }
-        finally
-        {
-            HugePages.Linger = linger;
-        }
         Assert.Equal(live, HugePages.Live);
         Assert.Null(HugePagesTests.Mapping.Containing(at)); // handed back to the system
     }
@@ -157,9 +159,7 @@ public class HugePageLifetimeTests
     public void A_freed_block_waits_for_the_next_output_of_its_size_then_goes_back()
     {
         if (!OperatingSystem.IsLinux()) return;
-        var linger = HugePages.Linger;
-        HugePages.Linger = TimeSpan.FromMilliseconds(300);
-        try
+        using (new LingerFor(TimeSpan.FromMilliseconds(300)))
         {
             HugePages.HandBackParked(); // what earlier tests left
             var first = HugePages.Empty([2048, 2049], ScalarType.Float32)!; // nine huge pages
@@ -181,10 +181,6 @@ public class HugePageLifetimeTests
             Thread.Sleep(1500); // the linger and then some: nothing asked for it
             Assert.Equal(0, HugePages.ParkedCount);
             Assert.Null(HugePagesTests.Mapping.Containing(otherAt));
-        }
-        finally
-        {
-            HugePages.Linger = linger;
         }
     }
 
