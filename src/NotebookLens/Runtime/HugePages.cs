@@ -36,8 +36,12 @@ internal static unsafe class HugePages
     /// <summary>Blocks some tensor's storage holds: tests check that a tensor's storage going lets go of its block.</summary>
     internal static int Live => Blocks.Count;
 
-    /// <summary>A block whose storage has gone, still mapped: <c>Used</c> bytes from <c>At</c>, the mapping's start and length.</summary>
-    readonly record struct ParkedBlock(nint At, nuint Used, nint Start, nuint Length);
+    /// <summary>A block whose storage has gone, still mapped: its elements' address, the mapping's start and length.</summary>
+    readonly record struct ParkedBlock(nint At, nint Start, nuint Length)
+    {
+        /// <summary>The bytes its elements may take: the mapping less the alignment's slack.</summary>
+        public nuint Used => Length - (nuint)Size;
+    }
 
     /// <summary>How long a block no tensor holds waits for the next pass's outputs (zero: handed back at once). Tests shorten it.</summary>
     internal static TimeSpan Linger { get; set; } = TimeSpan.FromSeconds(2);
@@ -150,7 +154,7 @@ internal static unsafe class HugePages
         }
         lock (ParkGate)
         {
-            Parked.Add(new ParkedBlock((nint)elements, block.Length - (nuint)Size, block.Start, block.Length));
+            Parked.Add(new ParkedBlock((nint)elements, block.Start, block.Length));
             UnparkTimer.Change(Linger, Timeout.InfiniteTimeSpan);
         }
     }
