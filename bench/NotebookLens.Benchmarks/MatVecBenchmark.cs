@@ -5,7 +5,10 @@ using static TorchSharp.torch;
 /// <summary>
 /// The few-row bf16 products of a decode step, one layer's shapes of Llama-3.2-1B and its output layer, with our kernel
 /// and with libtorch's matmul: milliseconds, GF/s and the weights' GB/s, for 1 and 8 rows; where the kernel has bf16
-/// dot products (<see cref="Bf16MatVec.Dot"/>), also its managed AVX-512 loops' milliseconds.
+/// dot products (<see cref="Bf16MatVec.Dot"/>), also its managed AVX-512 loops' milliseconds. The products' outputs are
+/// reused from the heap as a decode step's are (<see cref="NativeHeap.ReuseBlocks"/>): outside such a scope glibc maps
+/// each output of eight rows of the output layer (2 MB) anew, and its 512 page faults made the product 15-16 ms instead
+/// of 9-10 (AMD EPYC Zen 5 VM, where a fault costs 13.5 µs): the figure was the faults', not the kernel's.
 /// </summary>
 static class MatVecBenchmark
 {
@@ -15,6 +18,7 @@ static class MatVecBenchmark
     public static int Run()
     {
         TorchRuntime.EnsureLoaded();
+        using var reuse = NativeHeap.ReuseBlocks();
         Console.WriteLine($"threads {get_num_threads()}; best of 15 calls (after 2 warm-up) per cell");
         Console.WriteLine($"kernel loops: {Bf16MatVec.Best}");
         Console.WriteLine($"{"shape",-8} {"rows",5} {"ours ms",8} {"GF/s",7} {"GB/s",7} {"torch ms",9} {"GF/s",7} {"GB/s",7}{(Bf16MatVec.Dot ? $" {"AVX-512 ms",11}" : "")}");
