@@ -205,7 +205,7 @@ public class HugePageLifetimeTests
         using (NewDisposeScope()) // the block and every wrapper of it go at its end
         {
             var dirty = HugePages.Empty([2, rows, features], dtype)!;
-            dirty.fill_(float.NaN);
+            dirty.fill_(Scalars.Of(double.NaN)); // a rooted scalar: a temporary one may be collected during the call
             at = HugePagesTests.Mapping.AddressOf(dirty);
         }
         Assert.Equal(1, HugePages.ParkedCount);
@@ -213,5 +213,4 @@ public class HugePageLifetimeTests
         Assert.Equal(at, HugePagesTests.Mapping.AddressOf(kept));
         Assert.True(kept.equal(Linear.Project(x, weight)).all().item<bool>(), "the product in the reused block differs from the transient one");
     }
-
 }
