@@ -321,7 +321,24 @@ internal static unsafe class Bf16MatVec
         public long Count, Ahead;
         public ushort* Out;
         public long OutStride;
+        public short* Shift;
     }
+
+    /// <summary>
+    /// For each of the 32 bf16 offsets a weight row may start at past a cache line, <c>bf16dot</c>'s permutation that puts
+    /// a step's 32 columns together from the two lines they straddle: indices <c>offset + k</c> for k from 0 to 31.
+    /// </summary>
+    static readonly short[] Shifts = NewShifts();
+
+    static short[] NewShifts()
+    {
+        var shifts = GC.AllocateArray<short>(32 * 32, pinned: true);
+        for (int i = 0; i < shifts.Length; i++) shifts[i] = (short)(i / 32 + i % 32);
+        return shifts;
+    }
+
+    /// <summary><see cref="Shifts"/>' permutation for weight rows that start at <paramref name="row"/> (pinned: the address stays).</summary>
+    static short* ShiftFor(ushort* row) => (short*)Unsafe.AsPointer(ref Shifts[(int)((nint)row & 63) / 2 * 32]);
 
     readonly struct Job(Family family, ushort* weight, int outputs, int cols, float[] inputs, ushort* rows, int count, ushort* result)
     {
@@ -532,6 +549,7 @@ internal static unsafe class Bf16MatVec
                     Sums = PinnedBuffer.Aligned(start), Count = group,
                     Ahead = 2L * _cols, // the next pair of rows at these columns (bf16dot.c)
                     OutStride = _outputs,
+                    Shift = ShiftFor(_weight + (long)r * _cols),
                 };
                 for (int tile = 0; tile < _cols; tile += DotTile)
                 {

@@ -82,6 +82,42 @@ public class Bf16MatVecTests
         }
     }
 
+    [Fact]
+    public unsafe void Weights_at_any_offset_past_a_cache_line_give_the_product_of_the_same_weights_on_one()
+    {
+        // A checkpoint's tensors start wherever its header ends; the loops with bf16 dot products read whole lines and
+        // put each step's columns together from two (bf16dot.c). Every even byte offset within a line, each matrix
+        // ending as near as it can to a page nothing may read (PROT_NONE): on a line (offset 0) it ends right at it,
+        // and a line read past a row's last columns would fault. Eight inputs, four, then one; three pairs of rows and
+        // one left over; with a 48 KB L1 cache, column tiles of 2,048, 2,048 and 544.
+        const int inputs = 13, rows = 7, cols = 4640;
+        using var scope = NewDisposeScope();
+        var generator = new TorchSharp.torch.Generator(17);
+        var x = (randn(inputs, 1, cols, generator: generator) * 3).to(ScalarType.BFloat16);
+        var values = (randn(rows * cols + 32, generator: generator) * 0.05).to(ScalarType.BFloat16);
+        long elements = HugePages.Size / sizeof(ushort);
+        var block = HugePages.Empty([elements], ScalarType.BFloat16, minBytes: 0);
+        Assert.NotNull(block);
+        nint guard = (nint)TensorMemory.Address(block) + (nint)HugePages.Size; // within the block's slack huge page
+        Assert.Equal(0, SystemPages.Protect(guard, 4096, 0));
+        try
+        {
+            for (int offset = 0; offset < 32; offset++)
+            {
+                var weight = block.narrow(0, elements - rows * cols - offset, rows * cols).view(rows, cols);
+                weight.copy_(values.narrow(0, offset, rows * cols).view(rows, cols));
+                Assert.Equal(offset * 2 % 64, (64 - (int)((nint)TensorMemory.Address(weight) & 63)) % 64);
+                using var onALine = weight.clone();
+                foreach (var loops in Families)
+                    TensorAssert.Identical(Bf16MatVec.Multiply(x, onALine, loops), Bf16MatVec.Multiply(x, weight, loops), $"loops {loops}, {offset * 2} bytes before a line");
+            }
+        }
+        finally
+        {
+            SystemPages.Protect(guard, 4096, SystemPages.Read | SystemPages.Write);
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(5)]
