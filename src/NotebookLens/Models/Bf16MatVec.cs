@@ -45,8 +45,8 @@ internal static unsafe class Bf16MatVec
     /// </summary>
     const int PieceBytes = 512 << 10;
 
-    /// <summary>Whether the products take the 512-bit loops (AVX-512), for columns in steps of <see cref="PairLane"/>.</summary>
-    internal static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+    /// <summary>Whether the products take the 512-bit loops (AVX-512 with its 16-bit permutations), for columns in steps of <see cref="PairLane"/>.</summary>
+    internal static bool Wide { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Avx512BW.IsSupported;
 
     /// <summary>
     /// The loops for two inputs or more with AVX512_BF16's dot products (<c>bf16dot.c</c>, mapped by
@@ -325,8 +325,9 @@ internal static unsafe class Bf16MatVec
     }
 
     /// <summary>
-    /// For each of the 32 bf16 offsets a weight row may start at past a cache line, <c>bf16dot</c>'s permutation that puts
-    /// a step's 32 columns together from the two lines they straddle: indices <c>offset + k</c> for k from 0 to 31.
+    /// For each of the 32 bf16 offsets a weight row may start at past a cache line, the permutation (vpermt2w) that puts a
+    /// step's 32 columns together from the two lines they straddle, in <c>bf16dot</c> and <see cref="Job.Row1Input1Wide"/>:
+    /// indices <c>offset + k</c> for k from 0 to 31.
     /// </summary>
     static readonly short[] Shifts = NewShifts();
 
@@ -461,13 +462,20 @@ internal static unsafe class Bf16MatVec
         /// time is one sequential stream, which the hardware prefetcher follows best, and the input stays bf16 (16 KB for
         /// 8,192 columns, where its fp32 copy filled the L1 cache and every load of it competed with the weights' misses).
         /// On an AMD EPYC: the 525 MB output layer in 15-17 ms, as a plain read of the same pages (four interleaved rows
-        /// with software prefetches: 23); a 2048 x 8192 down projection 0.9 ms against 1.2 with an fp32 input.
+        /// with software prefetches: 23); a 2048 x 8192 down projection 0.9 ms against 1.2 with an fp32 input. The
+        /// weights are read as the loops with bf16 dot products read them (bf16dot.c): whole cache lines, one ahead, each
+        /// step's columns put together from two (<see cref="Shifts"/>); a decode step of one sequence of the benchmark's
+        /// checkpoint (tensors 40 bytes past a line) 43-45 ms against 48-50 (medians, four alternating pairs, Zen 5 VM).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Row1Input1Wide(int r, ushort* x, ushort* output)
         {
             long cols = _cols, j = 0;
             ushort* w = _weight + r * cols;
+            long past = ((nint)w & 63) / 2;
+            ushort* line = w - past;
+            var shift = Vector512.Load((ushort*)ShiftFor(w));
+            var held = Vector512.LoadAligned(line);
             Vector512<float> a = default, b = default, c = default, d = default;
             for (; j + 2 * PairLane <= cols; j += 2 * PairLane)
             {
@@ -477,8 +485,12 @@ internal static unsafe class Bf16MatVec
                 // alternating in one hour (AMD EPYC Zen 5 VM).
                 Sse.PrefetchNonTemporal(w + j + NonTemporalAhead);
                 Sse.PrefetchNonTemporal(w + j + NonTemporalAhead + PairLane);
-                var v0 = Vector512.Load((uint*)(w + j));
-                var v1 = Vector512.Load((uint*)(w + j + PairLane));
+                // The line after the row's last columns only if some of them are in it (bf16dot.c: a page past a tensor may not be mapped).
+                var n0 = Vector512.LoadAligned(line + j + PairLane);
+                var n1 = j + 2 * PairLane < cols || past != 0 ? Vector512.LoadAligned(line + j + 2 * PairLane) : n0;
+                var v0 = Avx512BW.PermuteVar32x16x2(held, shift, n0).AsUInt32();
+                var v1 = Avx512BW.PermuteVar32x16x2(n0, shift, n1).AsUInt32();
+                held = n1;
                 var x0 = Vector512.Load((uint*)(x + j));
                 var x1 = Vector512.Load((uint*)(x + j + PairLane));
                 a = Vector512.FusedMultiplyAdd(Bf16.Evens(v0), Bf16.Evens(x0), a);
@@ -488,7 +500,8 @@ internal static unsafe class Bf16MatVec
             }
             if (j < cols)
             {
-                var v0 = Vector512.Load((uint*)(w + j));
+                var n0 = past != 0 ? Vector512.LoadAligned(line + j + PairLane) : held;
+                var v0 = Avx512BW.PermuteVar32x16x2(held, shift, n0).AsUInt32();
                 var x0 = Vector512.Load((uint*)(x + j));
                 a = Vector512.FusedMultiplyAdd(Bf16.Evens(v0), Bf16.Evens(x0), a);
                 b = Vector512.FusedMultiplyAdd(Bf16.Odds(v0), Bf16.Odds(x0), b);
