@@ -162,7 +162,7 @@ internal static unsafe class Bf16MatVec
     /// The loops to use: by default the fastest the CPU runs (<see cref="Best"/>); tests run each. The AVX-512 loops and
     /// those with bf16 dot products take columns in steps of 32; other widths take AVX2's.
     /// </param>
-    /// <param name="kept">The output outlives the forward pass (the logits): in <see cref="HugePages"/> when it is that large.</param>
+    /// <param name="kept">The output outlives the forward pass (the logits): in <see cref="HugePages"/> from <see cref="HugePages.LogitsMinBytes"/>.</param>
     public static Tensor Multiply(Tensor x, Tensor weight, MatVecLoops? loops = null, bool kept = false) => MultiplyEach(x, [weight], loops, kept)[0];
 
     /// <summary>
@@ -181,7 +181,7 @@ internal static unsafe class Bf16MatVec
         int inputs = checked((int)(x.numel() / cols));
         int stride = Stride(cols);
         var widened = PinnedBuffer.AtLeast(ref _inputs, (long)Math.Min(inputs, Chunk) * stride, (long)Chunk * stride);
-        var results = weights.Select(w => HugePages.Output([.. x.shape[..^1], w.shape[0]], ScalarType.BFloat16, x.device, kept)).ToArray();
+        var results = weights.Select(w => HugePages.Output([.. x.shape[..^1], w.shape[0]], ScalarType.BFloat16, x.device, kept, HugePages.LogitsMinBytes)).ToArray();
         using var rows = x.contiguous();
         var source = (ushort*)TensorMemory.Address(rows);
         // A lone row with the AVX-512 loops is read as it is (Row1Input1Wide); the others are widened once for every

@@ -26,7 +26,7 @@ internal sealed record Linear(Tensor Weight, Tensor? Bias)
         if (x.device_type != DeviceType.CPU || weight.device_type != DeviceType.CPU || x.requires_grad || weight.requires_grad
             || x.dtype != weight.dtype || weight.dim() != 2 || x.dim() == 0 || x.shape[^1] != weight.shape[1]) return null;
         long rows = x.numel() / x.shape[^1], features = weight.shape[0];
-        if (HugePages.Empty([rows, features], x.dtype) is not { } output) return null;
+        if (HugePages.Empty([rows, features], x.dtype, HugePages.LogitsMinBytes) is not { } output) return null;
         using (output) // the view returned holds the block
         {
             // beta 0: the output's unwritten elements are ignored, not multiplied (libtorch's addmm takes the same product as linear).

@@ -63,12 +63,12 @@ internal static unsafe class F32Gemm
     [ThreadStatic] static float[]? _packed;
 
     /// <summary><c>x · weightᵀ</c> with <c>x</c>'s leading shape and <c>out</c> features, in fp32 (<see cref="Applies"/> holds).</summary>
-    /// <param name="kept">The output outlives the forward pass (the logits): in <see cref="HugePages"/> when it is that large.</param>
+    /// <param name="kept">The output outlives the forward pass (the logits): in <see cref="HugePages"/> from <see cref="HugePages.LogitsMinBytes"/>.</param>
     public static Tensor Multiply(Tensor x, Tensor weight, bool kept = false)
     {
         if (!Available) throw new PlatformNotSupportedException("NotebookLens's fp32 products need AVX-512, on Linux x86-64.");
         long cols = weight.shape[1], outputs = weight.shape[0], inputs = x.numel() / cols;
-        var result = HugePages.Output([.. x.shape[..^1], outputs], ScalarType.Float32, x.device, kept);
+        var result = HugePages.Output([.. x.shape[..^1], outputs], ScalarType.Float32, x.device, kept, HugePages.LogitsMinBytes);
         using var rows = x.contiguous();
         fixed (float* start = PinnedBuffer.AtLeast(ref _packed, ChunkRows * cols))
         {

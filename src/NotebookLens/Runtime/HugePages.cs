@@ -68,6 +68,16 @@ internal static unsafe class HugePages
     internal const long MinBytes = 8 * Size;
 
     /// <summary>
+    /// The least bytes the logits take to be mapped here (a kept product's output, <see cref="Output"/>): a quarter of a
+    /// huge page, so a decode step's from two sequences up (128,256-token vocabulary, bf16) take the block the step before
+    /// left parked instead of a heap block. On the heap a step's logits found their hole again only while libtorch's
+    /// argmax made and freed small blocks in between; with our own argmax (<see cref="Generation.GreedyChoice"/>) the
+    /// next step's small blocks were carved out of it first and every step took new pages (1 MB a step, four sequences
+    /// of the test fixture). A block of its own costs at most 1.5 MB of rounding, once.
+    /// </summary>
+    internal const long LogitsMinBytes = Size / 4;
+
+    /// <summary>
     /// An uninitialised CPU tensor in huge pages of its own when it takes <paramref name="minBytes"/> or more and the system
     /// maps them (Linux, with TorchSharp's export); null otherwise (the caller takes libtorch's memory). Its elements start
     /// on a 2 MB boundary; the block goes back to the system when libtorch frees the storage (its last view disposed). Not
@@ -85,11 +95,11 @@ internal static unsafe class HugePages
         dtype switch { ScalarType.BFloat16 or ScalarType.Float16 => 2, ScalarType.Float32 => 4, ScalarType.Float64 => 8, _ => 0 };
 
     /// <summary>
-    /// A product's output: in huge pages when it outlives the forward pass (<paramref name="kept"/>: the logits) and
-    /// <see cref="Empty"/> takes it, otherwise libtorch's <c>empty</c>.
+    /// A product's output: in huge pages when it outlives the forward pass (<paramref name="kept"/>) and <see cref="Empty"/>
+    /// takes it at <paramref name="minBytes"/> (<see cref="LogitsMinBytes"/> for the logits), otherwise libtorch's <c>empty</c>.
     /// </summary>
-    public static Tensor Output(long[] shape, ScalarType dtype, Device device, bool kept) =>
-        (kept && device.type == DeviceType.CPU ? Empty(shape, dtype) : null) ?? empty(shape, dtype: dtype, device: device);
+    public static Tensor Output(long[] shape, ScalarType dtype, Device device, bool kept, long minBytes = MinBytes) =>
+        (kept && device.type == DeviceType.CPU ? Empty(shape, dtype, minBytes) : null) ?? empty(shape, dtype: dtype, device: device);
 
     /// <summary>Maps <paramref name="bytes"/> rounded up to whole huge pages, on a huge-page boundary; null where the system refuses.</summary>
     static nint? Map(long bytes)

@@ -46,9 +46,10 @@ internal static partial class NativeHeap
     /// grows the heap (five 20 MB tensors made and freed in turn each took new memory; over a whole generation, prefill
     /// included, its peak RSS rose by 0.01-0.02x the checkpoint). Decode steps make the same few blocks again and again:
     /// over 200 steps of eight sequences, each step's 1,000 page faults (14 µs each on an AMD EPYC VM) went to none and
-    /// the peak RSS stayed where the prefill left it (2.720 against 2.721 GB). That a freed block fits its hole still
-    /// depends on the small blocks made in between (an argmax of our own, which removed libtorch's, made the test
-    /// fixture's 1 MB logits take new pages at most steps); NativeHeapTests holds the growth. A threshold the environment sets
+    /// the peak RSS stayed where the prefill left it (2.720 against 2.721 GB). That a freed block fits its hole depends
+    /// on the small blocks made in between: with the logits on the heap, an argmax of our own (which removed libtorch's
+    /// small blocks) made the test fixture's 1 MB logits take new pages at every step, so the logits now take blocks of
+    /// their own (<see cref="HugePages.LogitsMinBytes"/>); NativeHeapTests holds the growth. A threshold the environment sets
     /// (<c>MALLOC_MMAP_THRESHOLD_</c>) is the user's choice and stays as it is.
     /// </summary>
     public static IDisposable ReuseBlocks()
