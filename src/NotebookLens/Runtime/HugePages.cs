@@ -68,14 +68,15 @@ internal static unsafe class HugePages
     internal const long MinBytes = 8 * Size;
 
     /// <summary>
-    /// The least bytes the logits take to be mapped here (a kept product's output, <see cref="Output"/>): a quarter of a
-    /// huge page, so a decode step's from two sequences up (128,256-token vocabulary, bf16) take the block the step before
-    /// left parked instead of a heap block. On the heap a step's logits found their hole again only while libtorch's
-    /// argmax made and freed small blocks in between; with our own argmax (<see cref="Generation.GreedyChoice"/>) the
-    /// next step's small blocks were carved out of it first and every step took new pages (1 MB a step, four sequences
-    /// of the test fixture). A block of its own costs at most 1.5 MB of rounding, once.
+    /// The least bytes the logits take to be mapped here (a kept product's output, <see cref="Output"/>): 128 KB, so a
+    /// decode step's, one sequence's of a 128,256-token vocabulary (256 KB in bf16) and up, take the block the step before
+    /// left parked instead of a heap block. On the heap a step's logits found their hole again only while libtorch's argmax
+    /// made and freed small blocks in between; with our own argmax (<see cref="Generation.GreedyChoice"/>) the next step's
+    /// small blocks were carved out of it first, and the heap grew at every step: 1 MB a step with four sequences of the
+    /// test fixture, 0.13 and 0.18 MB with one and two (glibc's arena over 30 steps; flat in blocks of their own). A block
+    /// of its own costs at most one huge page's rounding, once.
     /// </summary>
-    internal const long LogitsMinBytes = Size / 4;
+    internal const long LogitsMinBytes = Size / 16;
 
     /// <summary>
     /// An uninitialised CPU tensor in huge pages of its own when it takes <paramref name="minBytes"/> or more and the system

@@ -53,6 +53,22 @@ public class HugePagesTests
     }
 
     [Fact]
+    public void One_sequences_logits_take_a_block_of_their_own_and_fewer_bytes_the_heap()
+    {
+        // A decode step's logits, parked from step to step: one sequence of a 128,256-token vocabulary is 256 KB in bf16
+        // (HugePages.LogitsMinBytes says why); half the threshold stays on the heap.
+        if (!Linux) return;
+        using var scope = NewDisposeScope();
+        var generator = new Generator(21);
+        var x = randn([1, 1, 64], generator: generator).to(ScalarType.BFloat16);
+        var head = (randn([128_256, 64], generator: generator) * 0.05).to(ScalarType.BFloat16);
+        var logits = Linear.Project(x, head, kept: true);
+        Assert.Contains("hg", Mapping.Of(logits)!.Flags);
+        var fewer = Linear.Project(x, head.narrow(0, 0, HugePages.LogitsMinBytes / 4), kept: true);
+        Assert.Null(Mapping.Of(fewer) is { } m && m.Flags.Contains("hg") ? m : null);
+    }
+
+    [Fact]
     public void A_product_that_records_gradients_stays_libtorchs()
     {
         using var scope = NewDisposeScope();
