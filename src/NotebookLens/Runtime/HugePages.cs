@@ -61,9 +61,8 @@ internal static unsafe class HugePages
     }
 
     /// <summary>
-    /// The least bytes a tensor takes to be mapped here: eight huge pages (rounding up wastes at most a ninth). A prompt's
-    /// logits from 66 tokens up over a 128,256-token vocabulary in bf16; a decode step's (one row a sequence: 4 MB for 16
-    /// sequences) stay on the heap, which reuses one step's block at the next without zeroing it (<see cref="NativeHeap.ReuseBlocks"/>).
+    /// The least bytes a tensor takes to be mapped here by default (a pass's kept outputs together, <see cref="Models.KeptOutputs"/>):
+    /// eight huge pages (rounding up wastes at most a ninth). The logits have a threshold of their own (<see cref="LogitsMinBytes"/>).
     /// </summary>
     internal const long MinBytes = 8 * Size;
 
