@@ -29,7 +29,7 @@ internal static unsafe class GreedyChoice
     }
 
     /// <summary>The argmax of one row of <paramref name="n"/> bf16 values at <paramref name="x"/>.</summary>
-    internal static int Row(ushort* x, int n)
+    static int Row(ushort* x, int n)
     {
         var most = Vector256.Create(float.NegativeInfinity);
         var nan = Vector256<float>.Zero;
@@ -49,10 +49,11 @@ internal static unsafe class GreedyChoice
             anyNan |= float.IsNaN(v);
             max = MathF.Max(max, v);
         }
+        var top = Vector256.Create(max);
         for (j = 0; j + Lane <= n; j += Lane)
         {
             var v = Bf16.Widen(x + j);
-            var hit = anyNan ? ~Vector256.Equals(v, v) : Vector256.Equals(v, Vector256.Create(max));
+            var hit = anyNan ? ~Vector256.Equals(v, v) : Vector256.Equals(v, top);
             if (hit != Vector256<float>.Zero) return j + System.Numerics.BitOperations.TrailingZeroCount(hit.ExtractMostSignificantBits());
         }
         for (; j < n; j++)
