@@ -517,7 +517,7 @@ internal static unsafe class Bf16MatVec
         /// of rows they came from L2, and the eight-input loop ran at 160-180 GF/s on a core of an AMD EPYC (Zen 5) against
         /// 240 with them in L1; in tiles, eight rows of the 525 MB output layer took 17 ms against 26 (oneDNN's: 19-22).
         /// </summary>
-        void GroupWide<TGroup>(int from, int to, float* x, ushort* output) where TGroup : struct, IInputGroup
+        void GroupWide<TGroup>(int from, int to, float* x, ushort* output) where TGroup : struct, ICount
         {
             int group = TGroup.Count, pairs = (to - from) / 2, perPair = 2 * group * WideLane;
             fixed (float* start = Sums(pairs * perPair))
@@ -605,7 +605,7 @@ internal static unsafe class Bf16MatVec
         /// one FMA of even columns then one of odd ones a step (<see cref="Rows2Input1Wide"/>'s order).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Rows2InputsWide<TGroup>(int r, float* x, int c0, int c1, float* acc) where TGroup : struct, IInputGroup
+        void Rows2InputsWide<TGroup>(int r, float* x, int c0, int c1, float* acc) where TGroup : struct, ICount
         {
             bool eight = TGroup.Count == 8;
             long cols = _cols, s = _stride, ahead = 4 * cols;
@@ -699,20 +699,31 @@ internal static unsafe class Bf16MatVec
     }
 }
 
-/// <summary>How many inputs a step of <see cref="Bf16MatVec"/>'s grouped loop takes, as a type argument: the JIT compiles one loop for each count.</summary>
-internal interface IInputGroup
+/// <summary>
+/// A count as a type argument, so that the JIT compiles one loop for each and drops what the count rules out: inputs a
+/// step of <see cref="Bf16MatVec"/>'s grouped loop takes, query heads a step of <see cref="DecodeAttention"/>'s values takes.
+/// </summary>
+internal interface ICount
 {
     static abstract int Count { get; }
 }
 
-/// <summary>Four inputs a step.</summary>
-internal readonly struct Four : IInputGroup
+internal readonly struct One : ICount
+{
+    public static int Count => 1;
+}
+
+internal readonly struct Two : ICount
+{
+    public static int Count => 2;
+}
+
+internal readonly struct Four : ICount
 {
     public static int Count => 4;
 }
 
-/// <summary>Eight inputs a step.</summary>
-internal readonly struct Eight : IInputGroup
+internal readonly struct Eight : ICount
 {
     public static int Count => 8;
 }

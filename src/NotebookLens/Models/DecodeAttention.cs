@@ -216,23 +216,27 @@ internal static unsafe class DecodeAttention
 
         /// <summary>
         /// Each query head's probabilities times the values, summed in fp32 (rounded by the caller): 32 columns at a time,
-        /// whose sums stay in registers over every position (sums kept in memory took twice as long), two heads at a time
-        /// (<see cref="Values2"/>), which widen each value row once: a batch-8 step's attention over 16 layers 5.3 ms
-        /// against 6.2 with one head at a time (AMD EPYC Zen 5). Each sum adds its positions in order, as before.
+        /// whose sums stay in registers over every position (sums kept in memory took twice as long), two heads at a time,
+        /// which widen each value row once: a batch-8 step's attention over 16 layers 5.3 ms against 6.2 with one head at a
+        /// time (AMD EPYC Zen 5). Each sum adds its positions in order, as before.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Values(ushort* values, float* probabilities, float* sums)
         {
             int d = HeadDim, s = Positions, g = (int)_group;
             int h = 0;
-            for (; h + 2 <= g; h += 2) Values2(values, probabilities + h * s, sums + h * d);
-            for (; h < g; h++) Values1(values, probabilities + h * s, sums + h * d);
+            for (; h + 2 <= g; h += 2) Values<Two>(values, probabilities + h * s, sums + h * d);
+            for (; h < g; h++) Values<One>(values, probabilities + h * s, sums + h * d);
         }
 
-        /// <summary>Two query heads' sums of values, 32 columns at a time: each value row widened once for both, eight sums in registers.</summary>
+        /// <summary>
+        /// <typeparamref name="THeads"/>'s count (one or two) of query heads' sums of values, their probabilities and sums
+        /// one after the other from <paramref name="p"/> and <paramref name="into"/>: each value row widened once for both,
+        /// eight sums in registers (the JIT drops the second head's code from the loop for one).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Values2(ushort* values, float* p, float* into)
+        void Values<THeads>(ushort* values, float* p, float* into) where THeads : struct, ICount
         {
+            bool two = THeads.Count == 2;
             int d = HeadDim, s = Positions;
             float* p1 = p + s, into1 = into + d;
             int c = 0;
@@ -248,17 +252,19 @@ internal static unsafe class DecodeAttention
                     var v2 = Bf16.Widen(value + 2 * Lane);
                     var v3 = Bf16.Widen(value + 3 * Lane);
                     var wa = Vector256.Create(p[t]);
-                    var wb = Vector256.Create(p1[t]);
                     a0 = Vector256.FusedMultiplyAdd(wa, v0, a0);
-                    b0 = Vector256.FusedMultiplyAdd(wb, v0, b0);
                     a1 = Vector256.FusedMultiplyAdd(wa, v1, a1);
-                    b1 = Vector256.FusedMultiplyAdd(wb, v1, b1);
                     a2 = Vector256.FusedMultiplyAdd(wa, v2, a2);
-                    b2 = Vector256.FusedMultiplyAdd(wb, v2, b2);
                     a3 = Vector256.FusedMultiplyAdd(wa, v3, a3);
+                    if (!two) continue;
+                    var wb = Vector256.Create(p1[t]);
+                    b0 = Vector256.FusedMultiplyAdd(wb, v0, b0);
+                    b1 = Vector256.FusedMultiplyAdd(wb, v1, b1);
+                    b2 = Vector256.FusedMultiplyAdd(wb, v2, b2);
                     b3 = Vector256.FusedMultiplyAdd(wb, v3, b3);
                 }
                 a0.Store(into + c); a1.Store(into + c + Lane); a2.Store(into + c + 2 * Lane); a3.Store(into + c + 3 * Lane);
+                if (!two) continue;
                 b0.Store(into1 + c); b1.Store(into1 + c + Lane); b2.Store(into1 + c + 2 * Lane); b3.Store(into1 + c + 3 * Lane);
             }
             for (; c < d; c += Lane)
@@ -269,39 +275,10 @@ internal static unsafe class DecodeAttention
                 {
                     var v = Bf16.Widen(value);
                     a = Vector256.FusedMultiplyAdd(Vector256.Create(p[t]), v, a);
-                    b = Vector256.FusedMultiplyAdd(Vector256.Create(p1[t]), v, b);
+                    if (two) b = Vector256.FusedMultiplyAdd(Vector256.Create(p1[t]), v, b);
                 }
                 a.Store(into + c);
-                b.Store(into1 + c);
-            }
-        }
-
-        /// <summary>One query head's sums of values (a group of an odd count of heads), 32 columns at a time.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        void Values1(ushort* values, float* p, float* into)
-        {
-            int d = HeadDim, s = Positions;
-            int c = 0;
-            for (; c + 4 * Lane <= d; c += 4 * Lane)
-            {
-                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                ushort* value = values + c;
-                for (int t = 0; t < s; t++, value += _vRow)
-                {
-                    var weight = Vector256.Create(p[t]);
-                    a0 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value), a0);
-                    a1 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value + Lane), a1);
-                    a2 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value + 2 * Lane), a2);
-                    a3 = Vector256.FusedMultiplyAdd(weight, Bf16.Widen(value + 3 * Lane), a3);
-                }
-                a0.Store(into + c); a1.Store(into + c + Lane); a2.Store(into + c + 2 * Lane); a3.Store(into + c + 3 * Lane);
-            }
-            for (; c < d; c += Lane)
-            {
-                Vector256<float> a = default;
-                ushort* value = values + c;
-                for (int t = 0; t < s; t++, value += _vRow) a = Vector256.FusedMultiplyAdd(Vector256.Create(p[t]), Bf16.Widen(value), a);
-                a.Store(into + c);
+                if (two) b.Store(into1 + c);
             }
         }
     }
