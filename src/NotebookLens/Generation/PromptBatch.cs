@@ -52,7 +52,7 @@ internal static class PromptBatch
             cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var (count, ids, mask) = Batch(model, prompts, first, batchSize, shared);
-            using var cache = prefix?.Repeat(count);
+            using var cache = prefix?.ForOnePass(count);
             using var result = model.Forward(ids, new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = hooks }, cache);
             onLastLogits?.Invoke(first, result.Logits.select(1, 0));
             progress?.Step(steps: count);

@@ -34,6 +34,7 @@ public sealed class KvCache : IDisposable
     /// <summary>Stores the new keys and values <c>[B, KV, T, d]</c> of a layer; returns all of them, <c>[B, KV, Length + T, d]</c>.</summary>
     internal (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
     {
+        if (_prefix is { } prefix) return (AfterPrefix(prefix._keys[layer], keys), AfterPrefix(prefix._values[layer], values));
         long t = keys.shape[2];
         if (Length == 0 && _keys.All(k => k is null) && _values.All(v => v is null)) ReserveEveryLayer(keys, values, t);
         _keys[layer] = Store(_keys[layer], keys, t);
@@ -112,24 +113,40 @@ public sealed class KvCache : IDisposable
         }
         _mask.narrow(1, Length, t).copy_(paddingMask);
         Length += t;
+        _passed = _prefix is not null;
     }
 
     /// <summary>
-    /// A new cache with this one-row cache's positions in each of <paramref name="rows"/> rows: a prompt prefix that a
-    /// batch shares, computed once. Appends to the copy grow it as usual.
+    /// A cache for one pass of <paramref name="rows"/> rows that each continue this one-row cache's positions (a prompt
+    /// prefix a batch shares, computed once): each layer attends over the prefix's keys and values, broadcast to the rows,
+    /// followed by the pass's own, which are made as the layer runs and go with it. Copies of the prefix grown for every
+    /// layer, as a cache keeps them, held 220 MB at once in the refusal experiment's scoring passes on Llama-3.2-3B's
+    /// shapes (16 prompts, 28 layers, room for 128 positions), faulted in anew at every pass. The pass's positions are not
+    /// kept, so the cache takes one pass; this cache must outlive it and is left as it was.
     /// </summary>
-    internal KvCache Repeat(int rows)
+    internal KvCache ForOnePass(int rows)
     {
-        if (_mask is null || _mask.shape[0] != 1) throw new InvalidOperationException("Only a filled cache of one row can be repeated.");
-        var copy = new KvCache(Layers, _capacity) { Length = Length };
+        if (_mask is null || _mask.shape[0] != 1) throw new InvalidOperationException("Only a filled cache of one row can be continued by a batch.");
         using var scope = NewDisposeScope();
-        for (int l = 0; l < Layers; l++)
+        return new KvCache(Layers, _capacity)
         {
-            copy._keys[l] = _keys[l]?.narrow(2, 0, Length).repeat(rows, 1, 1, 1).DetachFromDisposeScope();
-            copy._values[l] = _values[l]?.narrow(2, 0, Length).repeat(rows, 1, 1, 1).DetachFromDisposeScope();
-        }
-        copy._mask = _mask.narrow(1, 0, Length).repeat(rows, 1).DetachFromDisposeScope();
-        return copy;
+            Length = Length, _prefix = this,
+            _mask = _mask.narrow(1, 0, Length).repeat(rows, 1).DetachFromDisposeScope(),
+        };
+    }
+
+    /// <summary>The one-row cache a <see cref="ForOnePass"/> cache continues.</summary>
+    KvCache? _prefix;
+
+    /// <summary>Whether a <see cref="ForOnePass"/> cache's pass is over.</summary>
+    bool _passed;
+
+    /// <summary>The prefix's keys or values of a layer, broadcast to the rows of <paramref name="update"/>, followed by it.</summary>
+    Tensor AfterPrefix(Tensor? stored, Tensor update)
+    {
+        if (_passed) throw new InvalidOperationException("This cache continued a shared prefix for one pass, whose positions it did not keep: make another for the next pass.");
+        if (stored is null) throw new InvalidOperationException("The shared prefix has no keys or values for this layer.");
+        return cat([stored.narrow(2, 0, Length).expand(update.shape[0], -1, -1, -1), update], 2);
     }
 
     public void Dispose()

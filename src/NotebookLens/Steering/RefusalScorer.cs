@@ -125,7 +125,7 @@ public sealed class RefusalScorer : IDisposable
         {
             cancel.ThrowIfCancellationRequested();
             var (count, _, mask) = PromptBatch.Batch(_model, _harmless, batch * _batchSize, _batchSize, shared);
-            using var cache = prefix?.Repeat(count);
+            using var cache = prefix?.ForOnePass(count);
             using var result = _model.ForwardFrom(layer, _harmlessResidPre[batch][layer],
                 new ForwardOptions { LastPositionLogitsOnly = true, PaddingMask = mask, Hooks = add }, cache);
             rows.Add(result.Logits.select(1, 0).to(ScalarType.Float64).log_softmax(-1));
