@@ -155,12 +155,16 @@ public sealed class SafeTensorsFile : IDisposable
         return copy;
     }
 
-    Tensor Map(ScalarType type, int size)
+    unsafe Tensor Map(ScalarType type, int size)
     {
         lock (_maps)
         {
             if (!_maps.TryGetValue(type, out var map))
+            {
                 _maps[type] = map = from_file(Path, shared: false, size: _fileLength / size, dtype: type).DetachFromDisposeScope();
+                // Mapped 2 MB at a time where the page cache allows: the products read the weights with fewer TLB misses.
+                HugePages.Advise((nint)TensorMemory.Address(map), _fileLength / size * size);
+            }
             return map;
         }
     }

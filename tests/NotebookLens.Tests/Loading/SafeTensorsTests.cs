@@ -79,6 +79,41 @@ public class SafeTensorsTests
     static long Address(Tensor t) => (long)t.storage<float>().data_ptr() + t.storage_offset() * 4;
 
     [Fact]
+    public void The_mapped_file_is_advised_for_huge_pages_and_stays_copy_on_write()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(Fixtures.TempDir(), "big.safetensors");
+        // 8 MB of weights: the mapping holds at least three whole 2 MB pages.
+        SafeTensorsWriter.Write(path, new Dictionary<string, Tensor> { ["w"] = arange(2 << 20, dtype: ScalarType.Float32) });
+        var before = File.ReadAllBytes(path);
+        using (var file = SafeTensorsFile.Open(path))
+        {
+            var w = file.Read("w");
+            Assert.Contains(" hg", MappingFlags(Address(w)));
+            w[1 << 20].fill_(-1);
+            Assert.Equal(-1f, w[1 << 20].item<float>());
+            Assert.Equal((1 << 20) + 1f, w[(1 << 20) + 1].item<float>());
+        }
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    /// <summary>The VmFlags of the mapping that holds <paramref name="address"/> (<c>hg</c>: advised for huge pages).</summary>
+    static string MappingFlags(long address)
+    {
+        bool inside = false;
+        foreach (var line in File.ReadLines("/proc/self/smaps"))
+        {
+            var range = line.Split(' ')[0].Split('-');
+            if (range.Length == 2 && long.TryParse(range[0], System.Globalization.NumberStyles.HexNumber, null, out long start)
+                && long.TryParse(range[1], System.Globalization.NumberStyles.HexNumber, null, out long end))
+                inside = start <= address && address < end;
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+                return line;
+        }
+        throw new InvalidOperationException($"No mapping holds 0x{address:x}.");
+    }
+
+    [Fact]
     public void Misaligned_tensors_are_read_by_copy()
     {
         // A 3-byte U8 tensor first pushes the F32 one to an odd offset.
