@@ -119,11 +119,14 @@ internal static unsafe class HugePages
 
     /// <summary>
     /// Advises the whole huge pages inside <c>[address, address + bytes)</c> for 2 MB mappings (Linux; elsewhere nothing):
-    /// the blocks above, and a checkpoint's memory-mapped weights. ext4 (Linux 6.18) holds a file read in 2 MB folios,
-    /// but maps them 4 KB at a time into a mapping not so advised, and a prefill's matrix products then miss the TLB at
-    /// every page of weights: a 128-token prefill of Llama-3.2-1B's shapes keeping everything took 694-696 ms best of six
-    /// with the weights in 4 KB entries, 598-599 in 2 MB ones (AMD EPYC Zen 5 VM, alternating processes). The advice
-    /// changes no byte and no memory use; where the page cache holds small folios it maps those as before.
+    /// the blocks above, and a checkpoint's memory-mapped weights. ext4 (Linux 6.18) reads a cold file as an advised
+    /// mapping faults it into 2 MB folios mapped whole, but as an unadvised one faults it mostly into small ones (128-148
+    /// of a 2,357 MiB checkpoint's MiB mapped 2 MB at a time), and a prefill's matrix products then miss the TLB at every
+    /// 4 KB of weights: a 128-token prefill of Llama-3.2-1B's shapes keeping everything took 643-714 ms best of six
+    /// unadvised against 639-666 advised (three cold-cache pairs; 694-696 against 598-599 in a first two), the refusal
+    /// experiment's scoring on Llama-3.2-3B's shapes 22-24 s against 28-30 (AMD EPYC Zen 5 VM, alternating processes).
+    /// The advice changes no byte and no memory use; a file the page cache already holds is mapped in the folios it has
+    /// (one read with <c>read</c> lies in 2 MB folios, mapped whole either way).
     /// </summary>
     internal static void Advise(nint address, long bytes)
     {
