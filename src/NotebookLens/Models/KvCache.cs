@@ -15,6 +15,10 @@ public sealed class KvCache : IDisposable
     readonly Tensor?[] _values;
     Tensor? _mask;
     long _capacity;
+    /// <summary>The one-row cache a <see cref="ForOnePass"/> cache continues.</summary>
+    KvCache? _prefix;
+    /// <summary>Whether a <see cref="ForOnePass"/> cache's pass is over.</summary>
+    bool _passed;
 
     public KvCache(int layers, long initialCapacity = 64)
     {
@@ -134,12 +138,6 @@ public sealed class KvCache : IDisposable
             _mask = _mask.narrow(1, 0, Length).repeat(rows, 1).DetachFromDisposeScope(),
         };
     }
-
-    /// <summary>The one-row cache a <see cref="ForOnePass"/> cache continues.</summary>
-    KvCache? _prefix;
-
-    /// <summary>Whether a <see cref="ForOnePass"/> cache's pass is over.</summary>
-    bool _passed;
 
     /// <summary>The prefix's keys or values of a layer, broadcast to the rows of <paramref name="update"/>, followed by it.</summary>
     Tensor AfterPrefix(Tensor? stored, Tensor update)
