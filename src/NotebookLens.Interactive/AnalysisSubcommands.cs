@@ -330,7 +330,7 @@ static class AnalysisSubcommands
         var prompt = command.Chat ? model.ChatPrompt(text, command.System) : model.Prompt(text);
         var line = LiveLine.ForCurrentCell();
         // A chat prompt's rendered template is long and not what the user typed: the stream shows the reply alone.
-        var stream = new TokenStream(line, model.Tokenizer, command.Chat ? "" : text);
+        var stream = new TokenStream(line, model, command.Chat ? "" : text);
         var output = model.Generate(prompt, options with { OnToken = t => stream.Add(t.Id) }, cancel);
         line.Show($"Generated {output.NewIds.Count} tokens (stopped: {output.FinishReason}).");
         return new Output(output, GenerationView.Create(output, model));

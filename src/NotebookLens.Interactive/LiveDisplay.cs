@@ -1,7 +1,7 @@
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Formatting;
+using NotebookLens.Models;
 using NotebookLens.Runtime;
-using NotebookLens.Tokenization;
 using NotebookLens.Views.Html;
 
 namespace NotebookLens.Interactive;
@@ -49,14 +49,14 @@ sealed class ProgressLine(LiveLine line) : IProgress<LensProgress>
 /// A generation's text as it grows, one update per token: the prompt, then the decoded new tokens, holding back the
 /// bytes of a character not complete yet (a token can end inside a UTF-8 sequence).
 /// </summary>
-sealed class TokenStream(LiveLine line, HfTokenizer tokenizer, string prompt)
+sealed class TokenStream(LiveLine line, TextModel model, string prompt)
 {
     readonly List<int> _ids = [];
 
     public void Add(int id)
     {
         _ids.Add(id);
-        var text = tokenizer.Decode(_ids, skipSpecialTokens: true, cleanUpTokenizationSpaces: false);
+        var text = model.Decode(_ids, cleanUpTokenizationSpaces: false);
         line.Show(prompt + text.TrimEnd('\uFFFD'));
     }
 }

@@ -21,7 +21,7 @@ public static class GenerationView
         if (model is not null)
         {
             html.Open("details").Element("summary", "generated tokens");
-            TokensView.WriteChips(html, TokenInfo.From(model.Tokenizer, output.NewIds, output.Prompt.Count));
+            TokensView.WriteChips(html, TokenInfo.From(model, output.NewIds, output.Prompt.Count));
             html.Close("details");
         }
         return new View("Generation", html.ToString(), TextBefore(output.Prompt) + output.Text + TextAfter(output), HasCharts: false);

@@ -1,3 +1,4 @@
+using NotebookLens.Models;
 using NotebookLens.Tokenization;
 using NotebookLens.Views.Html;
 
@@ -8,9 +9,12 @@ public sealed record TokenInfo(int Index, int Id, string Text, string Raw, bool 
 {
     public static IReadOnlyList<TokenInfo> From(Prompt prompt) => prompt.Tokens.Select(t => new TokenInfo(t.Index, t.Id, t.Text, t.Raw, t.Special)).ToList();
 
-    /// <summary>Ids with what the tokenizer says about them, numbered from <paramref name="firstIndex"/> (generated tokens follow their prompt).</summary>
-    public static IReadOnlyList<TokenInfo> From(HfTokenizer tokenizer, IEnumerable<int> ids, int firstIndex = 0) =>
-        ids.Select((id, i) => new TokenInfo(firstIndex + i, id, tokenizer.DisplayText(id), tokenizer.IdToToken(id) ?? "", tokenizer.SpecialIds.Contains(id))).ToList();
+    /// <summary>
+    /// Ids a model produced with what its tokenizer says about them, numbered from <paramref name="firstIndex"/> (generated
+    /// tokens follow their prompt); a row the tokenizer has no token for is labelled with its id (<see cref="TextModel.TokenText"/>).
+    /// </summary>
+    public static IReadOnlyList<TokenInfo> From(TextModel model, IEnumerable<int> ids, int firstIndex = 0) =>
+        ids.Select((id, i) => new TokenInfo(firstIndex + i, id, model.TokenText(id), model.Tokenizer.IdToToken(id) ?? "", model.Tokenizer.SpecialIds.Contains(id))).ToList();
 }
 
 /// <summary>

@@ -83,7 +83,7 @@ public sealed class EmbeddingSpace : IDisposable
     /// <summary>The <paramref name="k"/> most similar vocabulary entries to a vector, most similar first.</summary>
     public IReadOnlyList<Neighbor> Nearest(Tensor vector, int k = 10, IEnumerable<int>? exclude = null) =>
         NearestIds(vector, k, exclude)
-            .Select(n => new Neighbor(n.Id, _lens.Tokenizer.DisplayText(n.Id), _lens.Tokenizer.IdToToken(n.Id) ?? "", n.Similarity))
+            .Select(n => new Neighbor(n.Id, _lens.TokenText(n.Id), _lens.Tokenizer.IdToToken(n.Id) ?? "", n.Similarity))
             .ToList();
 
     /// <summary>Ids and cosine similarities of the <paramref name="k"/> nearest entries, without labels.</summary>

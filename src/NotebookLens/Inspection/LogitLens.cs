@@ -74,7 +74,7 @@ public static class LogitLens
             top[row] = Enumerable.Range(0, positions.Length).Select(p => Enumerable.Range(0, options.TopK).Select(k =>
             {
                 int i = p * options.TopK + k;
-                return new LensPrediction((int)idArray[i], lens.Tokenizer.DisplayText((int)idArray[i]), probArray[i], logitArray[i]);
+                return new LensPrediction((int)idArray[i], lens.TokenText((int)idArray[i]), probArray[i], logitArray[i]);
             }).ToArray()).ToArray();
             foreach (var (name, id) in targetIds)
             {

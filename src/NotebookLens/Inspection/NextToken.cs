@@ -33,7 +33,7 @@ public static class NextToken
             var (values, indices) = probs.topk(Math.Min(k, (int)probs.shape[0]));
             var idArray = indices.ToHostArray<long>();
             var probArray = values.ToHostArray<float>();
-            var top = idArray.Select((id, i) => new LensPrediction((int)id, lens.Tokenizer.DisplayText((int)id), probArray[i], all[id])).ToList();
+            var top = idArray.Select((id, i) => new LensPrediction((int)id, lens.TokenText((int)id), probArray[i], all[id])).ToList();
             return new TemperatureDistribution(t, top, entropy);
         }).ToList();
         return new TemperatureResult(lens.Ref, prompt, distributions);

@@ -65,8 +65,27 @@ public class TextModel
     public Prompt ChatPrompt(IEnumerable<ChatMessage> messages, bool addGenerationPrompt = true) =>
         Tokenization.Prompt.FromChat(Tokenizer, messages, addGenerationPrompt);
 
-    /// <summary>Text of generated ids, special tokens left out.</summary>
-    public string Decode(IEnumerable<int> ids) => Tokenizer.Decode(ids, skipSpecialTokens: true);
+    /// <summary>
+    /// Text of generated ids, special tokens left out. A row of the model's vocabulary that the tokenizer has no token
+    /// for (<see cref="IsTokenless"/>) decodes to nothing, as transformers' <c>decode</c> does; an id outside the model's
+    /// vocabulary is an error.
+    /// </summary>
+    /// <param name="cleanUpTokenizationSpaces">The tokenizer's setting when null; false for text that is still growing.</param>
+    public string Decode(IEnumerable<int> ids, bool? cleanUpTokenizationSpaces = null) =>
+        Tokenizer.Decode(ids.Where(id => !IsTokenless(id)), skipSpecialTokens: true, cleanUpTokenizationSpaces);
+
+    /// <summary>
+    /// The text an id stands for, for a person (<see cref="HfTokenizer.DisplayText"/>); a row the tokenizer has no token
+    /// for shows as <c>⟨id 262150: no token⟩</c>.
+    /// </summary>
+    public string TokenText(int id) => IsTokenless(id) ? $"⟨id {id}: no token⟩" : Tokenizer.DisplayText(id);
+
+    /// <summary>
+    /// Whether <paramref name="id"/> is a row of the model's embeddings and output layer that the tokenizer has no token
+    /// for: Gemma-3-4B has 262,208 rows for 262,145 tokens. The model scores such rows like any other, so a prediction,
+    /// a generated token or a nearest neighbour can be one.
+    /// </summary>
+    public bool IsTokenless(int id) => id >= 0 && id < Config.VocabSize && Tokenizer.IdToToken(id) is null;
 
     /// <summary>The id of a token given as its vocabulary string (<c>Ġcold</c>) or as text whose first token is taken (" cold").</summary>
     public int TokenId(string token)
