@@ -14,12 +14,16 @@ static class DecodeBenchmark
 {
     const int PromptTokens = 128, NewTokens = 32, Batch = 8, LongPromptTokens = 1000;
 
-    public static int Run(string dir)
+    /// <summary>
+    /// The goals are set on Llama-3.2-1B's shapes; on other shapes (Gemma-3-4B's, the lecture's second model) the same
+    /// figures are printed without them.
+    /// </summary>
+    public static int Run(string dir, CheckpointShapes shapes)
     {
-        LoadBenchmark.EnsureCheckpoint(dir);
+        LoadBenchmark.EnsureCheckpoint(dir, shapes);
         // A tied head reads the embedding table as the output layer: every byte of the file is read once per token.
         long weightBytes = new FileInfo(Path.Combine(dir, "model.safetensors")).Length;
-        Console.WriteLine($"Llama-3.2-1B shapes, random bf16 weights ({dir}): {weightBytes / 1e9:F2} GB read per decoded token");
+        Console.WriteLine($"{shapes.Name} shapes, random bf16 weights ({dir}): {weightBytes / 1e9:F2} GB read per decoded token");
         Console.WriteLine($"prompt {PromptTokens} tokens, {NewTokens} new tokens, greedy, KV cache; batch {Batch}: {Batch} such prompts at once; fresh process per row");
         Console.WriteLine("bound: before each step of batch 1, the model's mapped weights read once with no arithmetic (all cores); of bound = that read's");
         Console.WriteLine("time / the step's, median over the steps (the machine's bandwidth drifts by 2x within minutes: only reads next to a step compare)");
@@ -45,6 +49,11 @@ static class DecodeBenchmark
             + $"another process), {l[1]:N0} page faults a pass, peak RSS {l[2] / 1e9:F2} GB ({l[2] / weightBytes:F2}x the file)");
         var n = Child.Run("measure-neighbors", dir);
         Console.WriteLine($"nearest neighbours over {n[0]:F0} x {n[1]:F0}: {n[2]:F2} s once (norms), then {n[3] * 1000:F0} ms per query");
+        if (shapes != CheckpointShapes.Llama1B)
+        {
+            Console.WriteLine($"the goals (issue #15) are set on {CheckpointShapes.Llama1B.Name}'s shapes: `bench decode`");
+            return 0;
+        }
         Console.WriteLine("goals (issue #15), default row:");
         Goals.Report("bf16 decode, batch 1, >= 70 % of the read-bandwidth bound", ofBound >= 0.70, $"{ofBound:P0}");
         Goals.Report("batch 8 >= 5x the tokens/s of batch 1", gain >= 5, $"{gain:F1}x");

@@ -14,6 +14,7 @@ using static TorchSharp.torch;
 //   neighbors [DIR]            nearest-token search over the whole 128k vocabulary of the 1B-shaped model
 //   decode [DIR]               the performance goals in one run: decode against the read bandwidth, prefill against
 //                              the GEMM ceiling, peak memory, a long prompt, nearest neighbours; our bf16 kernel and libtorch's
+//   decode-gemma [DIR]         the same figures on Gemma-3-4B's shapes (7.8 GB; the lecture's second model), no goals
 //   measure-decode DIR         (internal) one measurement in a fresh process
 //   measure-long DIR           (internal) a 1,000-token prompt's pass in a fresh process
 //   eager [DIR]                fp32 prefill against an HF-style PyTorch eager forward (eager_llama.py), when python3
@@ -26,14 +27,16 @@ using static TorchSharp.torch;
 //   goals [DIR-1B] [DIR-3B]    every goal of issue #15 in one run: decode, eager and refusal, then the goals together
 
 // The checkpoints the benchmarks generate when no folder is given.
-string oneB = Path.Combine("artifacts", "bench", "llama-3.2-1b-random"), threeB = Path.Combine("artifacts", "bench", "llama-3.2-3b-random");
+string oneB = Path.Combine("artifacts", "bench", "llama-3.2-1b-random"), threeB = Path.Combine("artifacts", "bench", "llama-3.2-3b-random"),
+    gemma = Path.Combine("artifacts", "bench", "gemma-3-4b-random");
 string Folder(int index, string generated) => args.Length > index ? args[index] : generated;
 return args.FirstOrDefault() switch
 {
     "matvec" => MatVecBenchmark.Run(),
     "eager" => EagerBenchmark.Run(Folder(1, oneB)),
     "measure-eager" => EagerBenchmark.Measure(args[1], args[2], args[3]),
-    "decode" => DecodeBenchmark.Run(Folder(1, oneB)),
+    "decode" => DecodeBenchmark.Run(Folder(1, oneB), CheckpointShapes.Llama1B),
+    "decode-gemma" => DecodeBenchmark.Run(Folder(1, gemma), CheckpointShapes.Gemma4B),
     "goals" => AllGoals(Folder(1, oneB), Folder(2, threeB)),
     "measure-decode" => DecodeBenchmark.Measure(args[1]),
     "measure-neighbors" => NeighborsBenchmark.Measure(args[1]),
@@ -51,7 +54,7 @@ return args.FirstOrDefault() switch
 static int AllGoals(string oneB, string threeB)
 {
     int failed = 0;
-    foreach (var run in new Func<int>[] { () => DecodeBenchmark.Run(oneB), () => EagerBenchmark.Run(oneB), () => RefusalBenchmark.Run(threeB, full: false) })
+    foreach (var run in new Func<int>[] { () => DecodeBenchmark.Run(oneB, CheckpointShapes.Llama1B), () => EagerBenchmark.Run(oneB), () => RefusalBenchmark.Run(threeB, full: false) })
     {
         failed |= run();
         Console.WriteLine();
@@ -62,7 +65,7 @@ static int AllGoals(string oneB, string threeB)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | eager [DIR] | goals [DIR-1B] [DIR-3B] | matvec | neighbors [DIR] | refusal [DIR] [--full]");
+    Console.Error.WriteLine("usage: NotebookLens.Benchmarks load [DIR] | tokenize DIR [DIR ...] | generate [DIR] | decode [DIR] | decode-gemma [DIR] | eager [DIR] | goals [DIR-1B] [DIR-3B] | matvec | neighbors [DIR] | refusal [DIR] [--full]");
     return 2;
 }
 
@@ -101,33 +104,19 @@ static class LoadBenchmark
     internal static long Status(string key) => long.Parse(File.ReadLines("/proc/self/status")
         .First(l => l.StartsWith(key + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
 
-    internal static void EnsureCheckpoint(string dir) => EnsureCheckpoint(dir, LlamaShapes.OneB);
+    internal static void EnsureCheckpoint(string dir) => EnsureCheckpoint(dir, CheckpointShapes.Llama1B);
 
-    internal static void EnsureCheckpoint(string dir, LlamaShapes shapes)
+    internal static void EnsureCheckpoint(string dir, CheckpointShapes shapes)
     {
         if (!File.Exists(Path.Combine(dir, "model.safetensors"))) Generate(dir, shapes);
     }
 
-    static void Generate(string dir, LlamaShapes s)
+    static void Generate(string dir, CheckpointShapes s)
     {
         Console.WriteLine($"generating a random bf16 checkpoint with {s.Name} shapes in {dir} ...");
         TorchRuntime.EnsureLoaded();
         Directory.CreateDirectory(dir);
-        var config = new JsonObject
-        {
-            ["architectures"] = new JsonArray("LlamaForCausalLM"), ["model_type"] = "llama", ["hidden_size"] = s.Hidden,
-            ["intermediate_size"] = s.Intermediate, ["num_hidden_layers"] = s.Layers, ["num_attention_heads"] = s.Heads,
-            ["num_key_value_heads"] = s.KeyValueHeads, ["head_dim"] = s.HeadDim, ["vocab_size"] = s.Vocab, ["rms_norm_eps"] = 1e-5,
-            ["rope_theta"] = 500000.0, ["tie_word_embeddings"] = true, ["torch_dtype"] = "bfloat16",
-            ["max_position_embeddings"] = 131072, ["hidden_act"] = "silu", ["bos_token_id"] = 128000,
-            ["eos_token_id"] = new JsonArray(128001, 128008, 128009),
-            ["rope_scaling"] = new JsonObject
-            {
-                ["rope_type"] = "llama3", ["factor"] = 32.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0,
-                ["original_max_position_embeddings"] = 8192,
-            },
-        };
-        File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
+        File.WriteAllText(Path.Combine(dir, "config.json"), s.Config().ToJsonString());
         using var scope = NewDisposeScope();
         manual_seed(1234);
         // The float32 draws are freed one by one: only the bf16 tensors (the file's size) are held until written.
@@ -136,8 +125,9 @@ static class LoadBenchmark
             using var draw = NewDisposeScope();
             return (randn(shape) * 0.02).to(ScalarType.BFloat16).MoveToOuterDisposeScope();
         }
-        Tensor Ones(long n) => ones(n, dtype: ScalarType.BFloat16);
-        var tensors = new Dictionary<string, Tensor> { ["model.embed_tokens.weight"] = W(s.Vocab, s.Hidden), ["model.norm.weight"] = Ones(s.Hidden) };
+        // A norm's weight that scales by one: Llama multiplies by the weight, Gemma by one plus the weight.
+        Tensor Norm(long n) => s.Architecture == Architecture.Gemma3 ? zeros(n, dtype: ScalarType.BFloat16) : ones(n, dtype: ScalarType.BFloat16);
+        var tensors = new Dictionary<string, Tensor> { ["model.embed_tokens.weight"] = W(s.Vocab, s.Hidden), ["model.norm.weight"] = Norm(s.Hidden) };
         long q = s.Heads * s.HeadDim, kv = s.KeyValueHeads * s.HeadDim;
         for (int l = 0; l < s.Layers; l++)
         {
@@ -149,8 +139,13 @@ static class LoadBenchmark
             tensors[p + "mlp.gate_proj.weight"] = W(s.Intermediate, s.Hidden);
             tensors[p + "mlp.up_proj.weight"] = W(s.Intermediate, s.Hidden);
             tensors[p + "mlp.down_proj.weight"] = W(s.Hidden, s.Intermediate);
-            tensors[p + "input_layernorm.weight"] = Ones(s.Hidden);
-            tensors[p + "post_attention_layernorm.weight"] = Ones(s.Hidden);
+            tensors[p + "input_layernorm.weight"] = Norm(s.Hidden);
+            tensors[p + "post_attention_layernorm.weight"] = Norm(s.Hidden);
+            if (s.Architecture != Architecture.Gemma3) continue;
+            tensors[p + "pre_feedforward_layernorm.weight"] = Norm(s.Hidden);
+            tensors[p + "post_feedforward_layernorm.weight"] = Norm(s.Hidden);
+            tensors[p + "self_attn.q_norm.weight"] = Norm(s.HeadDim);
+            tensors[p + "self_attn.k_norm.weight"] = Norm(s.HeadDim);
         }
         // Moved into place once whole: a run stopped while writing leaves no checkpoint that looks complete.
         var file = Path.Combine(dir, "model.safetensors");
@@ -159,11 +154,54 @@ static class LoadBenchmark
     }
 }
 
-/// <summary>The shapes of a Llama 3.2 checkpoint the benchmarks generate with random weights (tied embeddings, 128k vocabulary).</summary>
-sealed record LlamaShapes(string Name, int Hidden, int Intermediate, int Layers, int Heads, int KeyValueHeads, int HeadDim, int Vocab = 128256)
+enum Architecture { Llama, Gemma3 }
+
+/// <summary>
+/// The shapes of a checkpoint the benchmarks generate with random weights and tied embeddings: Llama 3.2's (128k
+/// vocabulary) or Gemma 3's text model (262k vocabulary, five sliding-window layers to one global, q/k norms).
+/// </summary>
+sealed record CheckpointShapes(string Name, Architecture Architecture, int Hidden, int Intermediate, int Layers, int Heads, int KeyValueHeads, int HeadDim, int Vocab)
 {
-    public static LlamaShapes OneB { get; } = new("Llama-3.2-1B", 2048, 8192, 16, 32, 8, 64);
-    public static LlamaShapes ThreeB { get; } = new("Llama-3.2-3B", 3072, 8192, 28, 24, 8, 128);
+    public static CheckpointShapes Llama1B { get; } = new("Llama-3.2-1B", Architecture.Llama, 2048, 8192, 16, 32, 8, 64, 128256);
+    public static CheckpointShapes Llama3B { get; } = new("Llama-3.2-3B", Architecture.Llama, 3072, 8192, 28, 24, 8, 128, 128256);
+    /// <summary>Gemma-3-4B-it's language model (its vision tower is not part of a text checkpoint).</summary>
+    public static CheckpointShapes Gemma4B { get; } = new("Gemma-3-4B", Architecture.Gemma3, 2560, 10240, 34, 8, 4, 256, 262208);
+
+    /// <summary>The checkpoint's config.json as Hugging Face writes it for these shapes.</summary>
+    public JsonObject Config()
+    {
+        var config = new JsonObject
+        {
+            ["hidden_size"] = Hidden, ["intermediate_size"] = Intermediate, ["num_hidden_layers"] = Layers,
+            ["num_attention_heads"] = Heads, ["num_key_value_heads"] = KeyValueHeads, ["head_dim"] = HeadDim,
+            ["vocab_size"] = Vocab, ["max_position_embeddings"] = 131072, ["torch_dtype"] = "bfloat16",
+        };
+        var own = Architecture == Architecture.Gemma3 ? new JsonObject
+        {
+            ["architectures"] = new JsonArray("Gemma3ForCausalLM"), ["model_type"] = "gemma3_text", ["rms_norm_eps"] = 1e-6,
+            ["hidden_activation"] = "gelu_pytorch_tanh", ["query_pre_attn_scalar"] = 256, ["rope_theta"] = 1000000.0,
+            ["rope_local_base_freq"] = 10000.0, ["rope_scaling"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 8.0 },
+            ["sliding_window"] = 1024, ["sliding_window_pattern"] = 6,
+            ["layer_types"] = new JsonArray([.. Enumerable.Range(1, Layers).Select(l => (JsonNode)(l % 6 == 0 ? "full_attention" : "sliding_attention"))]),
+            ["bos_token_id"] = 2, ["eos_token_id"] = new JsonArray(1, 106), ["pad_token_id"] = 0,
+        } : new JsonObject
+        {
+            ["architectures"] = new JsonArray("LlamaForCausalLM"), ["model_type"] = "llama", ["rms_norm_eps"] = 1e-5,
+            ["rope_theta"] = 500000.0, ["tie_word_embeddings"] = true, ["hidden_act"] = "silu", ["bos_token_id"] = 128000,
+            ["eos_token_id"] = new JsonArray(128001, 128008, 128009),
+            ["rope_scaling"] = new JsonObject
+            {
+                ["rope_type"] = "llama3", ["factor"] = 32.0, ["low_freq_factor"] = 1.0, ["high_freq_factor"] = 4.0,
+                ["original_max_position_embeddings"] = 8192,
+            },
+        };
+        foreach (var (key, value) in own.ToList())
+        {
+            own.Remove(key);
+            config[key] = value;
+        }
+        return config;
+    }
 }
 
 static class TokenizeBenchmark
@@ -230,14 +268,19 @@ static class Child
 }
 
 /// <summary>The random checkpoints have no tokenizer; Llama 3's, the test fixture's, has the same 128,256 ids.</summary>
-static class Llama3Tokenizer
+/// <summary>The fixtures' real tokenizers for the random checkpoints (fetched by build/fetch-tokenizers.sh, not committed).</summary>
+static class FixtureTokenizer
 {
-    public static NotebookLens.Tokenization.HfTokenizer Load()
+    public static NotebookLens.Tokenization.HfTokenizer Llama3() => Load("llama3-tiny");
+
+    /// <summary>Gemma 3's for a Gemma 3 checkpoint, else Llama 3's.</summary>
+    public static NotebookLens.Tokenization.HfTokenizer For(ModelConfig config) => config.ModelType.StartsWith("gemma", StringComparison.Ordinal) ? Load("gemma3-tiny") : Llama3();
+
+    static NotebookLens.Tokenization.HfTokenizer Load(string fixture)
     {
-        var folder = Path.Combine("tests", "fixtures", "llama3-tiny");
-        // The fixture's tokenizer.json is fetched, not committed: a clone that has not run the setup has none.
+        var folder = Path.Combine("tests", "fixtures", fixture);
         if (!File.Exists(Path.Combine(folder, "tokenizer.json")))
-            throw new InvalidOperationException($"Llama 3's tokenizer is not in {folder}: run build/fetch-tokenizers.sh first.");
+            throw new InvalidOperationException($"The tokenizer is not in {folder}: run build/fetch-tokenizers.sh first.");
         return NotebookLens.Tokenization.HfTokenizer.Load(folder);
     }
 }
@@ -319,12 +362,12 @@ static class NeighborsBenchmark
         return 0;
     }
 
-    /// <summary>Prints "vocabulary hidden setup-seconds seconds-per-query" for the bf16 table of the 1B-shaped checkpoint.</summary>
+    /// <summary>Prints "vocabulary hidden setup-seconds seconds-per-query" for the checkpoint's bf16 table.</summary>
     public static int Measure(string dir)
     {
         TorchRuntime.EnsureLoaded();
-        var tokenizer = Llama3Tokenizer.Load();
-        using var lens = new NotebookLens.LensModel(LanguageModel.Load(dir), tokenizer);
+        var model = LanguageModel.Load(dir);
+        using var lens = new NotebookLens.LensModel(model, FixtureTokenizer.For(model.Config));
         var sw = Stopwatch.StartNew();
         using var space = new NotebookLens.Inspection.EmbeddingSpace(lens);
         double setup = sw.Elapsed.TotalSeconds;

@@ -22,18 +22,18 @@ static class RefusalBenchmark
     /// <param name="full">Also runs the default experiment end to end (filters off, as the reduced run) and prints its stages beside the estimate.</param>
     public static int Run(string dir, bool full)
     {
-        LoadBenchmark.EnsureCheckpoint(dir, LlamaShapes.ThreeB);
+        LoadBenchmark.EnsureCheckpoint(dir, CheckpointShapes.Llama3B);
         // What generating the checkpoint held is not the experiment's memory.
         File.WriteAllText("/proc/self/clear_refs", "5");
         TorchRuntime.EnsureLoaded();
         long fileBytes = new FileInfo(Path.Combine(dir, "model.safetensors")).Length;
-        var tokenizer = Llama3Tokenizer.Load();
+        var tokenizer = FixtureTokenizer.Llama3();
         var clock = Stopwatch.StartNew();
         using var lens = new LensModel(LanguageModel.Load(dir), tokenizer);
         double load = clock.Elapsed.TotalSeconds;
         var c = lens.Config;
         double gemm = DecodeBenchmark.GemmCeiling(lens.Model);
-        Console.WriteLine($"{LlamaShapes.ThreeB.Name} shapes, random bf16 weights ({dir}, {fileBytes / 1e9:F2} GB), loaded in {load:F1} s; Llama 3's chat template; the embedded instructions");
+        Console.WriteLine($"{CheckpointShapes.Llama3B.Name} shapes, random bf16 weights ({dir}, {fileBytes / 1e9:F2} GB), loaded in {load:F1} s; Llama 3's chat template; the embedded instructions");
         Console.WriteLine($"libtorch's bf16 GEMM ceiling on the MLP's shapes: {gemm / 1e9:F1} GF/s");
 
         var defaults = new RefusalExperimentOptions();
