@@ -54,8 +54,8 @@ public class TextModel
     /// <summary>The prompt <c>tokenizer(text)</c> gives (BOS added where the tokenizer adds it).</summary>
     public Prompt Prompt(string text, bool addSpecialTokens = true) => Tokenization.Prompt.FromText(Tokenizer, text, addSpecialTokens);
 
-    /// <summary>Token ids as they are.</summary>
-    public Prompt Prompt(IEnumerable<int> ids) => Tokenization.Prompt.FromIds(Tokenizer, ids);
+    /// <summary>Token ids as they are: any row of the model's vocabulary, also one the tokenizer has no token for (<see cref="IsTokenless"/>).</summary>
+    public Prompt Prompt(IEnumerable<int> ids) => Tokenization.Prompt.FromIds(Tokenizer, ids, Config.VocabSize);
 
     /// <summary>A one-turn chat (system message optional), rendered with the chat template, ready for the model's reply.</summary>
     public Prompt ChatPrompt(string user, string? system = null) =>
@@ -78,7 +78,7 @@ public class TextModel
     /// The text an id stands for, for a person (<see cref="HfTokenizer.DisplayText"/>); a row the tokenizer has no token
     /// for shows as <c>⟨id 262150: no token⟩</c>.
     /// </summary>
-    public string TokenText(int id) => IsTokenless(id) ? $"⟨id {id}: no token⟩" : Tokenizer.DisplayText(id);
+    public string TokenText(int id) => IsTokenless(id) ? Tokenization.Prompt.NoTokenText(id) : Tokenizer.DisplayText(id);
 
     /// <summary>
     /// Whether <paramref name="id"/> is a row of the model's embeddings and output layer that the tokenizer has no token

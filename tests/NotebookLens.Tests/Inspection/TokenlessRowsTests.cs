@@ -61,6 +61,23 @@ public sealed class TokenlessRowsTests : IDisposable
     }
 
     [Fact]
+    public void A_prompt_of_ids_takes_a_tokenless_row_and_runs()
+    {
+        var start = _lens.Prompt(Text);
+        var prompt = _lens.Prompt([.. start.Ids, Padding]);
+        Assert.Equal($"⟨id {Padding}: no token⟩", prompt.Tokens[^1].Text);
+        Assert.Equal((prompt.Tokens[^2].End, prompt.Text.Length), (prompt.Tokens[^1].Start, prompt.Tokens[^1].End));
+        // The row is the top token's embedding times ten, rounded to the fixture's bf16 (relative 2^-8): the pass reads it
+        // as the last position's input.
+        using var scope = NewDisposeScope();
+        var padded = _lens.Forward(prompt, new ForwardOptions { HiddenStates = true }).HiddenStates![0][0, ^1];
+        var top = _lens.Forward(_lens.Prompt([.. start.Ids, _top]), new ForwardOptions { HiddenStates = true }).HiddenStates![0][0, ^1];
+        TensorAssert.Close(padded, top * 10, 1e-5, 1.0 / 256, "the tokenless row's embedding");
+        var error = Assert.Throws<NotebookLens.Runtime.LensException>(() => _lens.Prompt([1, Rows]));
+        Assert.Contains($"0 .. {Rows - 1}", error.Message);
+    }
+
+    [Fact]
     public void Predictions_and_the_logit_lens_show_the_tokenless_row()
     {
         var next = _lens.Temperatures(Text, 1.0).Distributions[0].Top[0];
