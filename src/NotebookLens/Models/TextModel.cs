@@ -78,7 +78,7 @@ public class TextModel
     /// The text an id stands for, for a person (<see cref="HfTokenizer.DisplayText"/>); a row the tokenizer has no token
     /// for shows as <c>⟨id 262150: no token⟩</c>.
     /// </summary>
-    public string TokenText(int id) => IsTokenless(id) ? Tokenization.Prompt.NoTokenText(id) : Tokenizer.DisplayText(id);
+    public string TokenText(int id) => Tokenizer.ModelTokenText(id, Config.VocabSize);
 
     /// <summary>
     /// Whether <paramref name="id"/> is a row of the model's embeddings and output layer that the tokenizer has no token

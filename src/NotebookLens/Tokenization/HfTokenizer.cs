@@ -263,6 +263,13 @@ public sealed class HfTokenizer : Tokenizer
         return _displayText[id] ??= _addedById.ContainsKey(id) ? raw : Readable(DisplayBytes(raw));
     }
 
+    /// <summary>
+    /// <see cref="DisplayText"/> for an id of a model with <paramref name="rows"/> vocabulary rows, which can be more
+    /// than this tokenizer has tokens (Gemma-3-4B: 262,208 for 262,145): a row without a token shows as
+    /// <c>⟨id 262150: no token⟩</c>.
+    /// </summary>
+    public string ModelTokenText(int id, int rows) => id >= 0 && id < rows && IdToToken(id) is null ? $"⟨id {id}: no token⟩" : DisplayText(id);
+
     byte[] DisplayBytes(string raw)
     {
         return ByteLevel ? ByteLevelAlphabet.Decode(raw)

@@ -84,7 +84,8 @@ public sealed record Prompt(string Text, IReadOnlyList<PromptToken> Tokens, Prom
     /// <summary>Ids as given; the text is the concatenation of the tokens' decodes, so each token spans its own piece.</summary>
     /// <param name="rows">
     /// The model's vocabulary rows when it has more than the tokenizer has tokens (Gemma-3-4B: 262,208 for 262,145): ids
-    /// up to them are taken, one without a token shown as <see cref="NoTokenText"/> (a generated token can be one).
+    /// up to them are taken, one without a token labelled with its id (<see cref="HfTokenizer.ModelTokenText"/>; a
+    /// generated token can be one).
     /// </param>
     public static Prompt FromIds(HfTokenizer tokenizer, IEnumerable<int> ids, int rows = 0)
     {
@@ -95,15 +96,12 @@ public sealed record Prompt(string Text, IReadOnlyList<PromptToken> Tokens, Prom
         {
             if (id < 0 || id >= limit)
                 throw new LensException(LensErrorKind.OutOfRange, $"Token id {id} is outside the vocabulary (0 .. {limit - 1}).", setting: "ids");
-            var piece = id < rows && tokenizer.IdToToken(id) is null ? NoTokenText(id) : tokenizer.DisplayText(id);
+            var piece = tokenizer.ModelTokenText(id, rows);
             tokens.Add(new PromptToken(tokens.Count, id, piece, tokenizer.IdToToken(id) ?? "", tokenizer.SpecialIds.Contains(id), text.Length, text.Length + piece.Length));
             text.Append(piece);
         }
         return new Prompt(text.ToString(), tokens, PromptKind.Ids);
     }
-
-    /// <summary>How an id of the model's vocabulary that the tokenizer has no token for is shown: <c>⟨id 262150: no token⟩</c>.</summary>
-    public static string NoTokenText(int id) => $"⟨id {id}: no token⟩";
 
     static Prompt Of(string text, IReadOnlyList<TextToken> tokens, PromptKind kind) => new(text,
         tokens.Select((t, i) => new PromptToken(i, t.Id, t.Text, t.Raw, t.Special, t.Offsets.Start.Value, t.Offsets.End.Value)).ToList(), kind);
