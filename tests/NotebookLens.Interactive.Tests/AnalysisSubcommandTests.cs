@@ -180,6 +180,38 @@ public sealed class AnalysisSubcommandTests(SharedNotebook shared, TinyLens tiny
     }
 
     [Fact]
+    public async Task Generate_streams_past_a_row_the_tokenizer_has_no_token_for()
+    {
+        // tiny padded as Gemma-3-4B's table is (rows without a token), one of them the greedy choice's embedding times
+        // ten: with the output layer tied, it outscores that choice, so generation lands on it first.
+        const string text = "Once upon a time";
+        int choice = Lens.Generate(text, GenerationOptions.Greedy(1)).NewIds[0];
+        using var vocabulary = new PaddedVocabulary(Lens.Folder, 8, (embeddings, padding) => padding[3] = embeddings[choice] * 10);
+        int tokenless = vocabulary.FirstRow + 3;
+        GenerationOutput expected;
+        using (var padded = LensModel.Load(vocabulary.Folder))
+            expected = padded.Generate(text, GenerationOptions.Greedy(4));
+        Assert.Equal(tokenless, expected.NewIds[0]);
+        (await Submit($"#!model load {vocabulary.Folder} --name padded")).AssertSucceeded();
+        try
+        {
+            var cell = (await Submit($"#!model generate \"{text}\" --max-new-tokens 4 --model padded --as paddedReply")).AssertSucceeded();
+            Assert.Equal(expected.NewIds, Assert.IsType<GenerationOutput>((await Submit("paddedReply")).ReturnValue).NewIds);
+            // The live line leaves the row out, as the text does (transformers' decode skips ids without a token) ...
+            var updates = cell.Events.OfType<DisplayedValueUpdated>().Select(e => e.FormattedValues.Single().Value).ToList();
+            var visible = expected.NewIds.Where(id => id != tokenless).ToList();
+            Assert.Equal(text + Lens.Decode(visible, cleanUpTokenizationSpaces: false), updates[^2]);
+            Assert.Equal(Lens.Decode(visible), expected.Text);
+            // ... and the result's chips show it by its id.
+            Assert.Contains(HtmlBuilder.Escape($"⟨id·{tokenless}:·no·token⟩"), cell.Html);
+        }
+        finally
+        {
+            await Submit("#!model unload padded");
+        }
+    }
+
+    [Fact]
     public async Task Refusal_runs_the_experiment_with_live_progress()
     {
         var options = new RefusalExperimentOptions

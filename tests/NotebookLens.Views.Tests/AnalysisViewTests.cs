@@ -230,38 +230,17 @@ public class AnalysisViewTests(TinyModel tiny)
     public void A_generated_row_the_tokenizer_has_no_token_for_is_a_chip_with_its_id()
     {
         // tiny padded with rows its tokenizer has no token for, as Gemma-3-4B's table is (262,208 rows, 262,145 tokens).
-        var dir = Path.Combine(Path.GetTempPath(), "notebooklens-views-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            int rows = tiny.Lens.Config.VocabSize, tokenless = rows + 3;
-            using (var scope = TorchSharp.torch.NewDisposeScope())
-            using (var file = Loading.SafeTensorsFile.Open(Path.Combine(tiny.Lens.Folder, "model.safetensors")))
-            {
-                var tensors = file.Tensors.Keys.ToDictionary(name => name, name => file.Read(name).clone());
-                var embeddings = tensors["model.embed_tokens.weight"];
-                tensors["model.embed_tokens.weight"] = TorchSharp.torch.cat([embeddings, TorchSharp.torch.zeros([8, embeddings.shape[1]], dtype: embeddings.dtype)]);
-                Loading.SafeTensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors);
-            }
-            var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(tiny.Lens.Folder, "config.json")))!;
-            config["vocab_size"] = rows + 8;
-            File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString());
-            foreach (var name in new[] { "tokenizer.json", "tokenizer_config.json", "generation_config.json" })
-                File.Copy(Path.Combine(tiny.Lens.Folder, name), Path.Combine(dir, name));
-            using var padded = LensModel.Load(dir);
-            var prompt = padded.Prompt("The sky is");
-            int[] ids = [prompt.Ids[^1], tokenless, prompt.Ids[^1]];
-            var output = new Generation.GenerationOutput(padded.Ref, prompt, ids, padded.Decode(ids), Generation.FinishReason.Length);
-            var doc = Dom.Parse(GenerationView.Create(output, padded));
-            var chips = doc.QuerySelectorAll(".nl-chip").ToList();
-            Assert.Equal(ids.Select(i => i.ToString()), chips.Select(c => c.QuerySelector(".nl-chip-id")!.TextContent));
-            Assert.Equal($"⟨id·{tokenless}:·no·token⟩", chips[1].QuerySelector(".nl-chip-text")!.TextContent);
-            Assert.Equal(padded.Decode([ids[0], ids[2]]), doc.QuerySelector(".nl-completion-text")!.TextContent);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var vocabulary = new PaddedVocabulary(tiny.Lens.Folder, 8);
+        int tokenless = vocabulary.FirstRow + 3;
+        using var padded = LensModel.Load(vocabulary.Folder);
+        var prompt = padded.Prompt("The sky is");
+        int[] ids = [prompt.Ids[^1], tokenless, prompt.Ids[^1]];
+        var output = new Generation.GenerationOutput(padded.Ref, prompt, ids, padded.Decode(ids), Generation.FinishReason.Length);
+        var doc = Dom.Parse(GenerationView.Create(output, padded));
+        var chips = doc.QuerySelectorAll(".nl-chip").ToList();
+        Assert.Equal(ids.Select(i => i.ToString()), chips.Select(c => c.QuerySelector(".nl-chip-id")!.TextContent));
+        Assert.Equal($"⟨id·{tokenless}:·no·token⟩", chips[1].QuerySelector(".nl-chip-text")!.TextContent);
+        Assert.Equal(padded.Decode([ids[0], ids[2]]), doc.QuerySelector(".nl-completion-text")!.TextContent);
     }
 
     [Fact]
