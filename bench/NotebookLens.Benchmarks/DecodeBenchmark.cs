@@ -44,6 +44,11 @@ static class DecodeBenchmark
             + $"the GEMM probe: {d[7] / 1e9:F2} GB, the prefill keeping everything: {d[8] / 1e9:F2} GB ({d[8] / weightBytes:F2}x)");
         Console.WriteLine($"of which the runtime before any model is loaded (.NET, libtorch's code and start-up heap): {d[9] / 1e9:F2} GB; "
             + $"generation's peak without it: {(Math.Max(d[5], d[6]) - d[9]) / weightBytes:F2}x the file");
+        // What batch 8's peak cannot go below: the mapped weights and the runtime as a generation leaves them, plus its KV cache.
+        double floor = d[12] + d[13];
+        Console.WriteLine($"under batch 8's peak: the weights and the runtime after a warm-up generation, {d[12] / 1e9:F2} GB ({d[12] / weightBytes:F3}x the file), "
+            + $"and its KV cache, {Batch} x {PromptTokens + NewTokens} positions, {d[13] / 1e9:F3} GB: {floor / weightBytes:F3}x before any activation "
+            + $"({(1.1 * weightBytes - floor) / 1e6:F0} MB left under 1.1x)");
         var l = Child.Run("measure-long", dir);
         Console.WriteLine($"a long prompt, {LongPromptTokens:N0} tokens, the last position's logits: {l[0] / 1e9:F1} GF/s ({l[0] / d[3]:P0} of the GEMM ceiling above, "
             + $"another process), {l[1]:N0} page faults a pass, peak RSS {l[2] / 1e9:F2} GB ({l[2] / weightBytes:F2}x the file)");
@@ -68,7 +73,9 @@ static class DecodeBenchmark
     /// Prints "of-bound seconds-per-token-batch-1 tokens-per-second-batch-8 gemm-flops/s prefill-flops/s" (the decode
     /// figures are medians over the steps), the peak RSS of each phase: decoding batch 1, decoding batch 8, the GEMM probe
     /// (the benchmark's own arrays), the prefill; the RSS of the runtime alone (.NET and libtorch, before the model is
-    /// loaded); then the bound (median seconds to read the weights, scaled to the file's bytes) and the mean batch-1 step.
+    /// loaded); then the bound (median seconds to read the weights, scaled to the file's bytes), the mean batch-1 step, the
+    /// RSS after a warm-up generation with every weight touched (the weights and the runtime as generation leaves it),
+    /// and the bytes of batch 8's KV cache.
     /// </summary>
     public static int Measure(string dir)
     {
@@ -83,6 +90,7 @@ static class DecodeBenchmark
         var weights = WeightRegions(model);
         double scale = (double)fileBytes / weights.Sum(w => w.Bytes);
         MachineLimits.ReadSeconds(weights); // first touch of the pages the decode steps do not read (an untied head's embeddings)
+        long warm = LoadBenchmark.Status("VmRSS"), batchCache = KvCacheBytes(model, Batch, PromptTokens + NewTokens);
         PeakSinceLast();
         var reads = new List<double>();
         var steps = SecondsPerStep(model, prompts.Take(1).ToList(), () => reads.Add(MachineLimits.ReadSeconds(weights) * scale));
@@ -96,7 +104,7 @@ static class DecodeBenchmark
         // The full logits are kept: the output layer runs at every position.
         double prefill = FlopCount.Pass(model.Config, 1, PromptTokens, 0, PromptTokens) / PrefillSeconds(model, prompts[0]);
         long prefillPeak = PeakSinceLast();
-        Console.WriteLine($"{ofBound} {single} {batched} {gemm} {prefill} {singlePeak} {batchPeak} {gemmPeak} {prefillPeak} {runtime} {bound} {steps.Average()}");
+        Console.WriteLine($"{ofBound} {single} {batched} {gemm} {prefill} {singlePeak} {batchPeak} {gemmPeak} {prefillPeak} {runtime} {bound} {steps.Average()} {warm} {batchCache}");
         return 0;
     }
 
@@ -133,6 +141,13 @@ static class DecodeBenchmark
     {
         var stat = File.ReadAllText("/proc/self/stat");
         return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7]);
+    }
+
+    /// <summary>The bytes of a KV cache of <paramref name="sequences"/> x <paramref name="positions"/>: keys and values of every layer's KV heads in the model's dtype.</summary>
+    static long KvCacheBytes(LanguageModel model, int sequences, int positions)
+    {
+        var c = model.Config;
+        return 2L * c.NumLayers * c.NumKeyValueHeads * c.HeadDim * sequences * positions * HugePages.ElementSize(model.DType);
     }
 
     /// <summary>The peak RSS (VmHWM) since the last reset, then a reset: the peak of the phase just ended.</summary>
