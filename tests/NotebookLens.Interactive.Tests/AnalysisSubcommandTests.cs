@@ -203,7 +203,7 @@ public sealed class AnalysisSubcommandTests(SharedNotebook shared, TinyLens tiny
             Assert.Equal(text + Lens.Decode(visible, cleanUpTokenizationSpaces: false), updates[^2]);
             Assert.Equal(Lens.Decode(visible), expected.Text);
             // ... and the result's chips show it by its id.
-            Assert.Contains(HtmlBuilder.Escape($"⟨id·{tokenless}:·no·token⟩"), cell.Html);
+            Assert.Contains(HtmlBuilder.Escape($"⟨id {tokenless}: no token⟩"), cell.Html);
         }
         finally
         {

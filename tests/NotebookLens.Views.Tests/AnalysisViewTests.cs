@@ -239,8 +239,16 @@ public class AnalysisViewTests(TinyModel tiny)
         var doc = Dom.Parse(GenerationView.Create(output, padded));
         var chips = doc.QuerySelectorAll(".nl-chip").ToList();
         Assert.Equal(ids.Select(i => i.ToString()), chips.Select(c => c.QuerySelector(".nl-chip-id")!.TextContent));
-        Assert.Equal($"⟨id·{tokenless}:·no·token⟩", chips[1].QuerySelector(".nl-chip-text")!.TextContent);
+        Assert.Equal($"⟨id {tokenless}: no token⟩", chips[1].QuerySelector(".nl-chip-text")!.TextContent);
         Assert.Equal(padded.Decode([ids[0], ids[2]]), doc.QuerySelector(".nl-completion-text")!.TextContent);
+        // Told apart from tokens: its own style, and a hover that says why it has no text.
+        Assert.Equal([false, true, false], chips.Select(c => c.ClassList.Contains("nl-tokenless")));
+        Assert.StartsWith($"#{prompt.Count + 1}  id {tokenless}\nno token: ", chips[1].GetAttribute("title"));
+        Assert.Contains("vocabulary: ", chips[0].GetAttribute("title"));
+        // A prompt of those ids shows it the same way.
+        var tokens = Dom.Parse(TokensView.Create(padded.Prompt(ids))).QuerySelectorAll(".nl-chip").ToList();
+        Assert.Equal([false, true, false], tokens.Select(c => c.ClassList.Contains("nl-tokenless")));
+        Assert.Equal($"⟨id {tokenless}: no token⟩", tokens[1].QuerySelector(".nl-chip-text")!.TextContent);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using NotebookLens.Models;
+using NotebookLens.Tokenization;
 
 namespace NotebookLens.Views.Html;
 
@@ -35,8 +36,15 @@ public static class Pieces
             .Close("span");
     }
 
-    /// <summary>Token text with whitespace made visible (a leading space as ·, newline ↵, tab →), for chips and grids.</summary>
-    public static string TokenText(string text) => text.Length == 0 ? "∅" : text.Replace(' ', '·').Replace("\n", "↵").Replace("\t", "→").Replace("\r", "␍");
+    /// <summary>
+    /// Token text with whitespace made visible (a leading space as ·, newline ↵, tab →), for chips and grids; the label of
+    /// a vocabulary row without a token (<see cref="HfTokenizer.ModelTokenText"/>) is not token
+    /// text and stays as it is.
+    /// </summary>
+    public static string TokenText(string text) =>
+        text.Length == 0 ? "∅"
+        : HfTokenizer.IsNoTokenLabel(text) ? text
+        : text.Replace(' ', '·').Replace("\n", "↵").Replace("\t", "→").Replace("\r", "␍");
 
     /// <summary>A background for a probability: the accent colour with p as its opacity (reads on light and dark).</summary>
     public static string ProbabilityBackground(double p) =>

@@ -268,7 +268,14 @@ public sealed class HfTokenizer : Tokenizer
     /// than this tokenizer has tokens (Gemma-3-4B: 262,208 for 262,145): a row without a token shows as
     /// <c>⟨id 262150: no token⟩</c>.
     /// </summary>
-    public string ModelTokenText(int id, int rows) => id >= 0 && id < rows && IdToToken(id) is null ? $"⟨id {id}: no token⟩" : DisplayText(id);
+    public string ModelTokenText(int id, int rows) => id >= 0 && id < rows && IdToToken(id) is null ? NoTokenPrefix + id + NoTokenSuffix : DisplayText(id);
+
+    const string NoTokenPrefix = "⟨id ", NoTokenSuffix = ": no token⟩";
+
+    /// <summary>Whether <paramref name="text"/> is <see cref="ModelTokenText"/>'s label of a row without a token, which views show as it is rather than as token text.</summary>
+    public static bool IsNoTokenLabel(string text) =>
+        text.StartsWith(NoTokenPrefix, StringComparison.Ordinal) && text.EndsWith(NoTokenSuffix, StringComparison.Ordinal)
+        && int.TryParse(text.AsSpan(NoTokenPrefix.Length, text.Length - NoTokenPrefix.Length - NoTokenSuffix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _);
 
     byte[] DisplayBytes(string raw)
     {

@@ -1,6 +1,7 @@
 using NotebookLens.Generation;
 using NotebookLens.Inspection;
 using NotebookLens.Models;
+using NotebookLens.Tokenization;
 using static TorchSharp.torch;
 
 namespace NotebookLens.Tests.Inspection;
@@ -46,6 +47,10 @@ public sealed class TokenlessRowsTests : IDisposable
     {
         Assert.Equal($"⟨id {Padding}: no token⟩", _lens.TokenText(Padding));
         Assert.Equal(_lens.Tokenizer.DisplayText(_top), _lens.TokenText(_top));
+        // Views tell the label from token text.
+        Assert.True(HfTokenizer.IsNoTokenLabel(_lens.TokenText(Padding)));
+        Assert.All(new[] { _lens.TokenText(_top), "⟨id x: no token⟩", "⟨id -1: no token⟩", "⟨id 5: no token⟩ ", " ⟨id 5: no token⟩", "⟨id : no token⟩" },
+            text => Assert.False(HfTokenizer.IsNoTokenLabel(text), text));
         // Outside the model's rows too, an id is a mistake, as before.
         Assert.Throws<ArgumentOutOfRangeException>(() => _lens.TokenText(Rows));
         Assert.Throws<ArgumentOutOfRangeException>(() => _lens.Decode([1, Rows]));
