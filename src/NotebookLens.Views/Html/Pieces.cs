@@ -38,8 +38,7 @@ public static class Pieces
 
     /// <summary>
     /// Token text with whitespace made visible (a leading space as ·, newline ↵, tab →), for chips and grids; the label of
-    /// a vocabulary row without a token (<see cref="HfTokenizer.ModelTokenText"/>) is not token
-    /// text and stays as it is.
+    /// a vocabulary row without a token (<see cref="HfTokenizer.ModelTokenText"/>) is not token text and stays as it is.
     /// </summary>
     public static string TokenText(string text) =>
         text.Length == 0 ? "∅"

@@ -19,7 +19,8 @@ public sealed record TokenInfo(int Index, int Id, string Text, string Raw, bool 
 
 /// <summary>
 /// A prompt's tokens as chips: readable text over the id, the vocabulary string, position and id on hover; special
-/// tokens dashed and tinted apart, a row without a token (Gemma-3-4B has 63) dotted and untinted. A chat prompt also shows the text its template rendered. The text view is a table.
+/// tokens dashed and tinted apart, a row without a token (Gemma-3-4B has 63) dotted and untinted. A chat prompt also
+/// shows the text its template rendered. The text view is a table.
 /// </summary>
 public static class TokensView
 {
@@ -45,7 +46,8 @@ public static class TokensView
             // Only a row the tokenizer has no token for lacks a vocabulary string (Prompt.FromIds, TokenInfo.From).
             bool tokenless = t.Raw.Length == 0;
             html.Open("span", Attr.Class(t.Special ? "nl-chip nl-special" : tokenless ? "nl-chip nl-tokenless" : "nl-chip"),
-                Attr.Title($"#{t.Index}  id {t.Id}\n" + (tokenless ? "no token: a row of the model's vocabulary its tokenizer has no token for" : $"vocabulary: {t.Raw}")
+                Attr.Title($"#{t.Index}  id {t.Id}\n"
+                    + (tokenless ? "no token: a row of the model's vocabulary its tokenizer has no token for" : $"vocabulary: {t.Raw}")
                     + (t.Special ? "\nspecial token" : "")));
             html.Element("span", Pieces.TokenText(t.Text), Attr.Class("nl-chip-text"));
             html.Element("span", Format.Int(t.Id), Attr.Class("nl-chip-id"));
