@@ -85,7 +85,7 @@ public class TextModel
     /// for: Gemma-3-4B has 262,208 rows for 262,145 tokens. The model scores such rows like any other, so a prediction,
     /// a generated token or a nearest neighbour can be one.
     /// </summary>
-    public bool IsTokenless(int id) => id >= 0 && id < Config.VocabSize && Tokenizer.IdToToken(id) is null;
+    public bool IsTokenless(int id) => Tokenizer.IsRowWithoutToken(id, Config.VocabSize);
 
     /// <summary>The id of a token given as its vocabulary string (<c>Ġcold</c>) or as text whose first token is taken (" cold").</summary>
     public int TokenId(string token)

@@ -268,7 +268,10 @@ public sealed class HfTokenizer : Tokenizer
     /// than this tokenizer has tokens (Gemma-3-4B: 262,208 for 262,145): a row without a token shows as
     /// <c>⟨id 262150: no token⟩</c>.
     /// </summary>
-    public string ModelTokenText(int id, int rows) => id >= 0 && id < rows && IdToToken(id) is null ? NoTokenPrefix + id + NoTokenSuffix : DisplayText(id);
+    public string ModelTokenText(int id, int rows) => IsRowWithoutToken(id, rows) ? NoTokenPrefix + id + NoTokenSuffix : DisplayText(id);
+
+    /// <summary>Whether <paramref name="id"/> is one of a model's <paramref name="rows"/> vocabulary rows that this tokenizer has no token for.</summary>
+    public bool IsRowWithoutToken(int id, int rows) => id >= 0 && id < rows && IdToToken(id) is null;
 
     const string NoTokenPrefix = "⟨id ", NoTokenSuffix = ": no token⟩";
 
