@@ -267,8 +267,10 @@ static class Child
     }
 }
 
-/// <summary>The random checkpoints have no tokenizer; Llama 3's, the test fixture's, has the same 128,256 ids.</summary>
-/// <summary>The fixtures' real tokenizers for the random checkpoints (fetched by build/fetch-tokenizers.sh, not committed).</summary>
+/// <summary>
+/// The random checkpoints have no tokenizer: the fixtures' real ones stand in, with the same ids (Llama 3's 128,256;
+/// Gemma 3's 262,145 of its 262,208 rows). Fetched by build/fetch-tokenizers.sh, not committed.
+/// </summary>
 static class FixtureTokenizer
 {
     public static NotebookLens.Tokenization.HfTokenizer Llama3() => Load("llama3-tiny");
